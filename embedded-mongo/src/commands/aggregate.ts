@@ -1,0 +1,75 @@
+// The aggregate command: a leading $match (and $sort/$limit) is answered through the query
+// planner so it can use indexes; the remaining stages run in mingo on copies of the documents.
+import { isPlainDocument, type Doc } from '../bson-values.ts';
+import { MongoCommandError } from '../errors.ts';
+import { readDocuments, type ReadOptions } from '../query/find.ts';
+import { newAggregator } from '../query/mingo-context.ts';
+import { cloneDoc } from '../query/update.ts';
+import { collectionName, namespaceOf, numberArg, type CommandContext, type CommandDefinition } from './context.ts';
+
+const UNSUPPORTED = new Set(['$out', '$merge', '$changeStream', '$geoNear', '$search', '$listSessions']);
+
+function aggregate(command: Doc, ctx: CommandContext): Doc {
+  const pipeline = command.pipeline;
+  if (!Array.isArray(pipeline) || !pipeline.every(isPlainDocument)) {
+    throw new MongoCommandError('TypeMismatch', `'pipeline' option must be specified as an array`);
+  }
+  for (const stage of pipeline) {
+    const name = Object.keys(stage)[0] ?? '';
+    if (UNSUPPORTED.has(name)) throw new MongoCommandError('NotImplemented', `${name} is not supported by embedded-mongo`);
+  }
+  const cursorOptions = isPlainDocument(command.cursor) ? command.cursor : {};
+  // {aggregate: 1} runs collection-less stages ($currentOp, $documents …): nothing to read here.
+  const name = command.aggregate === 1 ? undefined : collectionName(command, 'aggregate');
+  const ns = namespaceOf(ctx, name ?? '$cmd.aggregate');
+  const { storage } = ctx.server;
+
+  const read: ReadOptions = {};
+  let rest = pipeline;
+  const first = rest[0];
+  if (first && '$match' in first && isPlainDocument(first.$match)) {
+    read.filter = first.$match;
+    rest = rest.slice(1);
+  }
+  const next = rest[0];
+  if (next && '$sort' in next && isPlainDocument(next.$sort)) {
+    read.sort = next.$sort;
+    rest = rest.slice(1);
+    const limit = rest[0];
+    if (limit && '$limit' in limit && typeof limit.$limit === 'number') {
+      read.limit = limit.$limit;
+      rest = rest.slice(1);
+    }
+  }
+  read.hint = command.hint;
+  const collection = name === undefined ? undefined : storage.collection(ctx.db, name);
+  const { docs } = readDocuments(collection, read);
+
+  let results: Doc[];
+  if (rest.length === 0) {
+    results = docs;
+  } else {
+    const foreign = new Map<string, Doc[]>();
+    const aggregator = newAggregator(rest, {
+      collectionResolver: (other: string) => {
+        let docsOf = foreign.get(other);
+        if (!docsOf) {
+          docsOf = [...(storage.collection(ctx.db, other)?.docs.values() ?? [])].map(cloneDoc);
+          foreign.set(other, docsOf);
+        }
+        return docsOf;
+      },
+    });
+    try {
+      results = aggregator.run(docs.map(cloneDoc)) as Doc[];
+    } catch (error) {
+      throw new MongoCommandError('BadValue', (error as Error).message);
+    }
+  }
+  const batch = ctx.server.cursors.open(ns, results, numberArg(cursorOptions, 'batchSize'));
+  return { cursor: { firstBatch: batch.docs, id: batch.id, ns }, ok: 1 };
+}
+
+export const aggregateCommands: Record<string, CommandDefinition> = {
+  aggregate: { handler: aggregate },
+};

@@ -1,0 +1,103 @@
+// mingo configured for MongoDB semantics: all operators, with $type knowing BSON classes
+// (ObjectId, Binary, Timestamp, Long …) that mingo's own $type treats as plain objects.
+import { Context, ProcessingMode } from 'mingo/core';
+import { Query } from 'mingo/query';
+import { Aggregator } from 'mingo/aggregator';
+import * as accumulator from 'mingo/operators/accumulator';
+import * as expression from 'mingo/operators/expression';
+import * as pipeline from 'mingo/operators/pipeline';
+import * as projection from 'mingo/operators/projection';
+import * as query from 'mingo/operators/query';
+import * as window from 'mingo/operators/window';
+import type { Options } from 'mingo/types';
+import { isPlainDocument, typeOrder, TypeOrder, valuesAtPath, type Doc } from '../bson-values.ts';
+
+const TYPE_ALIASES: Record<string, string> = {
+  1: 'double', 2: 'string', 3: 'object', 4: 'array', 5: 'binData', 6: 'undefined', 7: 'objectId', 8: 'bool',
+  9: 'date', 10: 'null', 11: 'regex', 13: 'javascript', 16: 'int', 17: 'timestamp', 18: 'long', 19: 'decimal',
+  [-1]: 'minKey', 127: 'maxKey',
+};
+
+function bsonTag(value: unknown): string | undefined {
+  return value !== null && typeof value === 'object' ? (value as { _bsontype?: string })._bsontype : undefined;
+}
+
+/** Whether a value is of a MongoDB `$type` name (numbers as JS holds them: integral → int/long). */
+export function hasBsonType(value: unknown, type: string): boolean {
+  const tag = bsonTag(value);
+  switch (type) {
+    case 'number':
+      return typeOrder(value) === TypeOrder.number;
+    case 'double':
+      return (typeof value === 'number' && !Number.isInteger(value)) || tag === 'Double';
+    case 'int':
+      return (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) < 2 ** 31) || tag === 'Int32';
+    case 'long':
+      return (typeof value === 'number' && Number.isInteger(value) && Math.abs(value) >= 2 ** 31) || tag === 'Long' || typeof value === 'bigint';
+    case 'decimal':
+      return tag === 'Decimal128';
+    case 'string':
+      return typeof value === 'string';
+    case 'object':
+      return isPlainDocument(value);
+    case 'array':
+      return Array.isArray(value);
+    case 'binData':
+      return typeOrder(value) === TypeOrder.binData;
+    case 'undefined':
+      return value === undefined;
+    case 'objectId':
+      return tag === 'ObjectId';
+    case 'bool':
+      return typeof value === 'boolean';
+    case 'date':
+      return value instanceof Date;
+    case 'null':
+      return value === null;
+    case 'regex':
+      return typeOrder(value) === TypeOrder.regex;
+    case 'javascript':
+      return tag === 'Code';
+    case 'timestamp':
+      return tag === 'Timestamp';
+    case 'minKey':
+      return tag === 'MinKey';
+    case 'maxKey':
+      return tag === 'MaxKey';
+    default:
+      return false;
+  }
+}
+
+function $type(selector: string, value: unknown): (obj: Doc) => boolean {
+  const types = (Array.isArray(value) ? value : [value]).map((t) => TYPE_ALIASES[String(t)] ?? String(t));
+  return (obj) =>
+    valuesAtPath(obj, selector, false).some((v) =>
+      types.some((t) => hasBsonType(v, t) || (Array.isArray(v) && t !== 'array' && v.some((e) => hasBsonType(e, t)))),
+    );
+}
+
+const context = Context.init({
+  accumulator,
+  expression,
+  pipeline,
+  projection,
+  query: { ...query, $type } as typeof query,
+  window,
+});
+
+export const mingoOptions: Partial<Options> = { context, processingMode: ProcessingMode.CLONE_OFF };
+
+export function compileFilter(filter: Doc): (doc: Doc) => boolean {
+  if (Object.keys(filter).length === 0) return () => true;
+  const q = new Query(filter, mingoOptions);
+  return (doc) => q.test(doc);
+}
+
+export function newQuery(filter: Doc): Query {
+  return new Query(filter, mingoOptions);
+}
+
+export function newAggregator(stages: Doc[], options: Partial<Options> = {}): Aggregator {
+  return new Aggregator(stages, { ...mingoOptions, ...options });
+}

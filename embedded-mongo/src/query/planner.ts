@@ -1,0 +1,169 @@
+// Chooses how to read a collection for a filter and sort: a point lookup by _id, an index scan
+// over equality/range bounds (optionally already in sort order), or a full collection scan.
+// Candidates are always re-checked against the whole filter, so a plan only affects cost.
+import { Bound, isPlainDocument, keyOf, typeOrder, TypeOrder, type Doc, type SortSpec } from '../bson-values.ts';
+import type { Collection } from '../storage/catalog.ts';
+import type { CollectionIndex, KeyBounds } from '../storage/collection-index.ts';
+
+type FieldCondition =
+  | { kind: 'eq'; values: unknown[] }
+  | { kind: 'range'; low: unknown; high: unknown };
+
+export interface Plan {
+  /** Candidate documents; a superset of the matches. */
+  docs: Iterable<Doc>;
+  /** True when `docs` already come in the requested sort order. */
+  sorted: boolean;
+  /** Shape for explain output. */
+  stage: 'IDHACK' | 'IXSCAN' | 'COLLSCAN';
+  indexName?: string;
+  keyPattern?: Doc;
+}
+
+const MAX_POINTS = 200;
+
+/** A value an index bound can use: scalars, ObjectIds, dates — not documents, arrays or regexes. */
+function boundable(value: unknown): boolean {
+  const t = typeOrder(value);
+  return t !== TypeOrder.object && t !== TypeOrder.array && t !== TypeOrder.regex && !(value instanceof Bound);
+}
+
+function isOperatorObject(value: unknown): value is Doc {
+  if (!isPlainDocument(value)) return false;
+  const keys = Object.keys(value);
+  return keys.length > 0 && keys.every((k) => k.startsWith('$'));
+}
+
+/** Per-field index-usable conditions from the top level of a filter (and of `$and`). */
+export function indexableConditions(filter: Doc): Map<string, FieldCondition> {
+  const out = new Map<string, FieldCondition>();
+  const visit = (f: Doc) => {
+    for (const [field, cond] of Object.entries(f)) {
+      if (field === '$and' && Array.isArray(cond)) {
+        for (const part of cond) if (isPlainDocument(part)) visit(part);
+        continue;
+      }
+      if (field.startsWith('$') || out.has(field)) continue;
+      const parsed = parseCondition(cond);
+      if (parsed) out.set(field, parsed);
+    }
+  };
+  visit(filter);
+  return out;
+}
+
+function parseCondition(cond: unknown): FieldCondition | undefined {
+  if (!isOperatorObject(cond)) return boundable(cond) ? { kind: 'eq', values: [cond] } : undefined;
+  if ('$eq' in cond && boundable(cond.$eq)) return { kind: 'eq', values: [cond.$eq] };
+  if ('$in' in cond && Array.isArray(cond.$in) && cond.$in.length > 0 && cond.$in.length <= MAX_POINTS && cond.$in.every(boundable)) {
+    return { kind: 'eq', values: cond.$in };
+  }
+  let low: unknown;
+  let high: unknown;
+  for (const op of ['$gt', '$gte'] as const) if (op in cond && boundable(cond[op])) low = cond[op];
+  for (const op of ['$lt', '$lte'] as const) if (op in cond && boundable(cond[op])) high = cond[op];
+  if (low === undefined && high === undefined) return undefined;
+  // Open ends stop at the edge of the value's type bracket: {$gt: 5} never reaches strings.
+  const type = typeOrder(low ?? high);
+  if (low !== undefined && high !== undefined && typeOrder(high) !== type) return undefined;
+  return { kind: 'range', low: low ?? new Bound(type, -1), high: high ?? new Bound(type, 1) };
+}
+
+interface Candidate {
+  index: CollectionIndex;
+  bounds: KeyBounds[];
+  score: number;
+  sorted: boolean;
+  reverse: boolean;
+}
+
+function evaluateIndex(index: CollectionIndex, conds: Map<string, FieldCondition>, sort: SortSpec): Candidate | undefined {
+  let points: KeyBounds[] = [[]];
+  let score = 0;
+  let eqFields = 0;
+  let singlePoint = true;
+  for (const [path] of index.fields) {
+    const cond = conds.get(path);
+    if (!cond) break;
+    if (cond.kind === 'eq') {
+      if (points.length * cond.values.length > MAX_POINTS) break;
+      if (cond.values.length > 1) singlePoint = false;
+      points = points.flatMap((p) => cond.values.map((v) => [...p, { low: v, high: v }]));
+      score += 2;
+      eqFields++;
+      continue;
+    }
+    // On a multikey index, different elements may satisfy each side of a range: keep one side.
+    const high = index.multikey ? new Bound(typeOrder(cond.low), 1) : cond.high;
+    points = points.map((p) => [...p, { low: cond.low, high }]);
+    score += 1;
+    break;
+  }
+  const sortOrder = sortCompatibility(index, eqFields, sort, singlePoint);
+  if (score === 0 && !sortOrder.sorted) return undefined;
+  return { index, bounds: points, score, ...sortOrder };
+}
+
+/** Whether scanning the index after its equality prefix yields the sort order (or its reverse). */
+function sortCompatibility(
+  index: CollectionIndex,
+  eqFields: number,
+  sort: SortSpec,
+  singlePoint: boolean,
+): { sorted: boolean; reverse: boolean } {
+  if (sort.length === 0) return { sorted: true, reverse: false };
+  if (index.multikey || !singlePoint) return { sorted: false, reverse: false };
+  const rest = index.fields.slice(eqFields);
+  if (rest.length < sort.length) return { sorted: false, reverse: false };
+  let reverse: boolean | undefined;
+  for (let i = 0; i < sort.length; i++) {
+    const [sortPath, sortDir] = sort[i]!;
+    const [indexPath, indexDir] = rest[i]!;
+    if (sortPath !== indexPath) return { sorted: false, reverse: false };
+    const r = sortDir !== indexDir;
+    if (reverse === undefined) reverse = r;
+    else if (reverse !== r) return { sorted: false, reverse: false };
+  }
+  return { sorted: true, reverse: reverse ?? false };
+}
+
+export function planQuery(collection: Collection, filter: Doc, sort: SortSpec, hint?: unknown): Plan {
+  if ('_id' in filter && boundable(filter._id) && sort.length === 0) {
+    const doc = collection.docs.get(keyOf(filter._id));
+    return { docs: doc ? [doc] : [], sorted: true, stage: 'IDHACK' };
+  }
+  const conds = indexableConditions(filter);
+  let best: Candidate | undefined;
+  for (const index of collection.indexes.values()) {
+    if (index.isSelective) continue;
+    if (hint !== undefined && !matchesHint(index, hint)) continue;
+    const candidate = evaluateIndex(index, conds, sort) ??
+      (hint !== undefined ? { index, bounds: [[]], score: 0, sorted: sort.length === 0, reverse: false } : undefined);
+    if (!candidate) continue;
+    if (!best || better(candidate, best)) best = candidate;
+  }
+  // An index that only gives the sort order is worth it; one that gives neither is not.
+  if (best && (best.score > 0 || (best.sorted && sort.length > 0) || hint !== undefined)) {
+    const { index } = best;
+    return {
+      docs: index.scan(best.bounds, best.reverse),
+      sorted: best.sorted,
+      stage: 'IXSCAN',
+      indexName: index.name,
+      keyPattern: index.spec.key,
+    };
+  }
+  return { docs: collection.docs.values(), sorted: sort.length === 0, stage: 'COLLSCAN' };
+}
+
+function better(a: Candidate, b: Candidate): boolean {
+  if (a.score !== b.score) return a.score > b.score;
+  if (a.sorted !== b.sorted) return a.sorted;
+  return a.index.fields.length < b.index.fields.length;
+}
+
+function matchesHint(index: CollectionIndex, hint: unknown): boolean {
+  if (typeof hint === 'string') return index.name === hint;
+  if (isPlainDocument(hint)) return keyOf(hint) === keyOf(index.spec.key);
+  return true;
+}

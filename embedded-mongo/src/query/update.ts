@@ -1,0 +1,257 @@
+// Update documents: operator updates (via mingo's updater, guarded by MongoDB's validation and
+// error codes), replacement documents, pipeline updates, and upsert seeding from a filter.
+import { ObjectId } from 'bson';
+import { update as mingoUpdate } from 'mingo/updater';
+import { isPlainDocument, keyOf, typeOrder, TypeOrder, type Doc } from '../bson-values.ts';
+import { MongoCommandError } from '../errors.ts';
+import { mingoOptions, newAggregator } from './mingo-context.ts';
+
+const OPERATORS = new Set([
+  '$set', '$unset', '$inc', '$mul', '$min', '$max', '$rename', '$currentDate', '$setOnInsert',
+  '$push', '$addToSet', '$pop', '$pull', '$pullAll', '$bit',
+]);
+
+export interface UpdateInput {
+  /** The query of the update, used for the positional `$` operator. */
+  filter: Doc;
+  arrayFilters?: Doc[];
+  /** True when the update creates the document (upsert): `$setOnInsert` applies. */
+  inserting: boolean;
+}
+
+/** Copies containers so updates never touch a stored document; BSON scalars are immutable and shared. */
+export function cloneDoc<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(cloneDoc) as T;
+  if (isPlainDocument(value)) {
+    const out: Doc = {};
+    for (const [k, v] of Object.entries(value)) out[k] = cloneDoc(v);
+    return out as T;
+  }
+  return value;
+}
+
+export function isOperatorUpdate(update: Doc): boolean {
+  const first = Object.keys(update)[0];
+  return first !== undefined && first.startsWith('$');
+}
+
+/** Puts `_id` first, as mongod stores it. */
+export function idFirst(doc: Doc): Doc {
+  if (Object.keys(doc)[0] === '_id' || !('_id' in doc)) return doc;
+  const { _id, ...rest } = doc;
+  return { _id, ...rest };
+}
+
+export function validateId(doc: Doc): void {
+  if (Array.isArray(doc._id)) throw new MongoCommandError('InvalidIdField', `The '_id' value cannot be of type array`);
+  if (doc._id instanceof RegExp) throw new MongoCommandError('InvalidIdField', `The '_id' value cannot be of type regex`);
+}
+
+/** Returns the updated copy of `doc`; the original is left untouched. */
+export function applyUpdate(doc: Doc, update: Doc | Doc[], input: UpdateInput): Doc {
+  let result: Doc;
+  if (Array.isArray(update)) {
+    result = applyPipeline(doc, update);
+  } else if (isOperatorUpdate(update)) {
+    result = applyOperators(doc, update, input);
+  } else {
+    result = applyReplacement(doc, update);
+  }
+  if ('_id' in doc && keyOf(result._id) !== keyOf(doc._id)) {
+    throw new MongoCommandError(
+      'ImmutableField',
+      `Performing an update on the path '_id' would modify the immutable field '_id'`,
+    );
+  }
+  if (!('_id' in result) && '_id' in doc) result = { _id: doc._id, ...result };
+  return idFirst(result);
+}
+
+function applyReplacement(doc: Doc, replacement: Doc): Doc {
+  for (const key of Object.keys(replacement)) {
+    if (key.startsWith('$')) {
+      throw new MongoCommandError('FailedToParse', `The dollar ($) prefixed field '${key}' in '${key}' is not allowed in the context of an update's replacement document. Consider using an aggregation pipeline with $replaceWith.`);
+    }
+  }
+  const out: Doc = '_id' in doc ? { _id: doc._id } : {};
+  for (const [k, v] of Object.entries(replacement)) out[k] = cloneDoc(v);
+  return out;
+}
+
+function applyPipeline(doc: Doc, stages: Doc[]): Doc {
+  const allowed = new Set(['$addFields', '$set', '$project', '$unset', '$replaceRoot', '$replaceWith']);
+  for (const stage of stages) {
+    const name = Object.keys(stage)[0] ?? '';
+    if (!allowed.has(name)) {
+      throw new MongoCommandError('InvalidOptions', `${name} is not allowed to be used within an update`);
+    }
+  }
+  const [out] = newAggregator(stages).run([cloneDoc(doc)]) as Doc[];
+  return out ?? {};
+}
+
+function applyOperators(doc: Doc, update: Doc, input: UpdateInput): Doc {
+  const seen: string[] = [];
+  for (const [op, fields] of Object.entries(update)) {
+    if (!OPERATORS.has(op)) {
+      throw new MongoCommandError(
+        'FailedToParse',
+        `Unknown modifier: ${op}. Expected a valid update modifier or pipeline-style update specified as an array`,
+      );
+    }
+    if (!isPlainDocument(fields)) {
+      throw new MongoCommandError(
+        'FailedToParse',
+        `Modifiers operate on fields but we found type ${typeName(fields)} instead. For example: {$mod: {<field>: ...}} not {${op}: ${JSON.stringify(fields)}}`,
+      );
+    }
+    for (const path of Object.keys(fields)) {
+      const targets = op === '$rename' ? [path, String(fields[path])] : [path];
+      for (const target of targets) {
+        const clash = seen.find((p) => p === target || p.startsWith(`${target}.`) || target.startsWith(`${p}.`));
+        if (clash !== undefined) {
+          throw new MongoCommandError(
+            'ConflictingUpdateOperators',
+            `Updating the path '${target}' would create a conflict at '${clash.length < target.length ? clash : target}'`,
+          );
+        }
+        seen.push(target);
+      }
+    }
+  }
+  const out = cloneDoc(doc);
+  const modifier: Doc = {};
+  for (const [op, fields] of Object.entries(update) as Array<[string, Doc]>) {
+    if (op === '$setOnInsert') {
+      if (input.inserting) modifier.$set = { ...((modifier.$set as Doc) ?? {}), ...fields };
+      continue;
+    }
+    if (op === '$inc' || op === '$mul') checkArithmetic(out, op, fields);
+    if (op === '$push' || op === '$addToSet') seedArrays(out, fields);
+    modifier[op] = op === '$set' && modifier.$set ? { ...(modifier.$set as Doc), ...fields } : fields;
+  }
+  if (Object.keys(modifier).length === 0) return out;
+  try {
+    mingoUpdate(out, modifier as never, input.arrayFilters, input.filter, {
+      cloneMode: 'deep',
+      queryOptions: mingoOptions,
+    });
+  } catch (error) {
+    if (error instanceof MongoCommandError) throw error;
+    throw new MongoCommandError('BadValue', (error as Error).message);
+  }
+  return out;
+}
+
+function typeName(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'array';
+  switch (typeof value) {
+    case 'string':
+      return 'string';
+    case 'number':
+      return Number.isInteger(value) ? 'int' : 'double';
+    case 'boolean':
+      return 'bool';
+    default:
+      return typeOrder(value) === TypeOrder.date ? 'date' : typeOrder(value) === TypeOrder.objectId ? 'objectId' : 'object';
+  }
+}
+
+/** The value at a plain dotted path (no positional parts), or undefined. */
+function valueAt(doc: Doc, path: string): { found: boolean; value: unknown } {
+  let current: unknown = doc;
+  for (const part of path.split('.')) {
+    if (current === null || typeof current !== 'object') return { found: false, value: undefined };
+    if (Array.isArray(current)) {
+      if (!/^\d+$/.test(part)) return { found: false, value: undefined };
+      current = current[Number(part)];
+    } else if (Object.prototype.hasOwnProperty.call(current, part)) {
+      current = (current as Doc)[part];
+    } else {
+      return { found: false, value: undefined };
+    }
+  }
+  return { found: true, value: current };
+}
+
+function checkArithmetic(doc: Doc, op: string, fields: Doc): void {
+  const verb = op === '$inc' ? 'increment' : 'multiply';
+  for (const [path, amount] of Object.entries(fields)) {
+    if (typeOrder(amount) !== TypeOrder.number) {
+      throw new MongoCommandError(
+        'TypeMismatch',
+        `Cannot ${verb} with non-numeric argument: {${path}: ${JSON.stringify(amount)}}`,
+      );
+    }
+    if (path.includes('$')) continue;
+    const { found, value } = valueAt(doc, path);
+    if (found && typeOrder(value) !== TypeOrder.number) {
+      throw new MongoCommandError(
+        'TypeMismatch',
+        `Cannot apply ${op} to a value of non-numeric type. {_id: ${JSON.stringify(doc._id)}} has the field '${path.split('.').pop()}' of non-numeric type ${typeName(value)}`,
+      );
+    }
+  }
+}
+
+/** mingo drops `$push` modifiers on a missing field; start such fields as empty arrays. */
+function seedArrays(doc: Doc, fields: Doc): void {
+  for (const [path, value] of Object.entries(fields)) {
+    if (path.includes('$') || !isPlainDocument(value) || !('$each' in value)) continue;
+    if (valueAt(doc, path).found) continue;
+    mingoUpdate(doc, { $set: { [path]: [] } } as never, undefined, undefined, { cloneMode: 'none', queryOptions: mingoOptions });
+  }
+}
+
+/** The document an upsert starts from: the filter's equality conditions (incl. inside `$and`). */
+export function upsertSeed(filter: Doc): Doc {
+  const seed: Doc = {};
+  const visit = (f: Doc) => {
+    for (const [field, cond] of Object.entries(f)) {
+      if (field === '$and' && Array.isArray(cond)) {
+        for (const part of cond) if (isPlainDocument(part)) visit(part);
+        continue;
+      }
+      if (field.startsWith('$')) continue;
+      let value: unknown;
+      if (isPlainDocument(cond) && Object.keys(cond).some((k) => k.startsWith('$'))) {
+        if (!('$eq' in cond)) continue;
+        value = cond.$eq;
+      } else if (cond instanceof RegExp) {
+        continue;
+      } else {
+        value = cond;
+      }
+      setPath(seed, field, cloneDoc(value));
+    }
+  };
+  visit(filter);
+  return seed;
+}
+
+function setPath(doc: Doc, path: string, value: unknown): void {
+  const parts = path.split('.');
+  let current = doc;
+  for (const part of parts.slice(0, -1)) {
+    if (!isPlainDocument(current[part])) current[part] = {};
+    current = current[part] as Doc;
+  }
+  current[parts[parts.length - 1]!] = value;
+}
+
+/** Builds the document an upsert inserts. */
+export function buildUpsert(filter: Doc, update: Doc | Doc[], arrayFilters: Doc[] | undefined): Doc {
+  const seed = upsertSeed(filter);
+  let doc: Doc;
+  if (!Array.isArray(update) && !isOperatorUpdate(update)) {
+    doc = applyReplacement({}, update);
+    if (!('_id' in doc) && '_id' in seed) doc._id = seed._id;
+  } else {
+    doc = applyUpdate(seed, update, { filter, arrayFilters, inserting: true });
+  }
+  if (!('_id' in doc)) doc._id = new ObjectId();
+  doc = idFirst(doc);
+  validateId(doc);
+  return doc;
+}

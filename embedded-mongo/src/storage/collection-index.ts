@@ -1,0 +1,209 @@
+// One index of a collection: an ordered B+tree of (key values, document id) → document, so
+// equality/range lookups and sorted scans cost O(log n + results), independent of collection size.
+import sortedBtree from 'sorted-btree';
+import { Query } from 'mingo';
+import { Bound, compareValues, keyOf, valuesAtPath, type Doc, type SortSpec } from '../bson-values.ts';
+import { MongoCommandError } from '../errors.ts';
+
+// sorted-btree is CommonJS with `exports.default`: imported from ESM, the class is on `.default`.
+const BTree = sortedBtree.default;
+type BTree<K, V> = InstanceType<typeof sortedBtree.default<K, V>>;
+
+export interface IndexSpec extends Doc {
+  v: number;
+  key: Record<string, 1 | -1 | number>;
+  name: string;
+  unique?: boolean;
+  sparse?: boolean;
+  partialFilterExpression?: Doc;
+  expireAfterSeconds?: number;
+}
+
+interface IndexEntry {
+  values: unknown[];
+  id: string;
+}
+
+/** Per-field [low, high] value bounds (inclusive; the caller re-checks exact predicates). */
+export type KeyBounds = Array<{ low: unknown; high: unknown }>;
+
+const ID_MIN = '';
+const ID_MAX = '\uffff';
+
+export class CollectionIndex {
+  readonly name: string;
+  readonly fields: SortSpec;
+  readonly unique: boolean;
+  readonly sparse: boolean;
+  /** Set once any document put an array into an indexed field; such an index cannot give sort order. */
+  multikey = false;
+  private readonly partial?: Query;
+  private readonly tree: BTree<IndexEntry, Doc>;
+
+  constructor(readonly spec: IndexSpec) {
+    this.name = spec.name;
+    this.fields = Object.entries(spec.key).map(([path, dir]) => [path, Number(dir) < 0 ? -1 : 1]);
+    this.unique = spec.unique === true || spec.name === '_id_';
+    this.sparse = spec.sparse === true;
+    if (spec.partialFilterExpression) this.partial = new Query(spec.partialFilterExpression, {});
+    const dirs = this.fields.map(([, d]) => d);
+    this.tree = new BTree<IndexEntry, Doc>(undefined, (a: IndexEntry, b: IndexEntry) => {
+      for (let i = 0; i < dirs.length; i++) {
+        const x = a.values[i];
+        const y = b.values[i];
+        // The absolute MIN/MAX sentinels bound a scan in tree order, whatever the field's direction.
+        const absolute = x === Bound.MIN || x === Bound.MAX || y === Bound.MIN || y === Bound.MAX;
+        const c = absolute ? compareValues(x, y) : dirs[i]! * compareValues(x, y);
+        if (c !== 0) return c;
+      }
+      return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+    });
+  }
+
+  get size(): number {
+    return this.tree.size;
+  }
+
+  /** True when the index filters documents (sparse or partial), so it cannot answer every query. */
+  get isSelective(): boolean {
+    return this.sparse || this.partial !== undefined;
+  }
+
+  /** The distinct index keys of a document, or none when a sparse/partial index leaves it out. */
+  keysFor(doc: Doc): unknown[][] {
+    if (this.partial && !this.partial.test(doc)) return [];
+    const perField: unknown[][] = [];
+    let allMissing = true;
+    for (const [path] of this.fields) {
+      const values = valuesAtPath(doc, path);
+      if (values.length === 0) {
+        perField.push([null]);
+      } else {
+        allMissing = false;
+        if (values.length > 1 || valuesAtPath(doc, path, false).some(Array.isArray)) this.multikey = true;
+        perField.push(values);
+      }
+    }
+    if (this.sparse && allMissing) return [];
+    let keys: unknown[][] = [[]];
+    for (const values of perField) {
+      const next: unknown[][] = [];
+      for (const prefix of keys) for (const v of values) next.push([...prefix, v]);
+      keys = next;
+    }
+    if (keys.length === 1) return keys;
+    const seen = new Set<string>();
+    return keys.filter((k) => {
+      const s = keyOf(k);
+      if (seen.has(s)) return false;
+      seen.add(s);
+      return true;
+    });
+  }
+
+  add(id: string, doc: Doc, keys = this.keysFor(doc)): void {
+    for (const values of keys) this.tree.set({ values, id }, doc, true);
+  }
+
+  remove(id: string, doc: Doc): void {
+    for (const values of this.keysFor(doc)) this.tree.delete({ values, id });
+  }
+
+  /** Throws the duplicate-key error mongod gives when `doc` (stored under `id`) would break uniqueness. */
+  assertUnique(ns: string, id: string, doc: Doc, keys = this.keysFor(doc)): void {
+    if (!this.unique) return;
+    for (const values of keys) {
+      const low = { values, id: ID_MIN };
+      const found = this.tree.getPairOrNextHigher(low);
+      if (!found) continue;
+      const [entry] = found;
+      if (entry.id === id) {
+        // The same document may already hold this key (an update); look at the next entry too.
+        const next = this.tree.nextHigherPair(entry);
+        if (!next || !sameValues(next[0].values, values) || next[0].id === id) continue;
+        throw duplicateKeyError(ns, this, values);
+      }
+      if (sameValues(entry.values, values)) throw duplicateKeyError(ns, this, values);
+    }
+  }
+
+  /**
+   * Documents whose keys fall inside any of the bounds, in index order (or reversed).
+   * Each bound gives a [low, high] value range per leading field; later fields are unbounded.
+   */
+  *scan(boundsList: KeyBounds[], reverse = false): Generator<Doc> {
+    const seen = this.multikey ? new Set<Doc>() : undefined;
+    const ordered = boundsList.map((b) => this.treeRange(b));
+    ordered.sort((a, b) => this.tree._compare(a.low, b.low) * (reverse ? -1 : 1));
+    for (const { low, high } of ordered) {
+      const iterator = reverse ? this.tree.entriesReversed(high) : this.tree.entries(low);
+      for (const [entry, doc] of iterator) {
+        if (reverse ? this.tree._compare(entry, low) < 0 : this.tree._compare(entry, high) > 0) break;
+        if (seen) {
+          if (seen.has(doc)) continue;
+          seen.add(doc);
+        }
+        yield doc;
+      }
+    }
+  }
+
+  /** Converts value bounds into tree-order entries (descending fields swap low and high). */
+  private treeRange(bounds: KeyBounds): { low: IndexEntry; high: IndexEntry } {
+    const low: unknown[] = [];
+    const high: unknown[] = [];
+    this.fields.forEach(([, dir], i) => {
+      const b = bounds[i];
+      if (!b) {
+        low.push(Bound.MIN);
+        high.push(Bound.MAX);
+      } else if (dir === 1) {
+        low.push(b.low);
+        high.push(b.high);
+      } else {
+        low.push(b.high);
+        high.push(b.low);
+      }
+    });
+    return { low: { values: low, id: ID_MIN }, high: { values: high, id: ID_MAX } };
+  }
+
+  /** Every document of the index in its order (full index scan for a sort). */
+  scanAll(reverse = false): Generator<Doc> {
+    return this.scan([[]], reverse);
+  }
+}
+
+function sameValues(a: unknown[], b: unknown[]): boolean {
+  return a.length === b.length && a.every((v, i) => compareValues(v, b[i]) === 0);
+}
+
+export function duplicateKeyError(ns: string, index: CollectionIndex, values: unknown[]): MongoCommandError {
+  const keyPattern: Doc = {};
+  const keyValue: Doc = {};
+  index.fields.forEach(([path, dir], i) => {
+    keyPattern[path] = dir;
+    keyValue[path] = values[i];
+  });
+  const shown = index.fields.map(([path], i) => `${path}: ${formatKeyValue(values[i])}`).join(', ');
+  return new MongoCommandError(
+    'DuplicateKey',
+    `E11000 duplicate key error collection: ${ns} index: ${index.name} dup key: { ${shown} }`,
+    { keyPattern, keyValue },
+  );
+}
+
+/** Renders a key value as mongod does in duplicate-key messages. */
+export function formatKeyValue(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value instanceof Date) return `new Date(${value.getTime()})`;
+  if (Array.isArray(value)) return `[ ${value.map(formatKeyValue).join(', ')} ]`;
+  const tag = (value as { _bsontype?: string })._bsontype;
+  if (tag === 'ObjectId') return `ObjectId('${(value as { toHexString(): string }).toHexString()}')`;
+  if (tag === 'Long' || tag === 'Int32' || tag === 'Double' || tag === 'Decimal128') return String(value);
+  const entries = Object.entries(value as Doc);
+  if (entries.length === 0) return '{}';
+  return `{ ${entries.map(([k, v]) => `${k}: ${formatKeyValue(v)}`).join(', ')} }`;
+}
