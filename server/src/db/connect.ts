@@ -1,0 +1,81 @@
+// Opens the application's database: the configured MongoDB, or — when none is configured — the
+// embedded server started in-process with its files under the data directory.
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import mongoose from 'mongoose';
+import type { EmbeddedMongo } from 'embedded-mongo';
+import type { Logger } from '../logger.ts';
+
+/** Used when the connection string names no database. */
+export const DEFAULT_DATABASE_NAME = 'charla';
+
+// A health check must answer quickly even when the database is unreachable.
+const PING_TIMEOUT_MS = 2_000;
+
+export interface DatabaseOptions {
+  mongodbUri: string | undefined;
+  dataDir: string;
+  logger: Logger;
+}
+
+export interface Database {
+  /** True when the embedded server runs in this process. */
+  readonly embedded: boolean;
+  /** Resolves true when the database answers a ping. Never rejects. */
+  ping(): Promise<boolean>;
+  /** Closes the connection, then stops the embedded server if one was started. */
+  close(): Promise<void>;
+}
+
+export async function connectDatabase({ mongodbUri, dataDir, logger }: DatabaseOptions): Promise<Database> {
+  let embeddedServer: EmbeddedMongo | undefined;
+  let uri: string;
+  if (mongodbUri === undefined) {
+    // Loaded only here, so a deployment with its own MongoDB never loads the embedded server.
+    const { startEmbeddedMongo } = await import('embedded-mongo');
+    // The database gets its own folder so other data (uploads) can live beside it in DATA_DIR.
+    const dbPath = join(dataDir, 'db');
+    await mkdir(dbPath, { recursive: true });
+    embeddedServer = await startEmbeddedMongo({ host: '127.0.0.1', port: 0, dbPath });
+    logger.info({ dbPath, port: embeddedServer.port }, 'embedded database started');
+    uri = embeddedServer.uri;
+  } else {
+    uri = mongodbUri;
+  }
+
+  try {
+    await mongoose.connect(uri, { dbName: databaseNameIn(uri) ?? DEFAULT_DATABASE_NAME });
+  } catch (error) {
+    await embeddedServer?.stop();
+    throw error;
+  }
+  logger.info({ embedded: embeddedServer !== undefined, database: mongoose.connection.name }, 'database connected');
+
+  return {
+    embedded: embeddedServer !== undefined,
+    async ping() {
+      const db = mongoose.connection.db;
+      if (db === undefined) return false;
+      try {
+        await db.command({ ping: 1 }, { timeoutMS: PING_TIMEOUT_MS });
+        return true;
+      } catch (error) {
+        logger.warn({ err: error }, 'database ping failed');
+        return false;
+      }
+    },
+    async close() {
+      try {
+        await mongoose.disconnect();
+      } finally {
+        await embeddedServer?.stop();
+      }
+    },
+  };
+}
+
+/** The database named in a connection string's path, if any (hosts may be a comma list). */
+function databaseNameIn(uri: string): string | undefined {
+  const name = /^mongodb(?:\+srv)?:\/\/[^/?]+\/([^?]*)/.exec(uri)?.[1];
+  return name ? decodeURIComponent(name) : undefined;
+}

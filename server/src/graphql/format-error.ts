@@ -1,0 +1,35 @@
+// Decides what a GraphQL client learns about an error: AppErrors keep their message and code,
+// GraphQL's own errors (syntax, validation, bad input) pass through, anything else is masked.
+import type { GraphQLFormattedError } from 'graphql';
+import { unwrapResolverError } from '@apollo/server/errors';
+import { AppError } from '../errors.ts';
+import type { Logger } from '../logger.ts';
+
+export function createErrorFormatter(logger: Logger) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const original = unwrapResolverError(error);
+    if (original instanceof AppError) {
+      return {
+        message: original.message,
+        path: formatted.path,
+        locations: formatted.locations,
+        extensions: { code: original.code, ...(original.details && { details: original.details }) },
+      };
+    }
+    if (isGraphQLError(original)) return formatted;
+    logger.error({ err: original, path: formatted.path }, 'unexpected error in a GraphQL operation');
+    return {
+      message: 'Internal server error',
+      path: formatted.path,
+      locations: formatted.locations,
+      extensions: { code: 'INTERNAL_SERVER_ERROR' },
+    };
+  };
+}
+
+// Not `instanceof`: graphql ships a CommonJS and an ESM build, and a test runner or bundler may
+// load one for Apollo and the other for this file. Every GraphQLError (and Apollo's subclasses)
+// carries this tag.
+function isGraphQLError(error: unknown): boolean {
+  return Object.prototype.toString.call(error) === '[object GraphQLError]';
+}

@@ -1,0 +1,96 @@
+// The HTTP side of the server: an Express app with /healthz and /graphql on one http.Server.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type ErrorRequestHandler } from 'express';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import type { Database } from '../db/connect.ts';
+import { checkHealth } from '../health.ts';
+import type { Logger } from '../logger.ts';
+import { createContextFactory, type GraphQLContext } from '../graphql/context.ts';
+import { createErrorFormatter } from '../graphql/format-error.ts';
+import { resolvers, typeDefs } from '../graphql/schema.ts';
+
+export interface HttpDependencies {
+  database: Database;
+  logger: Logger;
+}
+
+export interface HttpServer {
+  /** Starts listening; resolves with the base URL (port 0 picks a free port). */
+  listen(port: number, host: string): Promise<string>;
+  /** Stops accepting connections and lets requests in flight finish. */
+  close(): Promise<void>;
+}
+
+export async function createHttpServer({ database, logger }: HttpDependencies): Promise<HttpServer> {
+  const app = express();
+  const server = http.createServer(app);
+
+  const apollo = new ApolloServer<GraphQLContext>({
+    typeDefs,
+    resolvers,
+    formatError: createErrorFormatter(logger),
+    // Stack traces go to the log, never to clients, whatever NODE_ENV says.
+    includeStacktraceInErrorResponses: false,
+    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server })],
+  });
+  await apollo.start();
+
+  app.disable('x-powered-by');
+
+  app.get('/healthz', async (_request, response) => {
+    const health = await checkHealth(database, logger);
+    response.status(health.database === 'up' ? 200 : 503).json(health);
+  });
+
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    expressMiddleware(apollo, { context: createContextFactory({ database, logger }) }),
+  );
+
+  app.use((_request, response) => {
+    response.status(404).json({ error: { code: 'http/not_found', message: 'Not found' } });
+  });
+
+  const handleError: ErrorRequestHandler = (error, request, response, _next) => {
+    const status = httpStatusOf(error);
+    if (status < 500) {
+      response.status(status).json({ error: { code: 'http/bad_request', message: 'Bad request' } });
+      return;
+    }
+    logger.error({ err: error, method: request.method, url: request.originalUrl }, 'unexpected error in an HTTP request');
+    response.status(500).json({ error: { code: 'http/internal', message: 'Internal server error' } });
+  };
+  app.use(handleError);
+
+  return {
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(urlOf(server.address() as AddressInfo));
+        });
+      });
+    },
+    async close() {
+      // The drain plugin closes the http.Server once Apollo has stopped.
+      await apollo.stop();
+    },
+  };
+}
+
+/** The status a body parser or similar middleware attached to its error (4xx), else 500. */
+function httpStatusOf(error: unknown): number {
+  const status = (error as { status?: unknown } | null)?.status;
+  return typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
+}
+
+function urlOf({ address, family, port }: AddressInfo): string {
+  // A wildcard address is not something to open in a browser; loopback reaches it.
+  if (address === '0.0.0.0' || address === '::') return `http://127.0.0.1:${port}`;
+  return family === 'IPv6' ? `http://[${address}]:${port}` : `http://${address}:${port}`;
+}
