@@ -5,8 +5,10 @@ import { Query } from 'mingo';
 import { Bound, compareValues, keyOf, valuesAtPath, type Doc, type SortSpec } from '../bson-values.ts';
 import { MongoCommandError } from '../errors.ts';
 
-// sorted-btree is CommonJS with `exports.default`: imported from ESM, the class is on `.default`.
-const BTree = sortedBtree.default;
+// sorted-btree is CommonJS with `exports.default`: Node's ESM import puts the class on `.default`,
+// bundler-style interop (Vitest) hands over the class itself.
+const BTree: typeof sortedBtree.default =
+  (sortedBtree as { default?: typeof sortedBtree.default }).default ?? (sortedBtree as unknown as typeof sortedBtree.default);
 type BTree<K, V> = InstanceType<typeof sortedBtree.default<K, V>>;
 
 export interface IndexSpec extends Doc {
