@@ -147,6 +147,7 @@ function collStats(command: Doc, ctx: CommandContext): Doc {
   for (const index of collection.indexes.values()) indexSizes[index.name] = index.size * 32;
   return {
     ns: collection.ns,
+    capped: false,
     size,
     count: collection.docs.size,
     avgObjSize: collection.docs.size === 0 ? 0 : Math.round(size / collection.docs.size),

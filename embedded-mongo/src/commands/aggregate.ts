@@ -1,5 +1,6 @@
 // The aggregate command: a leading $match (and $sort/$limit) is answered through the query
 // planner so it can use indexes; the remaining stages run in mingo on copies of the documents.
+import * as pipelineOperators from 'mingo/operators/pipeline';
 import { isPlainDocument, type Doc } from '../bson-values.ts';
 import { MongoCommandError } from '../errors.ts';
 import { readDocuments, type ReadOptions } from '../query/find.ts';
@@ -8,16 +9,32 @@ import { cloneDoc } from '../query/update.ts';
 import { collectionName, namespaceOf, numberArg, type CommandContext, type CommandDefinition } from './context.ts';
 
 const UNSUPPORTED = new Set(['$out', '$merge', '$changeStream', '$geoNear', '$search', '$listSessions']);
+const KNOWN_STAGES = new Set([...Object.keys(pipelineOperators), ...UNSUPPORTED]);
+
+/** Checks each stage as mongod does and rewrites `$count` (mingo answers 0 on no input; MongoDB answers nothing). */
+function preparePipeline(pipeline: Doc[]): Doc[] {
+  return pipeline.flatMap((stage) => {
+    const names = Object.keys(stage);
+    if (names.length !== 1) throw new MongoCommandError('Location40323', 'A pipeline stage specification object must contain exactly one field.');
+    const name = names[0]!;
+    if (!KNOWN_STAGES.has(name)) throw new MongoCommandError('Location40324', `Unrecognized pipeline stage name: '${name}'`);
+    if (UNSUPPORTED.has(name)) throw new MongoCommandError('NotImplemented', `${name} is not supported by embedded-mongo`);
+    if (name === '$group' && !(isPlainDocument(stage.$group) && '_id' in stage.$group)) {
+      throw new MongoCommandError('Location15955', 'a group specification must include an _id');
+    }
+    if (name === '$count' && typeof stage.$count === 'string') {
+      return [{ $group: { _id: null, [stage.$count]: { $sum: 1 } } }, { $project: { _id: 0 } }];
+    }
+    return [stage];
+  });
+}
 
 function aggregate(command: Doc, ctx: CommandContext): Doc {
   const pipeline = command.pipeline;
   if (!Array.isArray(pipeline) || !pipeline.every(isPlainDocument)) {
     throw new MongoCommandError('TypeMismatch', `'pipeline' option must be specified as an array`);
   }
-  for (const stage of pipeline) {
-    const name = Object.keys(stage)[0] ?? '';
-    if (UNSUPPORTED.has(name)) throw new MongoCommandError('NotImplemented', `${name} is not supported by embedded-mongo`);
-  }
+  const stages = preparePipeline(pipeline);
   const cursorOptions = isPlainDocument(command.cursor) ? command.cursor : {};
   // {aggregate: 1} runs collection-less stages ($currentOp, $documents …): nothing to read here.
   const name = command.aggregate === 1 ? undefined : collectionName(command, 'aggregate');
@@ -25,7 +42,7 @@ function aggregate(command: Doc, ctx: CommandContext): Doc {
   const { storage } = ctx.server;
 
   const read: ReadOptions = {};
-  let rest = pipeline;
+  let rest = stages;
   const first = rest[0];
   if (first && '$match' in first && isPlainDocument(first.$match)) {
     read.filter = first.$match;

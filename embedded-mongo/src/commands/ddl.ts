@@ -16,12 +16,15 @@ function create(command: Doc, ctx: CommandContext): Doc {
     if (option in command) throw new MongoCommandError('NotImplemented', `create with '${option}' is not supported by embedded-mongo`);
   }
   const { storage } = ctx.server;
-  if (storage.collection(ctx.db, name)) {
-    throw new MongoCommandError('NamespaceExists', `Collection ${namespaceOf(ctx, name)} already exists.`);
-  }
   const options: Doc = {};
   for (const [k, v] of Object.entries(command)) {
     if (k !== 'create' && !k.startsWith('$') && k !== 'lsid' && k !== 'writeConcern') options[k] = v;
+  }
+  const existing = storage.collection(ctx.db, name);
+  if (existing) {
+    // Since MongoDB 7.0 creating an existing collection with identical options succeeds.
+    if (keyOf(existing.options) === keyOf(options)) return { ok: 1 };
+    throw new MongoCommandError('NamespaceExists', `Collection ${namespaceOf(ctx, name)} already exists with different options.`);
   }
   storage.getOrCreate(ctx.db, name, options);
   return { ok: 1 };
@@ -31,7 +34,8 @@ function drop(command: Doc, ctx: CommandContext): Doc {
   const name = collectionName(command, 'drop');
   const { storage } = ctx.server;
   const collection = storage.collection(ctx.db, name);
-  if (!collection) throw new MongoCommandError('NamespaceNotFound', 'ns not found');
+  // Since MongoDB 7.0 dropping a missing collection succeeds.
+  if (!collection) return { ok: 1 };
   const nIndexesWas = collection.indexes.size;
   storage.dropCollection(ctx.db, name);
   return { nIndexesWas, ns: namespaceOf(ctx, name), ok: 1 };
@@ -56,7 +60,7 @@ function renameCollection(command: Doc, ctx: CommandContext): Doc {
   const [toDb, toName] = splitNamespace(command.to, 'target');
   const { storage } = ctx.server;
   if (!storage.collection(db, name)) {
-    throw new MongoCommandError('NamespaceNotFound', `Source collection ${db}.${name} does not exist`);
+    throw new MongoCommandError('NamespaceNotFound', 'source namespace does not exist');
   }
   if (db === toDb && name === toName) throw new MongoCommandError('IllegalOperation', `Can't rename a collection to itself`);
   if (storage.collection(toDb, toName)) {
@@ -154,14 +158,8 @@ function createIndexes(command: Doc, ctx: CommandContext): Doc {
     storage.createIndex(collection, spec);
     created++;
   }
-  const reply: Doc = {
-    numIndexesBefore,
-    numIndexesAfter: collection.indexes.size,
-    createdCollectionAutomatically: !existed,
-  };
-  if (created === 0) reply.note = 'all indexes already exist';
-  reply.ok = 1;
-  return reply;
+  if (created === 0) return { numIndexesBefore, numIndexesAfter: numIndexesBefore, note: 'all indexes already exist', ok: 1 };
+  return { numIndexesBefore, numIndexesAfter: collection.indexes.size, createdCollectionAutomatically: !existed, ok: 1 };
 }
 
 function listIndexes(command: Doc, ctx: CommandContext): Doc {
@@ -169,7 +167,7 @@ function listIndexes(command: Doc, ctx: CommandContext): Doc {
   const collection = ctx.server.storage.collection(ctx.db, name);
   if (!collection) throw new MongoCommandError('NamespaceNotFound', `ns does not exist: ${namespaceOf(ctx, name)}`);
   const specs = [...collection.indexes.values()].map((i) => i.spec);
-  const ns = namespaceOf(ctx, name);
+  const ns = namespaceOf(ctx, `$cmd.listIndexes.${name}`);
   const batch = ctx.server.cursors.open(ns, specs, undefined);
   return { cursor: { id: batch.id, ns, firstBatch: batch.docs }, ok: 1 };
 }

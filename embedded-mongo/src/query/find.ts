@@ -1,6 +1,6 @@
 // Reading documents: plan, filter, sort, skip, limit — shared by find, count, distinct,
 // findAndModify, update/delete selection and the leading $match of aggregations.
-import { compareValues, parseSortSpec, sortValue, type Doc, type SortSpec } from '../bson-values.ts';
+import { compareValues, isPlainDocument, parseSortSpec, sortValue, type Doc, type SortSpec } from '../bson-values.ts';
 import type { Collection } from '../storage/catalog.ts';
 import { compileFilter, newQuery } from './mingo-context.ts';
 import { planQuery, type Plan } from './planner.ts';
@@ -25,6 +25,7 @@ export function compileFilterChecked(filter: Doc): (doc: Doc) => boolean {
   try {
     return compileFilter(filter);
   } catch (error) {
+    if (error instanceof MongoCommandError) throw error;
     throw new MongoCommandError('BadValue', (error as Error).message);
   }
 }
@@ -69,18 +70,57 @@ export function sortDocuments(docs: Doc[], sort: SortSpec): Doc[] {
 
 /** Applies a find projection (inclusion, exclusion, $slice, $elemMatch, positional `$`). */
 export function projector(projection: unknown, filter: Doc = {}): (docs: Doc[]) => Doc[] {
-  if (!projection || typeof projection !== 'object' || Object.keys(projection).length === 0) return (docs) => docs;
-  let query;
+  if (!isPlainDocument(projection) || Object.keys(projection).length === 0) return (docs) => docs;
+  const entries = Object.entries(projection);
+  const isSlice = (v: unknown) => isPlainDocument(v) && '$slice' in v;
+  const slices = entries.filter(([, v]) => isSlice(v)) as Array<[string, Doc]>;
+  const others = Object.fromEntries(entries.filter(([, v]) => !isSlice(v)));
+  const inclusive = Object.entries(others).some(([k, v]) => k !== '_id' && v !== false && v !== 0);
+  // A projection of only $slice (and exclusions) keeps every other field, unlike an inclusion.
+  const mingoProjection = slices.length > 0 && !inclusive ? others : projection;
+  let query: ReturnType<typeof newQuery> | undefined;
   try {
-    query = newQuery(filter);
+    if (Object.keys(mingoProjection).length > 0) query = newQuery(filter);
   } catch (error) {
     throw new MongoCommandError('BadValue', (error as Error).message);
   }
   return (docs) => {
+    let out: Doc[];
     try {
-      return query.find(docs, projection as Doc).all() as Doc[];
+      out = query ? (query.find(docs, mingoProjection).all() as Doc[]) : docs.map((d) => ({ ...d }));
     } catch (error) {
       throw new MongoCommandError('BadValue', (error as Error).message);
     }
+    if (mingoProjection !== projection) for (const doc of out) for (const [path, spec] of slices) sliceAt(doc, path, spec.$slice);
+    // mongod returns fields in document order, whatever order the projection named them in.
+    return out.map((doc, i) => reorderLike(doc, docs[i]) as Doc);
   };
+}
+
+function sliceAt(doc: Doc, path: string, spec: unknown): void {
+  const parts = path.split('.');
+  let current: Doc = doc;
+  for (const part of parts.slice(0, -1)) {
+    if (!isPlainDocument(current[part])) return;
+    current = current[part] = { ...(current[part] as Doc) };
+  }
+  const last = parts[parts.length - 1]!;
+  const value = current[last];
+  if (!Array.isArray(value)) return;
+  if (Array.isArray(spec)) {
+    const [skip, limit] = spec.map(Number) as [number, number];
+    const start = skip < 0 ? Math.max(0, value.length + skip) : skip;
+    current[last] = value.slice(start, start + limit);
+  } else {
+    const n = Number(spec);
+    current[last] = n >= 0 ? value.slice(0, n) : value.slice(n);
+  }
+}
+
+function reorderLike(result: unknown, original: unknown): unknown {
+  if (!isPlainDocument(result) || !isPlainDocument(original)) return result;
+  const out: Doc = {};
+  for (const key of Object.keys(original)) if (key in result) out[key] = reorderLike(result[key], original[key]);
+  for (const key of Object.keys(result)) if (!(key in out)) out[key] = result[key];
+  return out;
 }

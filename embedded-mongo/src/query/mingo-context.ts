@@ -10,7 +10,8 @@ import * as projection from 'mingo/operators/projection';
 import * as query from 'mingo/operators/query';
 import * as window from 'mingo/operators/window';
 import type { Options } from 'mingo/types';
-import { isPlainDocument, typeOrder, TypeOrder, valuesAtPath, type Doc } from '../bson-values.ts';
+import { isPlainDocument, keyOf, typeOrder, TypeOrder, valuesAtPath, type Doc } from '../bson-values.ts';
+import { MongoCommandError } from '../errors.ts';
 
 const TYPE_ALIASES: Record<string, string> = {
   1: 'double', 2: 'string', 3: 'object', 4: 'array', 5: 'binData', 6: 'undefined', 7: 'objectId', 8: 'bool',
@@ -77,19 +78,85 @@ function $type(selector: string, value: unknown): (obj: Doc) => boolean {
     );
 }
 
+/**
+ * Equality as MongoDB defines it: BSON values compared exactly (embedded documents are equal only
+ * with the same fields in the same order; mingo ignores order), arrays matched whole or by element.
+ */
+function $eq(selector: string, value: unknown, options: Options): (obj: Doc) => boolean {
+  if (value === null || value === undefined) return (query.$eq as (s: string, v: unknown, o: Options) => (obj: Doc) => boolean)(selector, value, options);
+  const key = keyOf(value);
+  return (obj) =>
+    valuesAtPath(obj, selector, false).some(
+      (v) => keyOf(v) === key || (Array.isArray(v) && v.some((element) => keyOf(element) === key)),
+    );
+}
+
+function $ne(selector: string, value: unknown, options: Options): (obj: Doc) => boolean {
+  const eq = $eq(selector, value, options);
+  return (obj) => !eq(obj);
+}
+
 const context = Context.init({
   accumulator,
   expression,
   pipeline,
   projection,
-  query: { ...query, $type } as typeof query,
+  query: { ...query, $type, $eq, $ne } as typeof query,
   window,
 });
+
+const TOP_LEVEL = new Set(['$and', '$or', '$nor', '$expr', '$where', '$comment', '$jsonSchema', '$text']);
+const FIELD_OPERATORS = new Set([
+  '$eq', '$ne', '$gt', '$gte', '$lt', '$lte', '$in', '$nin', '$exists', '$type', '$mod', '$regex', '$options',
+  '$elemMatch', '$all', '$size', '$not', '$bitsAllSet', '$bitsAllClear', '$bitsAnySet', '$bitsAnyClear', '$comment',
+]);
+
+/** Rejects malformed filters with mongod's codes and messages before mingo sees them. */
+export function validateFilter(filter: Doc): void {
+  for (const [key, value] of Object.entries(filter)) {
+    if (key.startsWith('$')) {
+      if (!TOP_LEVEL.has(key)) {
+        throw new MongoCommandError(
+          'BadValue',
+          `unknown top level operator: ${key}. If you have a field name that starts with a '$' symbol, consider using $getField or $setField.`,
+        );
+      }
+      if (key === '$and' || key === '$or' || key === '$nor') {
+        if (!Array.isArray(value) || value.length === 0) throw new MongoCommandError('BadValue', '$and/$or/$nor must be a nonempty array');
+        for (const part of value) {
+          if (!isPlainDocument(part)) throw new MongoCommandError('BadValue', '$or/$and/$nor entries need to be full objects');
+          validateFilter(part);
+        }
+      }
+      continue;
+    }
+    validateCondition(value);
+  }
+}
+
+function validateCondition(value: unknown): void {
+  if (!isPlainDocument(value)) return;
+  const keys = Object.keys(value);
+  if (keys.length === 0 || !keys[0]!.startsWith('$')) return;
+  for (const op of keys) {
+    if (!FIELD_OPERATORS.has(op)) throw new MongoCommandError('BadValue', `unknown operator: ${op}`);
+    if (op === '$not') validateCondition(value.$not);
+    if ((op === '$in' || op === '$nin' || op === '$all') && !Array.isArray(value[op])) {
+      throw new MongoCommandError('BadValue', `${op} needs an array`);
+    }
+    if (op === '$elemMatch' && isPlainDocument(value.$elemMatch)) {
+      const inner = value.$elemMatch;
+      if (Object.keys(inner)[0]?.startsWith('$') && !TOP_LEVEL.has(Object.keys(inner)[0]!)) validateCondition(inner);
+      else validateFilter(inner);
+    }
+  }
+}
 
 export const mingoOptions: Partial<Options> = { context, processingMode: ProcessingMode.CLONE_OFF };
 
 export function compileFilter(filter: Doc): (doc: Doc) => boolean {
   if (Object.keys(filter).length === 0) return () => true;
+  validateFilter(filter);
   const q = new Query(filter, mingoOptions);
   return (doc) => q.test(doc);
 }

@@ -7,7 +7,7 @@ import type { CollectionIndex, KeyBounds } from '../storage/collection-index.ts'
 
 type FieldCondition =
   | { kind: 'eq'; values: unknown[] }
-  | { kind: 'range'; low: unknown; high: unknown };
+  | { kind: 'range'; low: unknown; high: unknown; lowExclusive: boolean; highExclusive: boolean };
 
 export interface Plan {
   /** Candidate documents; a superset of the matches. */
@@ -60,13 +60,19 @@ function parseCondition(cond: unknown): FieldCondition | undefined {
   }
   let low: unknown;
   let high: unknown;
-  for (const op of ['$gt', '$gte'] as const) if (op in cond && boundable(cond[op])) low = cond[op];
-  for (const op of ['$lt', '$lte'] as const) if (op in cond && boundable(cond[op])) high = cond[op];
+  let lowExclusive = false;
+  let highExclusive = false;
+  for (const op of ['$gt', '$gte'] as const) {
+    if (op in cond && boundable(cond[op])) [low, lowExclusive] = [cond[op], op === '$gt'];
+  }
+  for (const op of ['$lt', '$lte'] as const) {
+    if (op in cond && boundable(cond[op])) [high, highExclusive] = [cond[op], op === '$lt'];
+  }
   if (low === undefined && high === undefined) return undefined;
   // Open ends stop at the edge of the value's type bracket: {$gt: 5} never reaches strings.
   const type = typeOrder(low ?? high);
   if (low !== undefined && high !== undefined && typeOrder(high) !== type) return undefined;
-  return { kind: 'range', low: low ?? new Bound(type, -1), high: high ?? new Bound(type, 1) };
+  return { kind: 'range', low: low ?? new Bound(type, -1), high: high ?? new Bound(type, 1), lowExclusive, highExclusive };
 }
 
 interface Candidate {
@@ -94,8 +100,10 @@ function evaluateIndex(index: CollectionIndex, conds: Map<string, FieldCondition
       continue;
     }
     // On a multikey index, different elements may satisfy each side of a range: keep one side.
-    const high = index.multikey ? new Bound(typeOrder(cond.low), 1) : cond.high;
-    points = points.map((p) => [...p, { low: cond.low, high }]);
+    const bound = index.multikey
+      ? { low: cond.low, high: new Bound(typeOrder(cond.low), 1), lowExclusive: cond.lowExclusive }
+      : { low: cond.low, high: cond.high, lowExclusive: cond.lowExclusive, highExclusive: cond.highExclusive };
+    points = points.map((p) => [...p, bound]);
     score += 1;
     break;
   }

@@ -1,6 +1,7 @@
 // Update documents: operator updates (via mingo's updater, guarded by MongoDB's validation and
 // error codes), replacement documents, pipeline updates, and upsert seeding from a filter.
-import { ObjectId } from 'bson';
+import { ObjectId, Timestamp } from 'bson';
+import { formatKeyValue } from '../storage/collection-index.ts';
 import { update as mingoUpdate } from 'mingo/updater';
 import { isPlainDocument, keyOf, typeOrder, TypeOrder, type Doc } from '../bson-values.ts';
 import { MongoCommandError } from '../errors.ts';
@@ -60,7 +61,9 @@ export function applyUpdate(doc: Doc, update: Doc | Doc[], input: UpdateInput): 
   if ('_id' in doc && keyOf(result._id) !== keyOf(doc._id)) {
     throw new MongoCommandError(
       'ImmutableField',
-      `Performing an update on the path '_id' would modify the immutable field '_id'`,
+      Array.isArray(update) || isOperatorUpdate(update)
+        ? `Performing an update on the path '_id' would modify the immutable field '_id'`
+        : `After applying the update, the (immutable) field '_id' was found to have been altered to _id: ${formatKeyValue(result._id)}`,
     );
   }
   if (!('_id' in result) && '_id' in doc) result = { _id: doc._id, ...result };
@@ -121,18 +124,31 @@ function applyOperators(doc: Doc, update: Doc, input: UpdateInput): Doc {
   }
   const out = cloneDoc(doc);
   const modifier: Doc = {};
-  for (const [op, fields] of Object.entries(update) as Array<[string, Doc]>) {
+  for (const [op, unsorted] of Object.entries(update) as Array<[string, Doc]>) {
+    // mongod applies paths in lexicographic order, so new fields are appended in that order.
+    const fields = Object.fromEntries(Object.entries(unsorted).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    guardId(doc, op, fields);
     if (op === '$setOnInsert') {
       if (input.inserting) modifier.$set = { ...((modifier.$set as Doc) ?? {}), ...fields };
       continue;
     }
+    if (op === '$currentDate') {
+      modifier.$set = { ...((modifier.$set as Doc) ?? {}), ...currentDates(fields) };
+      continue;
+    }
     if (op === '$inc' || op === '$mul') checkArithmetic(out, op, fields);
-    if (op === '$push' || op === '$addToSet') seedArrays(out, fields);
+    if (op === '$push' || op === '$addToSet' || op === '$pull' || op === '$pullAll' || op === '$pop') checkArrays(out, op, fields);
+    if (op === '$push') seedArrays(out, fields);
+    if (op === '$addToSet') {
+      const rest = addToSet(out, fields);
+      if (Object.keys(rest).length > 0) modifier.$addToSet = rest;
+      continue;
+    }
     modifier[op] = op === '$set' && modifier.$set ? { ...(modifier.$set as Doc), ...fields } : fields;
   }
   if (Object.keys(modifier).length === 0) return out;
   try {
-    mingoUpdate(out, modifier as never, input.arrayFilters, input.filter, {
+    mingoUpdate(out, modifier as never, input.arrayFilters, input.inserting ? undefined : input.filter, {
       cloneMode: 'deep',
       queryOptions: mingoOptions,
     });
@@ -193,6 +209,68 @@ function checkArithmetic(doc: Doc, op: string, fields: Doc): void {
       );
     }
   }
+}
+
+/** Updates may name `_id` only to set it to the value it already has. */
+function guardId(doc: Doc, op: string, fields: Doc): void {
+  for (const path of Object.keys(fields)) {
+    if (path !== '_id' && !path.startsWith('_id.')) continue;
+    if ((op === '$set' || op === '$setOnInsert') && path === '_id' && (!('_id' in doc) || keyOf(fields[path]) === keyOf(doc._id))) continue;
+    if (!('_id' in doc)) continue;
+    throw new MongoCommandError('ImmutableField', `Performing an update on the path '_id' would modify the immutable field '_id'`);
+  }
+}
+
+let timestampCounter = 0;
+
+function currentDates(fields: Doc): Doc {
+  const now = new Date();
+  const out: Doc = {};
+  for (const [path, spec] of Object.entries(fields)) {
+    if (isPlainDocument(spec) && spec.$type === 'timestamp') {
+      out[path] = new Timestamp({ t: Math.floor(now.getTime() / 1000), i: ++timestampCounter });
+    } else {
+      out[path] = now;
+    }
+  }
+  return out;
+}
+
+function checkArrays(doc: Doc, op: string, fields: Doc): void {
+  for (const path of Object.keys(fields)) {
+    if (path.includes('$')) continue;
+    const { found, value } = valueAt(doc, path);
+    if (!found || Array.isArray(value)) continue;
+    const field = path.split('.').pop();
+    const where = `{_id: ${formatKeyValue(doc._id)}}`;
+    if (op === '$pop') throw new MongoCommandError('TypeMismatch', `Path '${path}' contains an element of non-array type '${typeName(value)}'`);
+    if (op === '$pull' || op === '$pullAll') throw new MongoCommandError('BadValue', `Cannot apply ${op} to a non-array value`);
+    throw new MongoCommandError('BadValue', `The field '${field}' must be an array but is of type ${typeName(value)} in document ${where}`);
+  }
+}
+
+/** $addToSet with MongoDB equality (field order matters in subdocuments); positional paths go to mingo. */
+function addToSet(doc: Doc, fields: Doc): Doc {
+  const rest: Doc = {};
+  for (const [path, spec] of Object.entries(fields)) {
+    if (path.includes('$')) {
+      rest[path] = spec;
+      continue;
+    }
+    const values = isPlainDocument(spec) && '$each' in spec && Array.isArray(spec.$each) ? spec.$each : [spec];
+    const { found, value } = valueAt(doc, path);
+    const list = found ? [...(value as unknown[])] : [];
+    const keys = new Set(list.map(keyOf));
+    for (const v of values) {
+      const k = keyOf(v);
+      if (keys.has(k)) continue;
+      keys.add(k);
+      list.push(cloneDoc(v));
+    }
+    if (found && list.length === (value as unknown[]).length) continue;
+    mingoUpdate(doc, { $set: { [path]: list } } as never, undefined, undefined, { cloneMode: 'none', queryOptions: mingoOptions });
+  }
+  return rest;
 }
 
 /** mingo drops `$push` modifiers on a missing field; start such fields as empty arrays. */

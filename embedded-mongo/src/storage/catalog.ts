@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { keyOf, type Doc } from '../bson-values.ts';
 import { MongoCommandError } from '../errors.ts';
-import { CollectionIndex, type IndexSpec } from './collection-index.ts';
+import { CollectionIndex, duplicateKeyError, type IndexSpec } from './collection-index.ts';
 import {
   Journal,
   journalName,
@@ -45,6 +45,7 @@ export class Collection {
   /** Adds a document (it must carry _id); throws a duplicate-key error and changes nothing on conflict. */
   insert(doc: Doc): void {
     const id = keyOf(doc._id);
+    if (this.docs.has(id)) throw duplicateKeyError(this.ns, this.idIndex, [doc._id]);
     const planned: Array<[CollectionIndex, unknown[][]]> = [];
     for (const index of this.indexes.values()) {
       const keys = index.keysFor(doc);

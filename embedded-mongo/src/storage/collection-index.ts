@@ -27,7 +27,7 @@ interface IndexEntry {
 }
 
 /** Per-field [low, high] value bounds (inclusive; the caller re-checks exact predicates). */
-export type KeyBounds = Array<{ low: unknown; high: unknown }>;
+export type KeyBounds = Array<{ low: unknown; high: unknown; lowExclusive?: boolean; highExclusive?: boolean }>;
 
 const ID_MIN = '';
 const ID_MAX = '\uffff';
@@ -135,12 +135,13 @@ export class CollectionIndex {
    */
   *scan(boundsList: KeyBounds[], reverse = false): Generator<Doc> {
     const seen = this.multikey ? new Set<Doc>() : undefined;
-    const ordered = boundsList.map((b) => this.treeRange(b));
+    const ordered = boundsList.map((b) => ({ ...this.treeRange(b), excluded: exclusions(b) }));
     ordered.sort((a, b) => this.tree._compare(a.low, b.low) * (reverse ? -1 : 1));
-    for (const { low, high } of ordered) {
+    for (const { low, high, excluded } of ordered) {
       const iterator = reverse ? this.tree.entriesReversed(high) : this.tree.entries(low);
       for (const [entry, doc] of iterator) {
         if (reverse ? this.tree._compare(entry, low) < 0 : this.tree._compare(entry, high) > 0) break;
+        if (excluded && excluded(entry.values)) continue;
         if (seen) {
           if (seen.has(doc)) continue;
           seen.add(doc);
@@ -174,6 +175,16 @@ export class CollectionIndex {
   scanAll(reverse = false): Generator<Doc> {
     return this.scan([[]], reverse);
   }
+}
+
+/** For $gt/$lt bounds: a test that skips keys equal to an exclusive end (the scan itself is inclusive). */
+function exclusions(bounds: KeyBounds): ((values: unknown[]) => boolean) | undefined {
+  const i = bounds.length - 1;
+  const b = bounds[i];
+  if (!b || (!b.lowExclusive && !b.highExclusive)) return undefined;
+  return (values) =>
+    (b.lowExclusive === true && compareValues(values[i], b.low) === 0) ||
+    (b.highExclusive === true && compareValues(values[i], b.high) === 0);
 }
 
 function sameValues(a: unknown[], b: unknown[]): boolean {
