@@ -91,6 +91,20 @@ function $eq(selector: string, value: unknown, options: Options): (obj: Doc) => 
     );
 }
 
+/** $all: every value present, in an array field or as the field itself (mingo needs an array). */
+function $all(selector: string, value: unknown, options: Options): (obj: Doc) => boolean {
+  const wanted = Array.isArray(value) ? value : [value];
+  if (wanted.some((q) => q instanceof RegExp || (isPlainDocument(q) && '$elemMatch' in q))) {
+    return (query.$all as (s: string, v: unknown, o: Options) => (obj: Doc) => boolean)(selector, value, options);
+  }
+  const keys = wanted.map(keyOf);
+  return (obj) =>
+    keys.length > 0 &&
+    valuesAtPath(obj, selector, false).some((v) =>
+      keys.every((k) => keyOf(v) === k || (Array.isArray(v) && v.some((element) => keyOf(element) === k))),
+    );
+}
+
 function $ne(selector: string, value: unknown, options: Options): (obj: Doc) => boolean {
   const eq = $eq(selector, value, options);
   return (obj) => !eq(obj);
@@ -101,7 +115,7 @@ const context = Context.init({
   expression,
   pipeline,
   projection,
-  query: { ...query, $type, $eq, $ne } as typeof query,
+  query: { ...query, $type, $eq, $ne, $all } as typeof query,
   window,
 });
 

@@ -1,0 +1,86 @@
+// One MongoClient and one database per conformance test file, plus small helpers the files share.
+// The suite runs unchanged against a real mongod 7.0 (MONGODB_URI set) and against embedded-mongo.
+import { Long, MongoClient, type Collection, type Db, type Document, type Filter } from 'mongodb';
+import { startTestMongo, type TestMongo } from '../../support/mongo.ts';
+
+export interface ConformanceDb {
+  mongo: TestMongo;
+  client: MongoClient;
+  db: Db;
+  /** A collection name no other test in this file uses. */
+  freshName(label: string): string;
+  /** A collection no other test in this file uses (not created until first written). */
+  freshCollection<T extends Document = Document>(label: string): Collection<T>;
+  close(): Promise<void>;
+}
+
+export async function openConformanceDb(): Promise<ConformanceDb> {
+  const mongo = await startTestMongo();
+  const client = new MongoClient(mongo.uri, { serverSelectionTimeoutMS: 10_000 });
+  await client.connect();
+  const db = client.db(mongo.dbName);
+  let counter = 0;
+  const freshName = (label: string) => `${label}_${++counter}`;
+  return {
+    mongo,
+    client,
+    db,
+    freshName,
+    freshCollection: <T extends Document = Document>(label: string) =>
+      db.collection<T>(freshName(label)),
+    async close() {
+      try {
+        // A real server keeps what the suite wrote; an embedded one goes away with stop().
+        if (process.env.MONGODB_URI) await db.dropDatabase();
+      } finally {
+        await client.close();
+        await mongo.stop();
+      }
+    },
+  };
+}
+
+/** The `_id`s of the documents matching `filter`, in ascending `_id` order. */
+export async function idsOf(coll: Collection<any>, filter: Filter<Document>): Promise<unknown[]> {
+  const docs = await coll
+    .find(filter, { projection: { _id: 1 } })
+    .sort({ _id: 1 })
+    .toArray();
+  return docs.map((d) => d._id);
+}
+
+/** Cursor ids arrive as Long, or as a number when the driver promoted a small one. */
+export function asLong(id: unknown): Long {
+  if (Long.isLong(id)) return id;
+  if (typeof id === 'number') return Long.fromNumber(id);
+  if (typeof id === 'bigint') return Long.fromBigInt(id);
+  throw new Error(`not a cursor id: ${String(id)}`);
+}
+
+/** Every `stage` name in an explain plan tree (classic `inputStage(s)` or SBE `queryPlan`). */
+export function planStages(plan: unknown): string[] {
+  const stages: string[] = [];
+  const visit = (node: unknown) => {
+    if (Array.isArray(node)) {
+      node.forEach(visit);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'stage' && typeof value === 'string') stages.push(value);
+      else visit(value);
+    }
+  };
+  visit(plan);
+  return stages;
+}
+
+/** Resolves with the rejection of `promise`, failing when it resolves instead. */
+export async function rejectionOf(promise: Promise<unknown>): Promise<any> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the operation to fail, but it succeeded');
+}

@@ -1,0 +1,390 @@
+// Conformance: index creation and listing, unique/sparse/partial constraints, index use, TTL.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MongoBulkWriteError, MongoServerError, type Collection, type Document } from 'mongodb';
+import { openConformanceDb, planStages, rejectionOf, type ConformanceDb } from './conformance-db.ts';
+
+let ctx: ConformanceDb;
+
+beforeAll(async () => {
+  ctx = await openConformanceDb();
+});
+
+afterAll(async () => {
+  await ctx?.close();
+});
+
+function dupKeyMessage(coll: Collection<any>, index: string, key: string): string {
+  return `E11000 duplicate key error collection: ${ctx.mongo.dbName}.${coll.collectionName} index: ${index} dup key: { ${key} }`;
+}
+
+describe('creating and listing', () => {
+  it('createIndex returns the generated name', async () => {
+    const coll = ctx.freshCollection('idx');
+    expect(await coll.createIndex({ a: 1 })).toBe('a_1');
+    expect(await coll.createIndex({ a: 1, b: -1 })).toBe('a_1_b_-1');
+    expect(await coll.createIndex({ 'x.y': 1 })).toBe('x.y_1');
+    expect(await coll.createIndex({ c: 1 }, { name: 'by_c' })).toBe('by_c');
+  });
+
+  it('listIndexes shows _id_ and every created index with its options', async () => {
+    const coll = ctx.freshCollection('idx');
+    await coll.createIndex({ email: 1 }, { unique: true });
+    await coll.createIndex({ nick: 1 }, { unique: true, sparse: true });
+    await coll.createIndex({ code: 1 }, { unique: true, partialFilterExpression: { status: 'active' } });
+    await coll.createIndex({ createdAt: 1 }, { expireAfterSeconds: 3600 });
+    await coll.createIndex({ a: 1, b: -1 });
+    const indexes = await coll.listIndexes().toArray();
+    expect(indexes).toEqual([
+      { v: 2, key: { _id: 1 }, name: '_id_' },
+      { v: 2, key: { email: 1 }, name: 'email_1', unique: true },
+      { v: 2, key: { nick: 1 }, name: 'nick_1', unique: true, sparse: true },
+      {
+        v: 2,
+        key: { code: 1 },
+        name: 'code_1',
+        unique: true,
+        partialFilterExpression: { status: 'active' },
+      },
+      { v: 2, key: { createdAt: 1 }, name: 'createdAt_1', expireAfterSeconds: 3600 },
+      { v: 2, key: { a: 1, b: -1 }, name: 'a_1_b_-1' },
+    ]);
+  });
+
+  it('answers createIndexes with index counts and whether it created the collection', async () => {
+    const name = ctx.freshName('idx');
+    const created = await ctx.db.command({
+      createIndexes: name,
+      indexes: [{ key: { a: 1 }, name: 'a_1' }],
+    });
+    expect(created).toEqual({
+      numIndexesBefore: 1,
+      numIndexesAfter: 2,
+      createdCollectionAutomatically: true,
+      ok: 1,
+    });
+    const second = await ctx.db.command({
+      createIndexes: name,
+      indexes: [{ key: { b: 1 }, name: 'b_1' }, { key: { c: 1 }, name: 'c_1' }],
+    });
+    expect(second).toEqual({
+      numIndexesBefore: 2,
+      numIndexesAfter: 4,
+      createdCollectionAutomatically: false,
+      ok: 1,
+    });
+  });
+
+  it('creating the same index twice is a no-op', async () => {
+    const coll = ctx.freshCollection('idx');
+    await coll.createIndex({ a: 1 }, { unique: true });
+    expect(await coll.createIndex({ a: 1 }, { unique: true })).toBe('a_1');
+    const again = await ctx.db.command({
+      createIndexes: coll.collectionName,
+      indexes: [{ key: { a: 1 }, name: 'a_1', unique: true }],
+    });
+    expect(again).toEqual({
+      numIndexesBefore: 2,
+      numIndexesAfter: 2,
+      note: 'all indexes already exist',
+      ok: 1,
+    });
+    expect((await coll.listIndexes().toArray()).map((i) => i.name)).toEqual(['_id_', 'a_1']);
+  });
+
+  it('refuses the same key under another name with code 85 IndexOptionsConflict', async () => {
+    const coll = ctx.freshCollection('idx');
+    await coll.createIndex({ a: 1 });
+    const error = await rejectionOf(coll.createIndex({ a: 1 }, { name: 'other' }));
+    expect(error).toBeInstanceOf(MongoServerError);
+    expect(error.code).toBe(85);
+    expect(error.codeName).toBe('IndexOptionsConflict');
+    expect(error.message).toBe('Index already exists with a different name: a_1');
+  });
+
+  it('dropIndex removes one index by name or by key', async () => {
+    const coll = ctx.freshCollection('idx');
+    await coll.createIndex({ a: 1 });
+    await coll.createIndex({ b: 1 });
+    const reply = await coll.dropIndex('a_1');
+    expect(reply).toEqual({ nIndexesWas: 3, ok: 1 });
+    await ctx.db.command({ dropIndexes: coll.collectionName, index: { b: 1 } });
+    expect((await coll.listIndexes().toArray()).map((i) => i.name)).toEqual(['_id_']);
+  });
+
+  it('dropIndexes removes every index except _id_', async () => {
+    const coll = ctx.freshCollection('idx');
+    await coll.createIndex({ a: 1 });
+    await coll.createIndex({ b: 1 }, { unique: true });
+    expect(await coll.dropIndexes()).toBe(true);
+    expect(await coll.listIndexes().toArray()).toEqual([{ v: 2, key: { _id: 1 }, name: '_id_' }]);
+  });
+
+  it('dropping a missing index fails with code 27 IndexNotFound', async () => {
+    const coll = ctx.freshCollection('idx');
+    await coll.createIndex({ a: 1 });
+    const error = await rejectionOf(coll.dropIndex('nope_1'));
+    expect(error).toBeInstanceOf(MongoServerError);
+    expect(error.code).toBe(27);
+    expect(error.codeName).toBe('IndexNotFound');
+    expect(error.message).toBe('index not found with name [nope_1]');
+  });
+
+  it('refuses to drop the _id index with code 72 InvalidOptions', async () => {
+    const coll = ctx.freshCollection('idx');
+    await coll.insertOne({ a: 1 });
+    const error = await rejectionOf(coll.dropIndex('_id_'));
+    expect(error.code).toBe(72);
+    expect(error.codeName).toBe('InvalidOptions');
+    expect(error.message).toBe('cannot drop _id index');
+  });
+});
+
+describe('unique constraints', () => {
+  it('rejects a duplicate through insertOne with E11000, keyPattern and keyValue', async () => {
+    const coll = ctx.freshCollection('users');
+    await coll.createIndex({ email: 1 }, { unique: true });
+    await coll.insertOne({ email: 'a@b.c' });
+    const error = await rejectionOf(coll.insertOne({ email: 'a@b.c' }));
+    expect(error).toBeInstanceOf(MongoServerError);
+    expect(error.code).toBe(11000);
+    expect(error.message).toBe(dupKeyMessage(coll, 'email_1', 'email: "a@b.c"'));
+    expect(error.keyPattern).toEqual({ email: 1 });
+    expect(error.keyValue).toEqual({ email: 'a@b.c' });
+    expect(error.errorResponse).toEqual({
+      index: 0,
+      code: 11000,
+      errmsg: dupKeyMessage(coll, 'email_1', 'email: "a@b.c"'),
+      keyPattern: { email: 1 },
+      keyValue: { email: 'a@b.c' },
+    });
+    expect(await coll.countDocuments()).toBe(1);
+  });
+
+  it('reports a duplicate _id against the _id_ index', async () => {
+    const coll = ctx.freshCollection('users');
+    await coll.insertOne({ _id: 7, a: 1 } as Document);
+    const error = await rejectionOf(coll.insertOne({ _id: 7, a: 2 } as Document));
+    expect(error.code).toBe(11000);
+    expect(error.message).toBe(dupKeyMessage(coll, '_id_', '_id: 7'));
+    expect(error.keyPattern).toEqual({ _id: 1 });
+    expect(error.keyValue).toEqual({ _id: 7 });
+    expect(await coll.findOne({ _id: 7 } as Document)).toEqual({ _id: 7, a: 1 });
+  });
+
+  it('enforces a compound unique index on the combination only', async () => {
+    const coll = ctx.freshCollection('users');
+    await coll.createIndex({ org: 1, handle: 1 }, { unique: true });
+    await coll.insertMany([
+      { org: 1, handle: 'x' },
+      { org: 2, handle: 'x' },
+      { org: 1, handle: 'y' },
+    ]);
+    const error = await rejectionOf(coll.insertOne({ org: 1, handle: 'x' }));
+    expect(error.code).toBe(11000);
+    expect(error.message).toBe(dupKeyMessage(coll, 'org_1_handle_1', 'org: 1, handle: "x"'));
+    expect(error.keyPattern).toEqual({ org: 1, handle: 1 });
+    expect(error.keyValue).toEqual({ org: 1, handle: 'x' });
+  });
+
+  it('reports duplicates inside insertMany as write errors', async () => {
+    const coll = ctx.freshCollection('users');
+    await coll.createIndex({ email: 1 }, { unique: true });
+    const error = await rejectionOf(
+      coll.insertMany([{ email: 'a' }, { email: 'b' }, { email: 'a' }], { ordered: false }),
+    );
+    expect(error).toBeInstanceOf(MongoBulkWriteError);
+    expect(error.insertedCount).toBe(2);
+    expect(error.writeErrors).toHaveLength(1);
+    expect(error.writeErrors[0].index).toBe(2);
+    expect(error.writeErrors[0].errmsg).toBe(dupKeyMessage(coll, 'email_1', 'email: "a"'));
+  });
+
+  it('rejects an update that would create a duplicate', async () => {
+    const coll = ctx.freshCollection('users');
+    await coll.createIndex({ email: 1 }, { unique: true });
+    await coll.insertMany([{ _id: 1, email: 'a' }, { _id: 2, email: 'b' }] as Document[]);
+    const error = await rejectionOf(coll.updateOne({ _id: 2 } as Document, { $set: { email: 'a' } }));
+    expect(error).toBeInstanceOf(MongoServerError);
+    expect(error.code).toBe(11000);
+    expect(error.keyValue).toEqual({ email: 'a' });
+    expect(await coll.findOne({ _id: 2 } as Document)).toEqual({ _id: 2, email: 'b' });
+  });
+
+  it('rejects a findOneAndUpdate that would create a duplicate with codeName DuplicateKey', async () => {
+    const coll = ctx.freshCollection('users');
+    await coll.createIndex({ email: 1 }, { unique: true });
+    await coll.insertMany([{ _id: 1, email: 'a' }, { _id: 2, email: 'b' }] as Document[]);
+    const error = await rejectionOf(
+      coll.findOneAndUpdate({ _id: 2 } as Document, { $set: { email: 'a' } }),
+    );
+    expect(error).toBeInstanceOf(MongoServerError);
+    expect(error.code).toBe(11000);
+    expect(error.codeName).toBe('DuplicateKey');
+    expect(error.keyPattern).toEqual({ email: 1 });
+    expect(error.keyValue).toEqual({ email: 'a' });
+  });
+
+  it('treats a missing field as null in a non-sparse unique index', async () => {
+    const coll = ctx.freshCollection('users');
+    await coll.createIndex({ email: 1 }, { unique: true });
+    await coll.insertOne({ name: 'first' });
+    const error = await rejectionOf(coll.insertOne({ name: 'second' }));
+    expect(error.code).toBe(11000);
+    expect(error.message).toBe(dupKeyMessage(coll, 'email_1', 'email: null'));
+    expect(error.keyValue).toEqual({ email: null });
+  });
+
+  it('refuses to build a unique index over existing duplicates', async () => {
+    const coll = ctx.freshCollection('users');
+    await coll.insertMany([{ email: 'x' }, { email: 'y' }, { email: 'x' }]);
+    const error = await rejectionOf(coll.createIndex({ email: 1 }, { unique: true }));
+    expect(error).toBeInstanceOf(MongoServerError);
+    expect(error.code).toBe(11000);
+    expect(error.codeName).toBe('DuplicateKey');
+    expect(error.message).toContain(dupKeyMessage(coll, 'email_1', 'email: "x"'));
+    expect((await coll.listIndexes().toArray()).map((i) => i.name)).toEqual(['_id_']);
+  });
+
+  it('lets a sparse unique index hold many documents without the field', async () => {
+    const coll = ctx.freshCollection('users');
+    await coll.createIndex({ nick: 1 }, { unique: true, sparse: true });
+    await coll.insertMany([{ a: 1 }, { a: 2 }, { a: 3 }, { nick: 'n' }]);
+    expect(await coll.countDocuments()).toBe(4);
+    const error = await rejectionOf(coll.insertOne({ nick: 'n' }));
+    expect(error.code).toBe(11000);
+  });
+
+  it('still indexes explicit nulls in a sparse unique index', async () => {
+    const coll = ctx.freshCollection('users');
+    await coll.createIndex({ nick: 1 }, { unique: true, sparse: true });
+    await coll.insertOne({ nick: null });
+    const error = await rejectionOf(coll.insertOne({ nick: null }));
+    expect(error.code).toBe(11000);
+    expect(error.message).toBe(dupKeyMessage(coll, 'nick_1', 'nick: null'));
+  });
+
+  it('lets a partial unique index hold duplicates outside its filter', async () => {
+    const coll = ctx.freshCollection('users');
+    await coll.createIndex({ code: 1 }, { unique: true, partialFilterExpression: { status: 'active' } });
+    await coll.insertMany([
+      { code: 'A', status: 'active' },
+      { code: 'A', status: 'archived' },
+      { code: 'A', status: 'archived' },
+      { code: 'A' },
+    ]);
+    expect(await coll.countDocuments({ code: 'A' })).toBe(4);
+    const error = await rejectionOf(coll.insertOne({ code: 'A', status: 'active' }));
+    expect(error.code).toBe(11000);
+    expect(error.message).toBe(dupKeyMessage(coll, 'code_1', 'code: "A"'));
+  });
+
+  it('frees a unique value once its document is deleted', async () => {
+    const coll = ctx.freshCollection('users');
+    await coll.createIndex({ email: 1 }, { unique: true });
+    await coll.insertOne({ email: 'a' });
+    await coll.deleteOne({ email: 'a' });
+    await coll.insertOne({ email: 'a' });
+    expect(await coll.countDocuments({ email: 'a' })).toBe(1);
+  });
+
+  it('frees a unique value once its document changes it', async () => {
+    const coll = ctx.freshCollection('users');
+    await coll.createIndex({ email: 1 }, { unique: true });
+    await coll.insertOne({ _id: 1, email: 'a' } as Document);
+    await coll.updateOne({ _id: 1 } as Document, { $set: { email: 'b' } });
+    await coll.insertOne({ _id: 2, email: 'a' } as Document);
+    expect(await coll.find({}).sort({ _id: 1 }).toArray()).toEqual([
+      { _id: 1, email: 'b' },
+      { _id: 2, email: 'a' },
+    ]);
+  });
+});
+
+describe('index use', () => {
+  let indexed: Collection<any>;
+  let plain: Collection<any>;
+
+  beforeAll(async () => {
+    const docs = Array.from({ length: 2000 }, (_, i) => ({ _id: i, k: i % 200, pad: 'p' }));
+    indexed = ctx.freshCollection('withidx');
+    plain = ctx.freshCollection('noidx');
+    await indexed.insertMany(docs.map((d) => ({ ...d })));
+    await plain.insertMany(docs.map((d) => ({ ...d })));
+    await indexed.createIndex({ k: 1 });
+  });
+
+  it('examines only the matching documents for an equality on an indexed field', async () => {
+    const explain = await indexed.find({ k: 7 }).explain('executionStats');
+    expect(explain.executionStats.nReturned).toBe(10);
+    expect(explain.executionStats.totalDocsExamined).toBe(10);
+    expect(planStages(explain.queryPlanner.winningPlan)).toContain('IXSCAN');
+    expect(planStages(explain.queryPlanner.winningPlan)).not.toContain('COLLSCAN');
+  });
+
+  it('examines every document without an index', async () => {
+    const explain = await plain.find({ k: 7 }).explain('executionStats');
+    expect(explain.executionStats.nReturned).toBe(10);
+    expect(explain.executionStats.totalDocsExamined).toBe(2000);
+    expect(planStages(explain.queryPlanner.winningPlan)).toContain('COLLSCAN');
+    expect(planStages(explain.queryPlanner.winningPlan)).not.toContain('IXSCAN');
+  });
+
+  it('examines only the documents in range for a range on an indexed field', async () => {
+    const explain = await indexed.find({ k: { $gte: 5, $lt: 7 } }).explain('executionStats');
+    expect(explain.executionStats.nReturned).toBe(20);
+    expect(explain.executionStats.totalDocsExamined).toBe(20);
+    expect(planStages(explain.queryPlanner.winningPlan)).toContain('IXSCAN');
+  });
+
+  it('walks the index for a sort with a limit instead of sorting everything', async () => {
+    const explain = await indexed.find({}).sort({ k: -1 }).limit(5).explain('executionStats');
+    expect(explain.executionStats.nReturned).toBe(5);
+    expect(explain.executionStats.totalDocsExamined).toBe(5);
+    const stages = planStages(explain.queryPlanner.winningPlan);
+    expect(stages).toContain('IXSCAN');
+    expect(stages).not.toContain('SORT');
+  });
+
+  it('returns the same documents with and without the index', async () => {
+    const query = { k: { $in: [3, 150] } };
+    const a = await indexed.find(query).sort({ _id: 1 }).toArray();
+    const b = await plain.find(query).sort({ _id: 1 }).toArray();
+    expect(a).toHaveLength(20);
+    expect(a).toEqual(b);
+  });
+
+  it('finds by _id through the _id index', async () => {
+    const explain = await plain.find({ _id: 1234 }).explain('executionStats');
+    expect(explain.executionStats.nReturned).toBe(1);
+    expect(explain.executionStats.totalDocsExamined).toBe(1);
+    expect(planStages(explain.queryPlanner.winningPlan)).not.toContain('COLLSCAN');
+  });
+});
+
+describe('TTL', () => {
+  it(
+    'deletes documents whose indexed date is older than expireAfterSeconds and keeps fresh ones',
+    async () => {
+      const coll = ctx.freshCollection('ttl');
+      await coll.createIndex({ createdAt: 1 }, { expireAfterSeconds: 1 });
+      const reply = await ctx.db.admin().command({ setParameter: 1, ttlMonitorSleepSecs: 1 });
+      expect(reply.ok).toBe(1);
+      await coll.insertMany([
+        { _id: 'expired', createdAt: new Date(Date.now() - 60 * 60 * 1000) },
+        { _id: 'fresh', createdAt: new Date(Date.now() + 60 * 60 * 1000) },
+        { _id: 'not-a-date', createdAt: 'yesterday' },
+        { _id: 'no-field' },
+      ] as Document[]);
+
+      const deadline = Date.now() + 70_000;
+      while ((await coll.countDocuments({ _id: 'expired' } as Document)) > 0) {
+        if (Date.now() > deadline) throw new Error('the TTL monitor did not delete the expired document within 70 s');
+        await new Promise((resolve) => setTimeout(resolve, 250));
+      }
+
+      const left = await coll.find({}).sort({ _id: 1 }).toArray();
+      expect(left.map((d) => d._id)).toEqual(['fresh', 'no-field', 'not-a-date']);
+    },
+    90_000,
+  );
+});
