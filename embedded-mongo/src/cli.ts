@@ -135,10 +135,11 @@ export async function main(argv: string[]): Promise<void> {
       onShutdownRequest: () => void shutdown('shutdown command'),
     });
   } catch (error) {
-    const e = error as NodeJS.ErrnoException;
+    const e = error as NodeJS.ErrnoException & { codeName?: string };
     const msg = e.code === 'EADDRINUSE' ? 'Error setting up listener: Address already in use' : `Failed to start: ${e.message}`;
-    log('E', e.code === 'EADDRINUSE' ? 'NETWORK' : 'CONTROL', 20568, msg, { error: e.message });
-    process.exit(48);
+    log('E', e.code === 'EADDRINUSE' ? 'NETWORK' : 'STORAGE', 20568, msg, { error: e.message });
+    // mongod's exit codes: 48 for a busy port, 100 for an unusable dbpath.
+    process.exit(e.code === 'EADDRINUSE' ? 48 : 100);
   }
   process.once('SIGINT', () => void shutdown('SIGINT'));
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

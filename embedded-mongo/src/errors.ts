@@ -27,6 +27,7 @@ export const ErrorCodes = {
   Location40324: 40324,
   NotImplemented: 238,
   Unauthorized: 13,
+  DBPathInUse: 98,
   NoReplicationEnabled: 76,
 } as const;
 

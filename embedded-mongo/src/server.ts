@@ -1,6 +1,7 @@
 // The TCP server: frames messages per connection, runs commands one at a time per connection
 // (as mongod does), and replies once any change the command made is durable.
 import net from 'node:net';
+import { once } from 'node:events';
 import type { Doc } from './bson-values.ts';
 import { commands } from './commands/index.ts';
 import type { CommandContext, ServerState } from './commands/context.ts';
@@ -23,6 +24,8 @@ export interface ServerOptions {
 }
 
 const TRANSACTION_FIELDS = ['txnNumber', 'startTransaction', 'autocommit'];
+/** Requests read ahead of the one running; beyond this the socket is paused (backpressure). */
+const MAX_QUEUED_REQUESTS = 8;
 
 export class WireServer {
   private readonly server = net.createServer((socket) => this.accept(socket));
@@ -54,13 +57,19 @@ export class WireServer {
   static async start(options: ServerOptions = {}): Promise<WireServer> {
     const storage = await Storage.open({ dbPath: options.dbPath, compactBytes: options.compactBytes });
     const wire = new WireServer(storage, options);
-    await new Promise<void>((resolve, reject) => {
-      wire.server.once('error', reject);
-      wire.server.listen(options.port ?? 0, wire.state.host, () => {
-        wire.server.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        wire.server.once('error', reject);
+        wire.server.listen(options.port ?? 0, wire.state.host, () => {
+          wire.server.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (error) {
+      wire.state.cursors.close();
+      await storage.close();
+      throw error;
+    }
     wire.state.port = (wire.server.address() as net.AddressInfo).port;
     wire.ttl.start();
     return wire;
@@ -93,6 +102,7 @@ export class WireServer {
       try {
         while (queue.length > 0 && !socket.destroyed) {
           const message = queue.shift()!;
+          if (socket.isPaused() && queue.length < MAX_QUEUED_REQUESTS) socket.resume();
           let request: Request;
           try {
             request = parseMessage(message);
@@ -108,7 +118,11 @@ export class WireServer {
             const frame = request.legacy
               ? encodeReply(requestId, request.header.requestId, reply)
               : encodeMessage(requestId, request.header.requestId, reply);
-            socket.write(frame);
+            // A client that does not read its replies is not read from either: wait for the socket.
+            if (!socket.write(frame) && !socket.destroyed) {
+              socket.pause();
+              await Promise.race([once(socket, 'drain'), once(socket, 'close')]);
+            }
           } catch (error) {
             socket.write(encodeMessage(this.nextRequestId++, request.header.requestId, {
               ok: 0,
@@ -120,6 +134,7 @@ export class WireServer {
         }
       } finally {
         busy = false;
+        if (!socket.destroyed && socket.isPaused()) socket.resume();
       }
     };
 
@@ -136,6 +151,7 @@ export class WireServer {
         }
         if (bufferedBytes < length) break;
         queue.push(data.subarray(0, length));
+        if (queue.length >= MAX_QUEUED_REQUESTS) socket.pause();
         const rest = data.subarray(length);
         buffered = rest.length > 0 ? [rest] : [];
         bufferedBytes = rest.length;

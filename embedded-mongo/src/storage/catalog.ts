@@ -1,6 +1,6 @@
 // The in-memory catalog (databases → collections → documents + indexes) and the only place that
 // changes it: every mutation is applied in memory and appended to the journal in the same step.
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { keyOf, type Doc } from '../bson-values.ts';
 import { MongoCommandError } from '../errors.ts';
@@ -105,6 +105,41 @@ export interface StorageOptions {
   compactBytes?: number;
 }
 
+/** dbPaths opened by this process: a second open in the same process is refused too. */
+const openPaths = new Set<string>();
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Claims dbPath for this process (mongod.lock holds the pid). A lock left by a process that no
+ * longer runs (a crash) is taken over, so restart after kill -9 needs no manual step.
+ */
+async function lockDbPath(dir: string): Promise<() => Promise<void>> {
+  const real = await realpath(dir);
+  const lockFile = join(dir, 'mongod.lock');
+  const holder = Number.parseInt(await readFile(lockFile, 'utf8').catch(() => ''), 10);
+  const inUse = openPaths.has(real) || (holder > 0 && holder !== process.pid && processAlive(holder));
+  if (inUse) {
+    throw new MongoCommandError(
+      'DBPathInUse',
+      `Unable to lock the lock file: ${lockFile}. Another mongod instance is already running on the ${dir} directory`,
+    );
+  }
+  openPaths.add(real);
+  await writeFile(lockFile, `${process.pid}\n`);
+  return async () => {
+    openPaths.delete(real);
+    await rm(lockFile, { force: true });
+  };
+}
+
 /** Everything the server stores, and the single writer of the journal. */
 export class Storage {
   private readonly databases = new Map<string, Map<string, Collection>>();
@@ -113,6 +148,7 @@ export class Storage {
   private compacting: Promise<void> | undefined;
   private lastSnapshotBytes = 0;
   private readonly compactBytes: number;
+  private unlock: (() => Promise<void>) | undefined;
 
   private constructor(readonly options: StorageOptions) {
     this.compactBytes = options.compactBytes ?? 64 * 1024 * 1024;
@@ -130,6 +166,7 @@ export class Storage {
 
   private async recover(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
+    this.unlock = await lockDbPath(dir);
     const files = await listStoredFiles(dir);
     this.replaying = true;
     let generation = files.snapshotGeneration ?? files.journalGenerations[0] ?? 0;
@@ -158,6 +195,7 @@ export class Storage {
   async close(): Promise<void> {
     await this.compacting;
     await this.journal?.close();
+    await this.unlock?.();
   }
 
   private log(record: Doc): void {
