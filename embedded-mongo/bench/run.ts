@@ -117,6 +117,8 @@ async function reads(uri: string): Promise<void> {
     record(`findOne by indexed field, ${size.toLocaleString('en')} docs, p50`, indexed.p50, 'ms');
     record(`findOne by indexed field, ${size.toLocaleString('en')} docs, p99`, indexed.p99, 'ms');
     record(`findOne by unindexed field (collection scan), ${size.toLocaleString('en')} docs, p50`, scanned.p50, 'ms');
+    const status = await client.db('admin').command({ serverStatus: 1 });
+    record(`server resident memory, ${size.toLocaleString('en')} docs (2 indexes)`, status.mem.resident, 'MiB');
     if (size === sizes[sizes.length - 1]) {
       const n = quick ? 5000 : 20000;
       const ids = await c.find({}, { projection: { _id: 1 } }).limit(n).toArray();

@@ -171,6 +171,7 @@ function serverStatus(_command: Doc, ctx: CommandContext): Doc {
     localTime: new Date(),
     connections: { current: ctx.server.connections.current, available: 1_000_000, totalCreated: ctx.server.connections.totalCreated },
     storageEngine: { name: 'embedded', persistent: ctx.server.storage.durable },
+    mem: { bits: 64, resident: Math.round(process.memoryUsage().rss / 2 ** 20) },
     metrics: { cursor: { open: { total: ctx.server.cursors.size } } },
     ok: 1,
   };
