@@ -164,7 +164,7 @@ describe('mongoose on embedded-mongo', () => {
     await AuthorModel.create({ name: 'Taken', email: taken });
     const other = await AuthorModel.create({ name: 'Other', email: uniqueEmail() });
 
-    const error = await AuthorModel.findOneAndUpdate({ _id: other._id }, { $set: { email: taken } }, { new: true }).then(
+    const error = await AuthorModel.findOneAndUpdate({ _id: other._id }, { $set: { email: taken } }, { returnDocument: 'after' }).then(
       () => undefined,
       (err: unknown) => err as { code?: number; keyValue?: unknown },
     );
@@ -174,21 +174,21 @@ describe('mongoose on embedded-mongo', () => {
     expect((await AuthorModel.findById(other._id).orFail()).email).toBe(other.email);
   });
 
-  it('findOneAndUpdate with new: true returns the updated document', async () => {
+  it('findOneAndUpdate with returnDocument after returns the updated document', async () => {
     const author = await AuthorModel.create({ name: 'Linus', email: uniqueEmail() });
     const post = await PostModel.create({ title: 'Counting', author: author._id, views: 5 });
 
     const updated = await PostModel.findOneAndUpdate(
       { _id: post._id },
       { $inc: { views: 3 }, $push: { comments: { body: 'pushed' } } },
-      { new: true },
+      { returnDocument: 'after' },
     ).orFail();
 
     expect(updated.views).toBe(8);
     expect(updated.comments.map((c) => c.body)).toEqual(['pushed']);
     expect(updated.updatedAt.getTime()).toBeGreaterThanOrEqual(post.updatedAt.getTime());
 
-    const before = await PostModel.findOneAndUpdate({ _id: post._id }, { $inc: { views: 1 } }, { new: false }).orFail();
+    const before = await PostModel.findOneAndUpdate({ _id: post._id }, { $inc: { views: 1 } }, { returnDocument: 'before' }).orFail();
     expect(before.views).toBe(8);
     expect((await PostModel.findById(post._id).orFail()).views).toBe(9);
   });
@@ -199,7 +199,7 @@ describe('mongoose on embedded-mongo', () => {
     const created = await AuthorModel.findOneAndUpdate(
       { email },
       { $set: { name: 'Upserted' } },
-      { new: true, upsert: true },
+      { returnDocument: 'after', upsert: true },
     ).orFail();
 
     expect(created.email).toBe(email);
@@ -211,7 +211,7 @@ describe('mongoose on embedded-mongo', () => {
     const again = await AuthorModel.findOneAndUpdate(
       { email },
       { $set: { name: 'Upserted twice' } },
-      { new: true, upsert: true },
+      { returnDocument: 'after', upsert: true },
     ).orFail();
     expect(again._id.equals(created._id)).toBe(true);
     expect(again.createdAt.getTime()).toBe(created.createdAt.getTime());
