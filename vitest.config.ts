@@ -1,7 +1,16 @@
+import { createRequire } from 'node:module';
 import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
 
 // One test tree for the whole repository: tests/<package>/… mirrors the source layout.
 export default defineConfig({
+  resolve: {
+    // graphql ships a CommonJS and an ES build. Node loads the CommonJS one for everybody (it has
+    // no "exports" map); Vite would give our sources the ES one while the dependencies Node loads
+    // get CommonJS, and a schema from one cannot be used by the other. Use the one Node uses.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     include: ['tests/**/*.test.ts'],
     testTimeout: 30_000,

@@ -21,6 +21,14 @@ const environmentSchema = z.object({
     unsetWhenEmpty,
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   ),
+  NODE_ENV: z.preprocess(unsetWhenEmpty, z.string().default('development')),
+  PUBLIC_URL: z.preprocess(unsetWhenEmpty, z.url().optional()),
+  CHARLA_ADMIN_EMAIL: z.preprocess(unsetWhenEmpty, z.email().default('admin@charla.local')),
+  CHARLA_ADMIN_PASSWORD: z.preprocess(unsetWhenEmpty, z.string().min(8).optional()),
+  CHARLA_DEMO: z.preprocess(unsetWhenEmpty, z.enum(['0', '1']).default('1')),
+  SMTP_URL: z.preprocess(unsetWhenEmpty, z.string().regex(/^smtps?:\/\/\S+$/, 'must be an smtp:// or smtps:// URL').optional()),
+  MAIL_FROM: z.preprocess(unsetWhenEmpty, z.string().default('Charla <no-reply@charla.local>')),
+  UPLOAD_LIMIT_MB: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(1024).default(40)),
 });
 
 export type LogLevel = z.infer<typeof environmentSchema>['LOG_LEVEL'];
@@ -30,9 +38,21 @@ export interface Config {
   host: string;
   /** When absent, the server starts the embedded database in-process. */
   mongodbUri: string | undefined;
-  /** Absolute path; holds the embedded database's files. */
+  /** Absolute path; holds the embedded database's files, uploads and the e-mail outbox folder. */
   dataDir: string;
   logLevel: LogLevel;
+  /** GraphQL introspection is on outside production. */
+  production: boolean;
+  /** Base URL in links the server writes (attachments in transcripts); defaults to the listen address. */
+  publicUrl: string | undefined;
+  adminEmail: string;
+  /** When absent on first start, a random password is generated and printed once. */
+  adminPassword: string | undefined;
+  demo: boolean;
+  /** When absent, e-mails are written as .eml files under DATA_DIR/outbox. */
+  smtpUrl: string | undefined;
+  mailFrom: string;
+  uploadLimitBytes: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -49,5 +69,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mongodbUri: values.MONGODB_URI,
     dataDir: path.resolve(values.DATA_DIR),
     logLevel: values.LOG_LEVEL,
+    production: values.NODE_ENV === 'production',
+    publicUrl: values.PUBLIC_URL?.replace(/\/$/, ''),
+    adminEmail: values.CHARLA_ADMIN_EMAIL.toLowerCase(),
+    adminPassword: values.CHARLA_ADMIN_PASSWORD,
+    demo: values.CHARLA_DEMO === '1',
+    smtpUrl: values.SMTP_URL,
+    mailFrom: values.MAIL_FROM,
+    uploadLimitBytes: Math.round(values.UPLOAD_LIMIT_MB * 1024 * 1024),
   };
 }

@@ -13,3 +13,9 @@ export class AppError extends Error {
     super(message);
   }
 }
+
+export const unauthenticated = (): AppError => new AppError('auth/unauthenticated', 'Sign in first: the token is missing, invalid or expired');
+export const forbidden = (what = 'this'): AppError => new AppError('auth/forbidden', `You may not access ${what}`);
+export const notFound = (area: string): AppError => new AppError(`${area}/not_found`, `No such ${area.replace(/_/g, ' ')}`);
+export const invalidInput = (field: string, message: string): AppError =>
+  new AppError('input/invalid', `${field}: ${message}`, { field });

@@ -1,17 +1,14 @@
-// Composition root: config → database → HTTP. `npm start` runs this file.
+// `npm start`: configuration, logging and signals around `startCharla`.
+import { startCharla, type RunningCharla } from './charla.ts';
 import { loadConfig } from './config.ts';
-import { connectDatabase, type Database } from './db/connect.ts';
-import { recordServerStart } from './db/models/system-info.ts';
 import { VERSION } from './health.ts';
-import { createHttpServer, type HttpServer } from './http/app.ts';
 import { createLogger } from './logger.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
   const logger = createLogger(config.logLevel);
 
-  let database: Database | undefined;
-  let httpServer: HttpServer | undefined;
+  let charla: RunningCharla | undefined;
   let stopping = false;
 
   const stop = async (reason: string, exitCode: number): Promise<never> => {
@@ -20,8 +17,7 @@ async function main(): Promise<void> {
     stopping = true;
     logger.info({ reason }, 'shutting down');
     try {
-      await httpServer?.close();
-      await database?.close();
+      await charla?.stop();
     } catch (error) {
       logger.error({ err: error }, 'shutdown did not finish cleanly');
       exitCode = 1;
@@ -34,11 +30,11 @@ async function main(): Promise<void> {
   }
 
   try {
-    database = await connectDatabase({ mongodbUri: config.mongodbUri, dataDir: config.dataDir, logger });
-    const starts = await recordServerStart();
-    httpServer = await createHttpServer({ database, logger });
-    const url = await httpServer.listen(config.port, config.host);
-    logger.info({ url, version: VERSION, starts, embeddedDatabase: database.embedded }, `Charla is ready at ${url}`);
+    charla = await startCharla(config, logger);
+    logger.info(
+      { url: charla.url, version: VERSION, starts: charla.starts, embeddedDatabase: charla.database.embedded },
+      `Charla is ready at ${charla.url}`,
+    );
   } catch (error) {
     logger.fatal({ err: error }, 'could not start');
     await stop('startup failed', 1);

@@ -56,12 +56,20 @@ export async function connectDatabase({ mongodbUri, dataDir, logger }: DatabaseO
     async ping() {
       const db = mongoose.connection.db;
       if (db === undefined) return false;
+      let timer: NodeJS.Timeout | undefined;
       try {
-        await db.command({ ping: 1 }, { timeoutMS: PING_TIMEOUT_MS });
+        // The driver's own timeout does not cover every wait (server selection after the server
+        // vanished can take its full 30 s), so the health check sets its own deadline too.
+        const deadline = new Promise<never>((_resolve, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer to ping within ${PING_TIMEOUT_MS} ms`)), PING_TIMEOUT_MS);
+        });
+        await Promise.race([db.command({ ping: 1 }, { timeoutMS: PING_TIMEOUT_MS }), deadline]);
         return true;
       } catch (error) {
         logger.warn({ err: error }, 'database ping failed');
         return false;
+      } finally {
+        clearTimeout(timer);
       }
     },
     async close() {

@@ -1,14 +1,26 @@
-// The context every resolver receives; built per request, shared by HTTP and (later) WebSocket.
+// The context every resolver receives, built by one factory for HTTP requests and WebSocket
+// connections alike.
+import type { Viewer } from '../auth/viewer.ts';
+import { viewerFromAuthorization } from '../auth/viewer.ts';
 import type { Database } from '../db/connect.ts';
 import type { Logger } from '../logger.ts';
+import type { Services } from '../services.ts';
 
 export interface GraphQLContext {
   database: Database;
   logger: Logger;
+  services: Services;
+  viewer: Viewer;
+  /** The bearer token of this request (logout ends it). */
+  token: string | undefined;
 }
 
-export type ContextDependencies = Pick<GraphQLContext, 'database' | 'logger'>;
+export type ContextDependencies = Pick<GraphQLContext, 'database' | 'logger' | 'services'>;
 
-export function createContextFactory({ database, logger }: ContextDependencies): () => Promise<GraphQLContext> {
-  return async () => ({ database, logger });
+export function createContextFactory(dependencies: ContextDependencies) {
+  return async (authorization: unknown): Promise<GraphQLContext> => ({
+    ...dependencies,
+    viewer: await viewerFromAuthorization(authorization),
+    token: typeof authorization === 'string' ? authorization.replace(/^Bearer\s+/i, '').trim() : undefined,
+  });
 }

@@ -16,7 +16,15 @@ export function createErrorFormatter(logger: Logger) {
         extensions: { code: original.code, ...(original.details && { details: original.details }) },
       };
     }
-    if (isGraphQLError(original)) return formatted;
+    if (isGraphQLError(original)) {
+      // Our own validation rules (operation limits) carry an 'area/reason' code; Apollo wraps them
+      // as GRAPHQL_VALIDATION_FAILED, so restore the specific one.
+      const ownCode = (original as { originalError?: { extensions?: { code?: unknown } } }).originalError?.extensions?.code;
+      if (typeof ownCode === 'string' && ownCode.includes('/')) {
+        return { ...formatted, extensions: { ...formatted.extensions, code: ownCode } };
+      }
+      return formatted;
+    }
     logger.error({ err: original, path: formatted.path }, 'unexpected error in a GraphQL operation');
     return {
       message: 'Internal server error',

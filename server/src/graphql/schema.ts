@@ -1,7 +1,19 @@
-// Assembles the GraphQL API: type definitions from schema/*.graphql, resolvers per area.
+// Assembles the GraphQL API once — type definitions from schema/*.graphql, resolvers per area —
+// for both the HTTP endpoint and graphql-ws.
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { makeExecutableSchema } from '@graphql-tools/schema';
+import type { GraphQLSchema } from 'graphql';
+import { adminResolvers } from './resolvers/admin.ts';
+import { authResolvers } from './resolvers/auth.ts';
+import { contactsResolvers } from './resolvers/contacts.ts';
+import { conversationsResolvers } from './resolvers/conversations.ts';
 import { healthResolvers } from './resolvers/health.ts';
+import { messagesResolvers } from './resolvers/messages.ts';
+import { notificationsResolvers } from './resolvers/notifications.ts';
+import { reportsResolvers } from './resolvers/reports.ts';
+import { widgetResolvers } from './resolvers/widget.ts';
+import { DateTime, enumValues, JSONScalar } from './scalars.ts';
 
 const schemaDirectory = fileURLToPath(new URL('./schema/', import.meta.url));
 
@@ -10,4 +22,20 @@ export const typeDefs: string[] = readdirSync(schemaDirectory)
   .sort()
   .map((file) => readFileSync(new URL(`./schema/${file}`, import.meta.url), 'utf8'));
 
-export const resolvers = [healthResolvers];
+export function buildSchema(): GraphQLSchema {
+  return makeExecutableSchema({
+    typeDefs,
+    resolvers: [
+      { DateTime, JSON: JSONScalar, ...enumValues },
+      healthResolvers,
+      authResolvers,
+      adminResolvers,
+      conversationsResolvers,
+      messagesResolvers,
+      contactsResolvers,
+      notificationsResolvers,
+      reportsResolvers,
+      widgetResolvers,
+    ],
+  });
+}

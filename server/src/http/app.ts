@@ -1,40 +1,78 @@
-// The HTTP side of the server: an Express app with /healthz and /graphql on one http.Server.
+// The HTTP side of the server: one http.Server with /healthz, /graphql (HTTP and graphql-ws on the
+// same path), uploads and attachment downloads.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type ErrorRequestHandler } from 'express';
+import express, { type ErrorRequestHandler, type Router } from 'express';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
+import { specifiedRules, validate, type GraphQLSchema } from 'graphql';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
 import type { Database } from '../db/connect.ts';
 import { checkHealth } from '../health.ts';
 import type { Logger } from '../logger.ts';
+import type { Services } from '../services.ts';
 import { createContextFactory, type GraphQLContext } from '../graphql/context.ts';
 import { createErrorFormatter } from '../graphql/format-error.ts';
-import { resolvers, typeDefs } from '../graphql/schema.ts';
+import { operationLimits } from '../graphql/limits.ts';
 
 export interface HttpDependencies {
   database: Database;
   logger: Logger;
+  services: Services;
+  schema: GraphQLSchema;
+  /** Extra routes (uploads, attachments, later webhooks and static UIs), mounted before 404. */
+  routers?: Router[];
 }
 
 export interface HttpServer {
   /** Starts listening; resolves with the base URL (port 0 picks a free port). */
   listen(port: number, host: string): Promise<string>;
-  /** Stops accepting connections and lets requests in flight finish. */
+  /** Stops accepting connections, closes WebSockets and lets requests in flight finish. */
   close(): Promise<void>;
 }
 
-export async function createHttpServer({ database, logger }: HttpDependencies): Promise<HttpServer> {
+export async function createHttpServer({ database, logger, services, schema, routers = [] }: HttpDependencies): Promise<HttpServer> {
   const app = express();
   const server = http.createServer(app);
+  const contextFor = createContextFactory({ database, logger, services });
+  const validationRules = [operationLimits()];
+  const introspection = !services.config.production;
+
+  const webSockets = new WebSocketServer({ server, path: '/graphql' });
+  const formatError = createErrorFormatter(logger);
+  const wsServer = useServer<Record<string, unknown>, { context?: GraphQLContext }>(
+    {
+      schema,
+      // The viewer is resolved once per connection from connectionParams.authorization.
+      onConnect: async (ctx) => {
+        ctx.extra.context = await contextFor(ctx.connectionParams?.authorization);
+        return true;
+      },
+      context: (ctx) => ctx.extra.context!,
+      validate: (validationSchema, document, rules) =>
+        validate(validationSchema, document, [...(rules ?? specifiedRules), ...validationRules]),
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error) as never),
+      onNext: (_ctx, _id, _payload, _args, result) => {
+        if (!('errors' in result) || !result.errors) return result;
+        return { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error) as never) };
+      },
+    },
+    webSockets,
+  );
 
   const apollo = new ApolloServer<GraphQLContext>({
-    typeDefs,
-    resolvers,
-    formatError: createErrorFormatter(logger),
+    schema,
+    formatError,
+    introspection,
+    validationRules,
     // Stack traces go to the log, never to clients, whatever NODE_ENV says.
     includeStacktraceInErrorResponses: false,
-    plugins: [ApolloServerPluginDrainHttpServer({ httpServer: server })],
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer: server }),
+      { async serverWillStart() { return { async drainServer() { await wsServer.dispose(); } }; } },
+    ],
   });
   await apollo.start();
 
@@ -48,8 +86,10 @@ export async function createHttpServer({ database, logger }: HttpDependencies): 
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, { context: createContextFactory({ database, logger }) }),
+    expressMiddleware(apollo, { context: async ({ req }) => contextFor(req.headers.authorization) }),
   );
+
+  for (const router of routers) app.use(router);
 
   app.use((_request, response) => {
     response.status(404).json({ error: { code: 'http/not_found', message: 'Not found' } });
@@ -77,7 +117,7 @@ export async function createHttpServer({ database, logger }: HttpDependencies): 
       });
     },
     async close() {
-      // The drain plugin closes the http.Server once Apollo has stopped.
+      // The drain plugins close WebSockets and then the http.Server once Apollo has stopped.
       await apollo.stop();
     },
   };

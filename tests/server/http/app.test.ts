@@ -5,9 +5,16 @@ import { startEmbeddedMongo } from '../../../embedded-mongo/src/index.ts';
 import { connectDatabase, type Database } from '../../../server/src/db/connect.ts';
 import { createHttpServer, type HttpServer } from '../../../server/src/http/app.ts';
 import { createLogger } from '../../../server/src/logger.ts';
+import { loadConfig } from '../../../server/src/config.ts';
+import { createInProcessEventBus } from '../../../server/src/events/bus.ts';
+import { buildSchema } from '../../../server/src/graphql/schema.ts';
+import type { Services } from '../../../server/src/services.ts';
 import { startTestMongo, withDatabase, type TestMongo } from '../../support/mongo.ts';
 
 const logger = createLogger('silent');
+// Health needs no jobs or mail: only what the HTTP layer itself reads.
+const services = { config: loadConfig({}), logger, bus: createInProcessEventBus(logger), now: () => new Date() } as unknown as Services;
+const schema = buildSchema();
 
 async function postGraphQL(url: string, query: string): Promise<{ status: number; body: any }> {
   const response = await fetch(`${url}/graphql`, {
@@ -27,7 +34,7 @@ describe('HTTP app with the database up', () => {
   beforeAll(async () => {
     mongo = await startTestMongo();
     database = await connectDatabase({ mongodbUri: mongo.dbUri, dataDir: tmpdir(), logger });
-    httpServer = await createHttpServer({ database, logger });
+    httpServer = await createHttpServer({ database, logger, services, schema });
     url = await httpServer.listen(0, '127.0.0.1');
   });
 
@@ -73,7 +80,7 @@ describe('HTTP app when the database goes away', () => {
     // Its own embedded server, so this test can stop it whatever MONGODB_URI points at.
     const mongo = await startEmbeddedMongo();
     const database = await connectDatabase({ mongodbUri: withDatabase(mongo.uri, 'health_down'), dataDir: tmpdir(), logger });
-    const httpServer = await createHttpServer({ database, logger });
+    const httpServer = await createHttpServer({ database, logger, services, schema });
     let mongoStopped = false;
     try {
       const url = await httpServer.listen(0, '127.0.0.1');

@@ -1,0 +1,77 @@
+// Starts the whole server in this process: database → event bus → jobs → listeners → first-start
+// data → HTTP. `main.ts` calls it for `npm start`; tests call it on port 0.
+import { join } from 'node:path';
+import mongoose from 'mongoose';
+import { bootstrapInstallation, type BootstrapReport } from './bootstrap.ts';
+import type { Config } from './config.ts';
+import { connectDatabase, type Database } from './db/connect.ts';
+// Every model registers itself with mongoose on import.
+import './db/models/index.ts';
+import { recordServerStart } from './db/models/system-info.ts';
+import { createInProcessEventBus } from './events/bus.ts';
+import { buildSchema } from './graphql/schema.ts';
+import { createHttpServer } from './http/app.ts';
+import { createAttachmentRouter } from './http/attachments.ts';
+import { defineJobs } from './jobs/index.ts';
+import { createAgendaScheduler } from './jobs/scheduler.ts';
+import { registerListeners } from './listeners/index.ts';
+import type { Logger } from './logger.ts';
+import { createMailer } from './mail/mailer.ts';
+import type { Services } from './services.ts';
+
+export interface RunningCharla {
+  url: string;
+  services: Services;
+  database: Database;
+  starts: number;
+  bootstrap: BootstrapReport;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** How often Agenda looks for due jobs (ms); tests use a short interval. */
+  jobsProcessEveryMs?: number;
+  now?: () => Date;
+}
+
+export async function startCharla(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningCharla> {
+  const database = await connectDatabase({ mongodbUri: config.mongodbUri, dataDir: config.dataDir, logger });
+  const cleanups: Array<() => Promise<void>> = [() => database.close()];
+  const stop = async (): Promise<void> => {
+    for (const cleanup of cleanups.reverse().splice(0)) await cleanup();
+  };
+  try {
+    await Promise.all(mongoose.modelNames().map((name) => mongoose.model(name).init()));
+    const starts = await recordServerStart();
+
+    const bus = createInProcessEventBus(logger);
+    const scheduler = createAgendaScheduler({ db: mongoose.connection.db!, logger, processEveryMs: options.jobsProcessEveryMs });
+    const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox'), logger });
+    const services: Services = { config, logger, bus, scheduler, mailer, now: options.now ?? (() => new Date()) };
+
+    defineJobs(services);
+    registerListeners(services);
+    const bootstrap = await bootstrapInstallation(services);
+
+    const httpServer = await createHttpServer({
+      database,
+      logger,
+      services,
+      schema: buildSchema(),
+      routers: [createAttachmentRouter(services)],
+    });
+    const url = await httpServer.listen(config.port, config.host);
+    cleanups.push(() => httpServer.close());
+    services.config = { ...config, publicUrl: config.publicUrl ?? url };
+
+    await scheduler.start();
+    cleanups.push(async () => {
+      await scheduler.stop();
+      await bus.idle();
+    });
+    return { url, services, database, starts, bootstrap, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}

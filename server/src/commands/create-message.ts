@@ -1,0 +1,67 @@
+// The only way a message comes into existence (replies, notes, visitor messages, bot templates,
+// activity lines): stores it, keeps the conversation's timing fields right, publishes the event.
+import type { Types } from 'mongoose';
+import { Conversation, type ConversationDoc } from '../db/models/conversation.ts';
+import { Message, type ContentType, type MessageFields, type MessageType } from '../db/models/message.ts';
+import type { Actor } from '../events/actor.ts';
+import type { Stored } from '../events/event-map.ts';
+import type { ConversationFields } from '../db/models/conversation.ts';
+import type { Services } from '../services.ts';
+
+export interface NewMessage {
+  conversation: ConversationDoc | Stored<ConversationFields>;
+  messageType: MessageType;
+  contentType?: ContentType;
+  content: string;
+  private?: boolean;
+  sender?: { type: 'agent' | 'contact' | 'bot'; id?: Types.ObjectId } | null;
+  attachments?: MessageFields['attachments'];
+  contentAttributes?: Record<string, unknown>;
+  externalId?: string;
+  performedBy: Actor;
+}
+
+export interface CreatedMessage {
+  message: Stored<MessageFields>;
+  conversation: Stored<ConversationFields>;
+}
+
+export async function createMessage(services: Services, input: NewMessage): Promise<CreatedMessage> {
+  const now = services.now();
+  const conversation = input.conversation;
+  const created = await Message.create({
+    accountId: conversation.accountId,
+    inboxId: conversation.inboxId,
+    conversationId: conversation._id,
+    messageType: input.messageType,
+    contentType: input.contentType ?? 'text',
+    content: input.content,
+    private: input.private ?? false,
+    sender: input.sender ?? null,
+    attachments: input.attachments ?? [],
+    contentAttributes: input.contentAttributes ?? {},
+    externalId: input.externalId,
+    performedBy: input.performedBy.type === 'rule' ? { type: 'rule', ruleId: input.performedBy.ruleId } : null,
+    createdAt: now,
+    updatedAt: now,
+  });
+
+  const set: Record<string, unknown> = {};
+  // Activity lines and private notes are not conversation activity the list should re-sort on.
+  if (input.messageType !== 'activity' && !input.private) set.lastActivityAt = now;
+  if (input.messageType === 'incoming' && !conversation.waitingSince) set.waitingSince = now;
+  const isAgentReply = input.messageType === 'outgoing' && !input.private && input.sender?.type === 'agent';
+  if (isAgentReply) {
+    set.waitingSince = null;
+    if (!conversation.firstReplyAt) set.firstReplyAt = now;
+  }
+  const participants = input.sender?.type === 'agent' && input.sender.id ? { $addToSet: { participants: input.sender.id } } : {};
+  const updated =
+    Object.keys(set).length > 0 || 'participants' in participants
+      ? await Conversation.findOneAndUpdate({ _id: conversation._id }, { $set: set, ...participants }, { returnDocument: 'after' }).lean()
+      : await Conversation.findById(conversation._id).lean();
+  const message = created.toObject() as Stored<MessageFields>;
+  const freshConversation = (updated ?? conversation) as Stored<ConversationFields>;
+  services.bus.publish('message.created', { message, conversation: freshConversation, performedBy: input.performedBy });
+  return { message, conversation: freshConversation };
+}

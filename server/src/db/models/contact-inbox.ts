@@ -1,0 +1,27 @@
+// `contactInboxes`: a contact as seen by one inbox — its channel identity and, for the web widget,
+// the visitor token the browser holds.
+import mongoose, { Schema, type InferSchemaType, type HydratedDocument } from 'mongoose';
+
+const contactInboxSchema = new Schema(
+  {
+    accountId: { type: Schema.Types.ObjectId, required: true },
+    contactId: { type: Schema.Types.ObjectId, required: true },
+    inboxId: { type: Schema.Types.ObjectId, required: true },
+    /** The channel's id for this person (widget: a random source id; e-mail: the address). */
+    sourceId: { type: String, required: true },
+    hmacVerified: { type: Boolean, default: false },
+    /** SHA-256 of the visitor token; the token itself is never stored. */
+    visitorTokenHash: { type: String },
+  },
+  { collection: 'contactInboxes', timestamps: true },
+);
+contactInboxSchema.index({ inboxId: 1, sourceId: 1 }, { unique: true });
+contactInboxSchema.index({ contactId: 1, inboxId: 1 });
+contactInboxSchema.index(
+  { visitorTokenHash: 1 },
+  { unique: true, partialFilterExpression: { visitorTokenHash: { $type: 'string' } } },
+);
+
+export type ContactInboxFields = InferSchemaType<typeof contactInboxSchema>;
+export type ContactInboxDoc = HydratedDocument<ContactInboxFields>;
+export const ContactInbox = mongoose.model('ContactInbox', contactInboxSchema);

@@ -1,0 +1,48 @@
+// `conversations`: one thread between a contact and the team in one inbox.
+import mongoose, { Schema, type InferSchemaType, type HydratedDocument } from 'mongoose';
+
+export const CONVERSATION_STATUSES = ['open', 'pending', 'snoozed', 'resolved'] as const;
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+export const PRIORITIES = ['none', 'low', 'medium', 'high', 'urgent'] as const;
+
+const conversationSchema = new Schema(
+  {
+    accountId: { type: Schema.Types.ObjectId, required: true },
+    /** #N shown to people; per account, never reused. */
+    displayId: { type: Number, required: true },
+    inboxId: { type: Schema.Types.ObjectId, required: true },
+    contactId: { type: Schema.Types.ObjectId, required: true },
+    contactInboxId: { type: Schema.Types.ObjectId, required: true },
+    status: { type: String, enum: CONVERSATION_STATUSES, required: true, default: 'open' },
+    /** Set while snoozed with a wake-up time; null means "until the next reply". */
+    snoozedUntil: { type: Date, default: null },
+    assigneeId: { type: Schema.Types.ObjectId, default: null },
+    teamId: { type: Schema.Types.ObjectId, default: null },
+    labels: { type: [String], default: [] },
+    priority: { type: String, enum: PRIORITIES, default: 'none' },
+    campaignId: { type: Schema.Types.ObjectId, default: null },
+    muted: { type: Boolean, default: false },
+    /** Agents who wrote, were mentioned or were assigned; they hear about new messages. */
+    participants: { type: [Schema.Types.ObjectId], default: [] },
+    lastActivityAt: { type: Date, required: true, default: () => new Date() },
+    /** Since when the contact has been waiting for an agent's reply; null when answered. */
+    waitingSince: { type: Date, default: null },
+    firstReplyAt: { type: Date, default: null },
+    /** Whether the CSAT survey was already posted (once per conversation). */
+    csatSentAt: { type: Date, default: null },
+    lastTranscriptAt: { type: Date, default: null },
+    additionalAttributes: { type: Schema.Types.Mixed, default: {} },
+  },
+  { collection: 'conversations', timestamps: true, minimize: false },
+);
+conversationSchema.index({ accountId: 1, displayId: 1 }, { unique: true });
+// The console's list views: tab (assignee) × status, newest activity first, optionally per inbox.
+conversationSchema.index({ accountId: 1, status: 1, assigneeId: 1, lastActivityAt: -1 });
+conversationSchema.index({ accountId: 1, inboxId: 1, status: 1, lastActivityAt: -1 });
+conversationSchema.index({ accountId: 1, lastActivityAt: -1 });
+conversationSchema.index({ contactId: 1, lastActivityAt: -1 });
+conversationSchema.index({ contactInboxId: 1, lastActivityAt: -1 });
+
+export type ConversationFields = InferSchemaType<typeof conversationSchema>;
+export type ConversationDoc = HydratedDocument<ConversationFields>;
+export const Conversation = mongoose.model('Conversation', conversationSchema);

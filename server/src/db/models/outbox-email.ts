@@ -1,0 +1,25 @@
+// `outboxEmails`: e-mails waiting to go out (transcripts, notifications); a job delivers them
+// with retries, so an SMTP outage or a restart loses nothing.
+import mongoose, { Schema, type InferSchemaType, type HydratedDocument } from 'mongoose';
+
+const outboxEmailSchema = new Schema(
+  {
+    accountId: { type: Schema.Types.ObjectId, required: true },
+    kind: { type: String, enum: ['transcript', 'notification'], required: true },
+    conversationId: { type: Schema.Types.ObjectId, default: null },
+    to: { type: [String], required: true },
+    subject: { type: String, required: true },
+    text: { type: String, required: true },
+    html: { type: String, required: true },
+    status: { type: String, enum: ['queued', 'sent', 'failed'], default: 'queued' },
+    attempts: { type: Number, default: 0 },
+    lastError: { type: String, default: null },
+    sentAt: { type: Date, default: null },
+  },
+  { collection: 'outboxEmails', timestamps: true },
+);
+outboxEmailSchema.index({ status: 1, createdAt: 1 });
+
+export type OutboxEmailFields = InferSchemaType<typeof outboxEmailSchema>;
+export type OutboxEmailDoc = HydratedDocument<OutboxEmailFields>;
+export const OutboxEmail = mongoose.model('OutboxEmail', outboxEmailSchema);

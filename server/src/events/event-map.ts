@@ -1,0 +1,39 @@
+// The typed list of domain events (`noun.verb`). Payloads are plain data so that a multi-node bus
+// can carry them between processes.
+import type { Types } from 'mongoose';
+import type { Availability } from '../db/models/user.ts';
+import type { ContactFields } from '../db/models/contact.ts';
+import type { ConversationFields, ConversationStatus } from '../db/models/conversation.ts';
+import type { MessageFields } from '../db/models/message.ts';
+import type { NotificationFields } from '../db/models/notification.ts';
+import type { Actor } from './actor.ts';
+
+/** A document as read from the database: fields plus `_id` and timestamps. */
+export type Stored<T> = T & { _id: Types.ObjectId; createdAt: Date; updatedAt: Date };
+
+export type ConversationChange = 'status' | 'assignee' | 'team' | 'labels' | 'priority' | 'muted' | 'snoozedUntil' | 'activity';
+
+export interface EventMap {
+  'conversation.created': { conversation: Stored<ConversationFields>; performedBy: Actor };
+  'conversation.updated': { conversation: Stored<ConversationFields>; changes: ConversationChange[]; performedBy: Actor };
+  'conversation.status_changed': {
+    conversation: Stored<ConversationFields>;
+    previousStatus: ConversationStatus;
+    performedBy: Actor;
+  };
+  'message.created': { message: Stored<MessageFields>; conversation: Stored<ConversationFields>; performedBy: Actor };
+  'message.updated': { message: Stored<MessageFields>; conversation: Stored<ConversationFields>; performedBy: Actor };
+  'conversation.typing': {
+    conversation: Stored<ConversationFields>;
+    typing: boolean;
+    /** Private notes' typing is for agents only. */
+    private: boolean;
+    performedBy: Actor;
+  };
+  'notification.created': { notification: Stored<NotificationFields> };
+  'contact.updated': { contact: Stored<ContactFields>; performedBy: Actor };
+  'presence.updated': { accountId: Types.ObjectId; userId: Types.ObjectId; availability: Availability };
+}
+
+export type EventName = keyof EventMap;
+export type DomainEvent = { [K in EventName]: { name: K; payload: EventMap[K] } }[EventName];

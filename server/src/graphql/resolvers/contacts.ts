@@ -1,0 +1,2 @@
+// Resolvers for schema/contacts.graphql: parse, authorise (policies), call commands, present.
+export const contactsResolvers = {};

@@ -1,0 +1,2 @@
+// Resolvers for schema/conversations.graphql: parse, authorise (policies), call commands, present.
+export const conversationsResolvers = {};

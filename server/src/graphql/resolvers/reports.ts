@@ -1,0 +1,2 @@
+// Resolvers for schema/reports.graphql: parse, authorise (policies), call commands, present.
+export const reportsResolvers = {};

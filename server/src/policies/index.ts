@@ -1,0 +1,63 @@
+// The only place that decides who may see or do what. Resolvers call these before any command;
+// commands trust their caller's viewer.
+import type { Types } from 'mongoose';
+import type { AgentViewer, Viewer, VisitorViewer } from '../auth/viewer.ts';
+import type { ConversationFields } from '../db/models/conversation.ts';
+import { Inbox } from '../db/models/inbox.ts';
+import type { MessageFields } from '../db/models/message.ts';
+import { forbidden, unauthenticated } from '../errors.ts';
+
+export function requireAgent(viewer: Viewer): AgentViewer {
+  if (viewer.kind === 'agent') return viewer;
+  throw viewer.kind === 'anonymous' ? unauthenticated() : forbidden('the agent API');
+}
+
+export function requireAdministrator(viewer: Viewer): AgentViewer {
+  const agent = requireAgent(viewer);
+  if (!agent.isAdministrator) throw forbidden('administration');
+  return agent;
+}
+
+export function requireVisitor(viewer: Viewer): VisitorViewer {
+  if (viewer.kind === 'visitor') return viewer;
+  throw viewer.kind === 'anonymous' ? unauthenticated() : forbidden('the visitor API');
+}
+
+/** The inboxes an agent works in: all of the account's for administrators, else memberships. */
+export async function visibleInboxIds(agent: AgentViewer): Promise<Types.ObjectId[]> {
+  const filter = agent.isAdministrator ? { accountId: agent.accountId } : { accountId: agent.accountId, memberIds: agent.user._id };
+  const inboxes = await Inbox.find(filter, { _id: 1 }).lean();
+  return inboxes.map((inbox) => inbox._id);
+}
+
+export async function canSeeInbox(agent: AgentViewer, inbox: { _id: Types.ObjectId; accountId: Types.ObjectId; memberIds: Types.ObjectId[] }): Promise<boolean> {
+  if (!inbox.accountId.equals(agent.accountId)) return false;
+  return agent.isAdministrator || inbox.memberIds.some((id) => id.equals(agent.user._id));
+}
+
+type ConversationRef = Pick<ConversationFields, 'accountId' | 'inboxId' | 'contactInboxId'>;
+
+export async function canSeeConversation(viewer: Viewer, conversation: ConversationRef): Promise<boolean> {
+  if (viewer.kind === 'anonymous') return false;
+  if (!conversation.accountId.equals(viewer.accountId)) return false;
+  if (viewer.kind === 'visitor') return conversation.contactInboxId.equals(viewer.contactInbox._id);
+  if (viewer.isAdministrator) return true;
+  return (await Inbox.exists({ _id: conversation.inboxId, memberIds: viewer.user._id })) !== null;
+}
+
+export async function assertCanSeeConversation(viewer: Viewer, conversation: ConversationRef): Promise<void> {
+  if (viewer.kind === 'anonymous') throw unauthenticated();
+  if (!(await canSeeConversation(viewer, conversation))) throw forbidden('this conversation');
+}
+
+/** Visitors see what was said to them: never private notes, never activity lines. */
+export function visibleToVisitor(message: Pick<MessageFields, 'private' | 'messageType'>): boolean {
+  return !message.private && message.messageType !== 'activity';
+}
+
+/** Messages an agent may delete: their own replies and notes, bot/template messages; never the visitor's. */
+export function canDeleteMessage(agent: AgentViewer, message: Pick<MessageFields, 'messageType' | 'sender'>): boolean {
+  if (message.messageType === 'incoming' || message.messageType === 'activity') return false;
+  if (agent.isAdministrator) return true;
+  return message.sender?.type !== 'agent' || (message.sender.id?.equals(agent.user._id) ?? false);
+}

@@ -1,0 +1,16 @@
+// What commands, listeners and jobs need from the running server, passed explicitly.
+import type { Config } from './config.ts';
+import type { EventBus } from './events/bus.ts';
+import type { Scheduler } from './jobs/scheduler.ts';
+import type { Logger } from './logger.ts';
+import type { Mailer } from './mail/mailer.ts';
+
+export interface Services {
+  config: Config;
+  logger: Logger;
+  bus: EventBus;
+  scheduler: Scheduler;
+  mailer: Mailer;
+  /** The current time; tests may move it. */
+  now(): Date;
+}

@@ -1,0 +1,45 @@
+// Every operation is bounded: nesting depth and estimated cost are checked before execution,
+// over HTTP and over graphql-ws alike.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../../support/charla.ts';
+
+let charla: TestCharla;
+
+beforeAll(async () => {
+  charla = await startTestCharla();
+});
+afterAll(stopAllTestCharlas);
+
+const nested = (levels: number): string => {
+  let selection = 'id';
+  for (let level = 0; level < levels; level += 1) selection = `conversation { inbox { id } contact { conversations { ${selection} } } }`;
+  return selection;
+};
+
+describe('operation limits', () => {
+  it('answers a plain query', async () => {
+    const result = await charla.graphql('{ health { status } }');
+    expect(result).toEqual({ data: { health: { status: 'ok' } } });
+  });
+
+  it('refuses an operation nested deeper than the limit with graphql/too_deep', async () => {
+    const result = await charla.graphql(`{ conversation(id: "000000000000000000000000") { contact { conversations { ${nested(4)} } } } }`);
+    expect(result.errors?.[0]?.extensions?.code).toBe('graphql/too_deep');
+    expect(result.data).toBeUndefined();
+  });
+
+  it('refuses three nested pages of 100 with graphql/too_costly', async () => {
+    const query = `{ conversations(first: 100) { edges { node { messages(first: 100) { edges { node { id } } } contact { conversations { messages(first: 100) { edges { node { id } } } } } } } } }`;
+    const result = await charla.graphql(query);
+    expect(result.errors?.[0]?.extensions?.code).toBe('graphql/too_costly');
+  });
+
+  it('applies the same limits to subscriptions over graphql-ws', async () => {
+    const subscription = await charla.subscribe(
+      `subscription { conversationEvents { conversation { contact { conversations { ${nested(4)} } } } } }`,
+    );
+    const result = await subscription.waitFor((r) => (r.errors?.length ?? 0) > 0);
+    expect(JSON.stringify(result.errors)).toMatch(/too_deep|nested/);
+    await subscription.close();
+  });
+});
