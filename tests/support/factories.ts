@@ -3,7 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Types } from 'mongoose';
 import { AccessToken } from '../../server/src/db/models/access-token.ts';
-import { Account, type Locale } from '../../server/src/db/models/account.ts';
+import { Account, nextDisplayId, type Locale } from '../../server/src/db/models/account.ts';
+import { Contact } from '../../server/src/db/models/contact.ts';
+import { ContactInbox } from '../../server/src/db/models/contact-inbox.ts';
+import { Conversation, type ConversationStatus } from '../../server/src/db/models/conversation.ts';
 import { Inbox, type InboxFields } from '../../server/src/db/models/inbox.ts';
 import { Team } from '../../server/src/db/models/team.ts';
 import { User, type Role, type UserDoc } from '../../server/src/db/models/user.ts';
@@ -50,4 +53,36 @@ export async function buildInbox(
 
 export async function buildTeam(accountId: Types.ObjectId, { name = `Team ${unique()}`, memberIds = [] as Types.ObjectId[] } = {}) {
   return Team.create({ accountId, name, memberIds });
+}
+
+/** A contact who wrote to `inbox` through the widget, with the visitor token their browser holds. */
+export async function buildContact(inbox: { _id: Types.ObjectId; accountId: Types.ObjectId }, { name = `Visitor ${unique()}`, email = undefined as string | undefined } = {}) {
+  const contact = await Contact.create({ accountId: inbox.accountId, name, ...(email && { email }) });
+  const { token, hash } = newToken('visitor');
+  const contactInbox = await ContactInbox.create({
+    accountId: inbox.accountId,
+    contactId: contact._id,
+    inboxId: inbox._id,
+    sourceId: randomId(12),
+    visitorTokenHash: hash,
+  });
+  return { contact, contactInbox, visitorToken: token };
+}
+
+/** A conversation (no messages) between a built contact and its inbox. */
+export async function buildConversation(
+  built: Awaited<ReturnType<typeof buildContact>>,
+  { status = 'open' as ConversationStatus, assigneeId = null as Types.ObjectId | null, labels = [] as string[], lastActivityAt = new Date() } = {},
+) {
+  return Conversation.create({
+    accountId: built.contact.accountId,
+    displayId: await nextDisplayId(built.contact.accountId),
+    inboxId: built.contactInbox.inboxId,
+    contactId: built.contact._id,
+    contactInboxId: built.contactInbox._id,
+    status,
+    assigneeId,
+    labels,
+    lastActivityAt,
+  });
 }
