@@ -2,7 +2,8 @@
 import { startCharla, type RunningCharla } from './charla.ts';
 import { loadConfig } from './config.ts';
 import { VERSION } from './health.ts';
-import { createLogger } from './logger.ts';
+import { createLogger, type Logger } from './logger.ts';
+import type { BootstrapReport } from './bootstrap.ts';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -35,9 +36,29 @@ async function main(): Promise<void> {
       { url: charla.url, version: VERSION, starts: charla.starts, embeddedDatabase: charla.database.embedded },
       `Charla is ready at ${charla.url}`,
     );
+    announceFirstStart(logger, charla.bootstrap);
   } catch (error) {
     logger.fatal({ err: error }, 'could not start');
     await stop('startup failed', 1);
+  }
+}
+
+/** What the first start created, printed once: the sign-ins and the widget's website token. */
+function announceFirstStart(logger: Logger, bootstrap: BootstrapReport): void {
+  if (!bootstrap.created) return;
+  const password = bootstrap.generatedAdminPassword;
+  logger.info(
+    { adminEmail: bootstrap.adminEmail, ...(password && { adminPassword: password }) },
+    password
+      ? `Administrator: ${bootstrap.adminEmail} / password ${password} (generated; shown only now)`
+      : `Administrator: ${bootstrap.adminEmail} (password from CHARLA_ADMIN_PASSWORD)`,
+  );
+  if (bootstrap.demoAgent) {
+    const { name, email, password: demoPassword } = bootstrap.demoAgent;
+    logger.info({ demoAgentEmail: email, demoAgentPassword: demoPassword }, `Demo agent ${name}: ${email} / password ${demoPassword}`);
+  }
+  if (bootstrap.websiteToken) {
+    logger.info({ websiteToken: bootstrap.websiteToken }, `Demo inbox "Website": website token ${bootstrap.websiteToken}`);
   }
 }
 

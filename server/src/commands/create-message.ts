@@ -57,7 +57,7 @@ export async function createMessage(services: Services, input: NewMessage): Prom
   }
   const participants = input.sender?.type === 'agent' && input.sender.id ? { $addToSet: { participants: input.sender.id } } : {};
   const updated =
-    Object.keys(set).length > 0 || 'participants' in participants
+    Object.keys(set).length > 0 || '$addToSet' in participants
       ? await Conversation.findOneAndUpdate({ _id: conversation._id }, { $set: set, ...participants }, { returnDocument: 'after' }).lean()
       : await Conversation.findById(conversation._id).lean();
   const message = created.toObject() as Stored<MessageFields>;

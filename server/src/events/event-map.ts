@@ -33,6 +33,14 @@ export interface EventMap {
   'notification.created': { notification: Stored<NotificationFields> };
   'contact.updated': { contact: Stored<ContactFields>; performedBy: Actor };
   'presence.updated': { accountId: Types.ObjectId; userId: Types.ObjectId; availability: Availability };
+  /** An administrator (or first start) created, changed or deleted an inbox, agent, team, label or canned response. */
+  'settings.changed': {
+    accountId: Types.ObjectId;
+    entity: 'inbox' | 'agent' | 'team' | 'label' | 'canned_response';
+    id: Types.ObjectId;
+    action: 'created' | 'updated' | 'deleted';
+    performedBy: Actor;
+  };
 }
 
 export type EventName = keyof EventMap;

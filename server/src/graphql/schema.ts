@@ -12,6 +12,7 @@ import { healthResolvers } from './resolvers/health.ts';
 import { messagesResolvers } from './resolvers/messages.ts';
 import { notificationsResolvers } from './resolvers/notifications.ts';
 import { reportsResolvers } from './resolvers/reports.ts';
+import { transcriptsResolvers } from './resolvers/transcripts.ts';
 import { widgetResolvers } from './resolvers/widget.ts';
 import { DateTime, enumValues, JSONScalar } from './scalars.ts';
 
@@ -35,6 +36,7 @@ export function buildSchema(): GraphQLSchema {
       contactsResolvers,
       notificationsResolvers,
       reportsResolvers,
+      transcriptsResolvers,
       widgetResolvers,
     ],
   });

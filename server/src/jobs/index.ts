@@ -1,4 +1,9 @@
 // Registers every Agenda job handler with the scheduler (names in scheduler.ts).
 import type { Services } from '../services.ts';
+import { defineDeliverOutboxEmailJob } from './deliver-outbox-email.ts';
+import { defineWakeSnoozedConversationJob } from './wake-snoozed-conversation.ts';
 
-export function defineJobs(_services: Services): void {}
+export function defineJobs(services: Services): void {
+  defineWakeSnoozedConversationJob(services);
+  defineDeliverOutboxEmailJob(services);
+}

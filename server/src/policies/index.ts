@@ -5,7 +5,7 @@ import type { AgentViewer, Viewer, VisitorViewer } from '../auth/viewer.ts';
 import type { ConversationFields } from '../db/models/conversation.ts';
 import { Inbox } from '../db/models/inbox.ts';
 import type { MessageFields } from '../db/models/message.ts';
-import { forbidden, unauthenticated } from '../errors.ts';
+import { forbidden, notFound, unauthenticated } from '../errors.ts';
 
 export function requireAgent(viewer: Viewer): AgentViewer {
   if (viewer.kind === 'agent') return viewer;
@@ -60,4 +60,14 @@ export function canDeleteMessage(agent: AgentViewer, message: Pick<MessageFields
   if (message.messageType === 'incoming' || message.messageType === 'activity') return false;
   if (agent.isAdministrator) return true;
   return message.sender?.type !== 'agent' || (message.sender.id?.equals(agent.user._id) ?? false);
+}
+
+/**
+ * Account-wide records (inboxes, agents, teams, labels, canned responses, contacts) by id: one of
+ * the agent's own account, else forbidden (another account's) or not found (none).
+ */
+export function assertInAgentAccount<T extends { accountId: Types.ObjectId }>(agent: AgentViewer, record: T | null, area: string): T {
+  if (!record) throw notFound(area);
+  if (!record.accountId.equals(agent.accountId)) throw forbidden(`this ${area.replace(/_/g, ' ')}`);
+  return record;
 }

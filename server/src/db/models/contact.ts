@@ -21,7 +21,8 @@ const contactSchema = new Schema(
 );
 contactSchema.index({ accountId: 1, email: 1 }, { unique: true, partialFilterExpression: { email: { $type: 'string' } } });
 contactSchema.index({ accountId: 1, identifier: 1 }, { unique: true, partialFilterExpression: { identifier: { $type: 'string' } } });
-contactSchema.index({ accountId: 1, lastActivityAt: -1 });
+// The contacts list: newest activity first, keyset-paged on (lastActivityAt, _id).
+contactSchema.index({ accountId: 1, lastActivityAt: -1, _id: -1 });
 
 export type ContactFields = InferSchemaType<typeof contactSchema>;
 export type ContactDoc = HydratedDocument<ContactFields>;

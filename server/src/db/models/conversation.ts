@@ -37,11 +37,14 @@ const conversationSchema = new Schema(
 );
 conversationSchema.index({ accountId: 1, displayId: 1 }, { unique: true });
 // The console's list views: tab (assignee) × status, newest activity first, optionally per inbox.
-conversationSchema.index({ accountId: 1, status: 1, assigneeId: 1, lastActivityAt: -1 });
-conversationSchema.index({ accountId: 1, inboxId: 1, status: 1, lastActivityAt: -1 });
-conversationSchema.index({ accountId: 1, lastActivityAt: -1 });
+// `_id` breaks ties in the keyset pagination (lastActivityAt, _id), so the index gives the order.
+conversationSchema.index({ accountId: 1, status: 1, assigneeId: 1, lastActivityAt: -1, _id: -1 });
+conversationSchema.index({ accountId: 1, inboxId: 1, status: 1, lastActivityAt: -1, _id: -1 });
+conversationSchema.index({ accountId: 1, lastActivityAt: -1, _id: -1 });
 conversationSchema.index({ contactId: 1, lastActivityAt: -1 });
 conversationSchema.index({ contactInboxId: 1, lastActivityAt: -1 });
+// Reports: conversations created in a period.
+conversationSchema.index({ accountId: 1, createdAt: -1 });
 
 export type ConversationFields = InferSchemaType<typeof conversationSchema>;
 export type ConversationDoc = HydratedDocument<ConversationFields>;

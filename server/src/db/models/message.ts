@@ -47,6 +47,8 @@ const messageSchema = new Schema(
 );
 // Conversation history newest first, paged by _id (which grows with time).
 messageSchema.index({ conversationId: 1, _id: -1 });
+// Reports: CSAT surveys sent in a period (only survey messages are in this index).
+messageSchema.index({ accountId: 1, createdAt: -1 }, { partialFilterExpression: { contentType: 'input_csat' } });
 
 export type MessageFields = InferSchemaType<typeof messageSchema>;
 export type MessageDoc = HydratedDocument<MessageFields>;

@@ -19,6 +19,8 @@ const outboxEmailSchema = new Schema(
   { collection: 'outboxEmails', timestamps: true },
 );
 outboxEmailSchema.index({ status: 1, createdAt: 1 });
+// Rate limit of transcripts: how many a conversation sent in the last hour.
+outboxEmailSchema.index({ conversationId: 1, createdAt: -1 });
 
 export type OutboxEmailFields = InferSchemaType<typeof outboxEmailSchema>;
 export type OutboxEmailDoc = HydratedDocument<OutboxEmailFields>;

@@ -18,6 +18,8 @@ const reportingEventSchema = new Schema(
   { collection: 'reportingEvents', timestamps: true },
 );
 reportingEventSchema.index({ accountId: 1, name: 1, eventEndTime: -1 });
+// A conversation has one first response, however many listeners race to record it.
+reportingEventSchema.index({ conversationId: 1, name: 1 }, { unique: true, partialFilterExpression: { name: 'first_response' } });
 
 export type ReportingEventFields = InferSchemaType<typeof reportingEventSchema>;
 export const ReportingEvent = mongoose.model('ReportingEvent', reportingEventSchema);

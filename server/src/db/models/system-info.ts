@@ -1,4 +1,5 @@
 // `system_info`: one document about this installation, e.g. how many times the server started.
+import { randomBytes } from 'node:crypto';
 import mongoose, { Schema } from 'mongoose';
 
 const INSTALLATION_ID = 'installation';
@@ -8,6 +9,8 @@ const systemInfoSchema = new Schema(
     _id: { type: String, required: true },
     serverStarts: { type: Number, required: true, default: 0 },
     lastStartedAt: { type: Date },
+    /** HMAC key for signed attachment links (e-mail transcripts); generated on first use. */
+    attachmentSigningKey: { type: String },
   },
   { collection: 'system_info', versionKey: false },
 );
@@ -27,4 +30,21 @@ export async function recordServerStart(now = new Date()): Promise<number> {
 export async function countServerStarts(): Promise<number> {
   const info = await SystemInfo.findById(INSTALLATION_ID).lean();
   return info?.serverStarts ?? 0;
+}
+
+/** The installation's key for signing attachment links: made once, then the same for every process. */
+export async function attachmentSigningKey(): Promise<string> {
+  const stored = await SystemInfo.findById(INSTALLATION_ID, { attachmentSigningKey: 1 }).lean();
+  if (stored?.attachmentSigningKey) return stored.attachmentSigningKey;
+  // Only fills an empty slot, so two processes racing here end up with the same key.
+  await SystemInfo.updateOne(
+    { _id: INSTALLATION_ID, attachmentSigningKey: null },
+    { $set: { attachmentSigningKey: randomBytes(32).toString('base64url') } },
+    { upsert: true },
+  ).catch((error: unknown) => {
+    if ((error as { code?: unknown }).code !== 11000) throw error;
+  });
+  const created = await SystemInfo.findById(INSTALLATION_ID, { attachmentSigningKey: 1 }).lean();
+  if (!created?.attachmentSigningKey) throw new Error('the attachment signing key could not be stored');
+  return created.attachmentSigningKey;
 }

@@ -1,2 +1,90 @@
-// Resolvers for schema/contacts.graphql: parse, authorise (policies), call commands, present.
-export const contactsResolvers = {};
+// Resolvers for schema/contacts.graphql — the contacts list, one contact and the Contact type:
+// parse, authorise (policies), present. Contacts are account-wide: every agent of the account
+// sees them; their conversations only as far as the agent sees the inbox.
+import type { QueryFilter, Types } from 'mongoose';
+import { z } from 'zod';
+import { literalPattern, parseId, parseString } from '../../auth/input.ts';
+import { Contact, type ContactFields } from '../../db/models/contact.ts';
+import { Conversation } from '../../db/models/conversation.ts';
+import type { Stored } from '../../events/event-map.ts';
+import { assertInAgentAccount, requireAgent, visibleInboxIds } from '../../policies/index.ts';
+import type { GraphQLContext } from '../context.ts';
+import { clampFirst, decodeCursor, encodeCursor } from '../paging.ts';
+
+type StoredContact = Stored<ContactFields>;
+
+/** How many conversations Contact.conversations lists. */
+export const CONTACT_CONVERSATIONS_LIMIT = 20;
+
+// Keyset position in the list: newest activity first, ties broken by id.
+const contactCursorShape = z.object({ at: z.iso.datetime(), id: z.string().regex(/^[0-9a-f]{24}$/) });
+
+export const contactsResolvers = {
+  Query: {
+    contacts: async (_parent: unknown, args: { search?: unknown; first?: unknown; after?: unknown }, { viewer }: GraphQLContext) => {
+      const agent = requireAgent(viewer);
+      const first = clampFirst(args.first, 25);
+      const search = args.search === undefined || args.search === null ? '' : parseString(args.search, 'search', { max: 200 }).trim();
+
+      const filter: QueryFilter<ContactFields> = { accountId: agent.accountId };
+      if (search !== '') {
+        const pattern = literalPattern(search);
+        filter.$or = [{ name: pattern }, { email: pattern }, { phone: pattern }, { identifier: pattern }];
+      }
+      if (args.after !== undefined && args.after !== null) {
+        const cursor = decodeCursor(args.after, contactCursorShape);
+        const at = new Date(cursor.at);
+        const id = parseId(cursor.id, 'after');
+        filter.$and = [{ $or: [{ lastActivityAt: { $lt: at } }, { lastActivityAt: at, _id: { $lt: id } }] }];
+      }
+
+      const rows = await Contact.find(filter).sort({ lastActivityAt: -1, _id: -1 }).limit(first + 1).lean();
+      const page = rows.slice(0, first);
+      const edges = page.map((contact) => ({
+        cursor: encodeCursor({ at: lastActivityOf(contact as StoredContact).toISOString(), id: String(contact._id) }),
+        node: contact,
+      }));
+      return {
+        edges,
+        pageInfo: {
+          hasNextPage: rows.length > first,
+          hasPreviousPage: args.after !== undefined && args.after !== null,
+          startCursor: edges[0]?.cursor ?? null,
+          endCursor: edges.at(-1)?.cursor ?? null,
+        },
+      };
+    },
+
+    contact: async (_parent: unknown, args: { id: unknown }, { viewer }: GraphQLContext) => {
+      const agent = requireAgent(viewer);
+      return assertInAgentAccount(agent, await Contact.findById(parseId(args.id)).lean(), 'contact');
+    },
+  },
+
+  Contact: {
+    id: (contact: StoredContact) => String(contact._id),
+    name: (contact: StoredContact) => contact.name ?? '',
+    email: (contact: StoredContact) => contact.email ?? null,
+    phone: (contact: StoredContact) => contact.phone ?? null,
+    identifier: (contact: StoredContact) => contact.identifier ?? null,
+    avatarUrl: (contact: StoredContact) => contact.avatarUrl ?? null,
+    customAttributes: (contact: StoredContact) => contact.customAttributes ?? {},
+    additionalAttributes: (contact: StoredContact) => contact.additionalAttributes ?? {},
+    blocked: (contact: StoredContact) => contact.blocked === true,
+    lastActivityAt: (contact: StoredContact) => lastActivityOf(contact),
+    conversations: async (contact: StoredContact, _args: unknown, { viewer }: GraphQLContext) => {
+      // Contacts reach visitors only as VisitorContact; anyone else sees no conversations here.
+      if (viewer.kind !== 'agent' || !contact.accountId.equals(viewer.accountId)) return [];
+      const inboxIds: Types.ObjectId[] = await visibleInboxIds(viewer);
+      return Conversation.find({ contactId: contact._id, accountId: viewer.accountId, inboxId: { $in: inboxIds } })
+        .sort({ lastActivityAt: -1 })
+        .limit(CONTACT_CONVERSATIONS_LIMIT)
+        .lean()
+        .exec();
+    },
+  },
+};
+
+function lastActivityOf(contact: StoredContact): Date {
+  return contact.lastActivityAt ?? contact.createdAt;
+}

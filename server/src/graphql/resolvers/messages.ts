@@ -1,2 +1,149 @@
-// Resolvers for schema/messages.graphql: parse, authorise (policies), call commands, present.
-export const messagesResolvers = {};
+// Resolvers for schema/messages.graphql (sendMessage, deleteMessage, the Message type) and the
+// canned-response lookup of schema/admin.graphql: parse, authorise (policies), call commands, present.
+import type { Types } from 'mongoose';
+import { literalPattern, parseId, parseString } from '../../auth/input.ts';
+import { deleteMessage } from '../../commands/delete-message.ts';
+import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../commands/claim-attachments.ts';
+import { MAX_MESSAGE_LENGTH, sendMessage } from '../../commands/send-message.ts';
+import { CannedResponse } from '../../db/models/canned-response.ts';
+import { Contact } from '../../db/models/contact.ts';
+import { Conversation, type ConversationFields } from '../../db/models/conversation.ts';
+import { Inbox } from '../../db/models/inbox.ts';
+import { Message, type MessageFields } from '../../db/models/message.ts';
+import { User } from '../../db/models/user.ts';
+import { forbidden, invalidInput, notFound } from '../../errors.ts';
+import type { Stored } from '../../events/event-map.ts';
+import { attachmentUrl } from '../../http/attachments.ts';
+import { assertCanSeeConversation, canDeleteMessage, requireAgent } from '../../policies/index.ts';
+import type { GraphQLContext } from '../context.ts';
+
+type StoredMessage = Stored<MessageFields>;
+type AttachmentRef = MessageFields['attachments'][number];
+
+interface SendMessageArgs {
+  input: { conversationId: unknown; content: unknown; private?: unknown; attachmentIds?: unknown; inReplyTo?: unknown };
+}
+
+export const MAX_CANNED_RESPONSES = 50;
+// A search reads at most this many candidates before ranking; an account has far fewer.
+const CANNED_RESPONSE_SCAN = 1_000;
+
+export const messagesResolvers = {
+  Query: {
+    cannedResponses: async (_parent: unknown, args: { search?: unknown }, { viewer }: GraphQLContext) => {
+      const agent = requireAgent(viewer);
+      const search = args.search === undefined || args.search === null ? '' : parseString(args.search, 'search', { max: 100 }).trim().replace(/^\//, '');
+      return rankCannedResponses(agent.accountId, search);
+    },
+  },
+
+  Mutation: {
+    sendMessage: async (_parent: unknown, { input }: SendMessageArgs, { viewer, services }: GraphQLContext) => {
+      const agent = requireAgent(viewer);
+      const conversationId = parseId(input.conversationId, 'conversationId');
+      const content = parseString(input.content, 'content', { max: MAX_MESSAGE_LENGTH });
+      if (input.private !== undefined && input.private !== null && typeof input.private !== 'boolean') throw invalidInput('private', 'must be a boolean');
+      const attachmentIds = parseAttachmentIds(input.attachmentIds);
+      const inReplyTo = input.inReplyTo === undefined || input.inReplyTo === null ? null : parseId(input.inReplyTo, 'inReplyTo');
+
+      const conversation = await Conversation.findById(conversationId).lean();
+      if (!conversation) throw notFound('conversation');
+      await assertCanSeeConversation(agent, conversation);
+      return sendMessage(services, {
+        conversation: conversation as Stored<ConversationFields>,
+        agent,
+        content,
+        private: input.private === true,
+        attachmentIds,
+        inReplyTo,
+      });
+    },
+
+    deleteMessage: async (_parent: unknown, args: { id: unknown }, { viewer, services }: GraphQLContext) => {
+      const agent = requireAgent(viewer);
+      const message = await Message.findById(parseId(args.id)).lean();
+      if (!message) throw notFound('message');
+      const conversation = await Conversation.findById(message.conversationId, { accountId: 1, inboxId: 1, contactInboxId: 1 }).lean();
+      if (!conversation) throw notFound('message');
+      await assertCanSeeConversation(agent, conversation);
+      if (!canDeleteMessage(agent, message)) throw forbidden('this message');
+      return deleteMessage(services, { message: message as StoredMessage, performedBy: agent.actor });
+    },
+  },
+
+  Message: {
+    id: (message: StoredMessage) => String(message._id),
+    conversationId: (message: StoredMessage) => String(message.conversationId),
+    content: (message: StoredMessage) => message.content ?? '',
+    private: (message: StoredMessage) => message.private === true,
+    attachments: (message: StoredMessage) => message.attachments ?? [],
+    contentAttributes: (message: StoredMessage) => message.contentAttributes ?? {},
+    deleted: (message: StoredMessage) => (message.contentAttributes as { deleted?: unknown } | null)?.deleted === true,
+    failureReason: (message: StoredMessage) => message.failureReason ?? null,
+    sender: (message: StoredMessage) => presentSender(message),
+  },
+
+  Attachment: {
+    id: (attachment: AttachmentRef) => attachment.id,
+    url: (attachment: AttachmentRef, _args: unknown, { services }: GraphQLContext) => attachmentUrl(services, attachment.id),
+  },
+};
+
+function parseAttachmentIds(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw invalidInput('attachmentIds', 'must be a list of ids');
+  if (value.length > MAX_ATTACHMENTS_PER_MESSAGE) throw invalidInput('attachmentIds', `at most ${MAX_ATTACHMENTS_PER_MESSAGE} attachments per message`);
+  return value.map((id, index) => parseString(id, `attachmentIds[${index}]`, { max: 64 }));
+}
+
+interface PresentedSender {
+  type: 'agent' | 'contact' | 'bot';
+  id: string | null;
+  name: string;
+  avatarUrl: string | null;
+}
+
+/** Who wrote a message, with the name the console shows: the agent's, the contact's, or the inbox's for the bot. */
+async function presentSender(message: StoredMessage): Promise<PresentedSender | null> {
+  const sender = message.sender;
+  if (!sender) return null;
+  const id = sender.id ? String(sender.id) : null;
+  if (sender.type === 'agent') {
+    const user = sender.id ? await User.findOne({ _id: sender.id, accountId: message.accountId }, { name: 1 }).lean() : null;
+    return { type: 'agent', id, name: user?.name ?? '', avatarUrl: null };
+  }
+  if (sender.type === 'contact') {
+    const contact = await Contact.findOne({ _id: sender.id ?? (await contactIdOf(message)), accountId: message.accountId }, { name: 1, avatarUrl: 1 }).lean();
+    return { type: 'contact', id: id ?? (contact ? String(contact._id) : null), name: contact?.name ?? '', avatarUrl: contact?.avatarUrl ?? null };
+  }
+  const inbox = await Inbox.findById(message.inboxId, { name: 1 }).lean();
+  return { type: 'bot', id, name: inbox?.name ?? '', avatarUrl: null };
+}
+
+async function contactIdOf(message: StoredMessage): Promise<Types.ObjectId | null> {
+  const conversation = await Conversation.findById(message.conversationId, { contactId: 1 }).lean();
+  return conversation?.contactId ?? null;
+}
+
+/** Short-code prefix matches first, then short-code substrings, then content matches; literal, case-insensitive. */
+async function rankCannedResponses(accountId: Types.ObjectId, search: string) {
+  if (search === '') {
+    return CannedResponse.find({ accountId }).sort({ shortCode: 1 }).limit(MAX_CANNED_RESPONSES).lean();
+  }
+  const pattern = literalPattern(search);
+  const candidates = await CannedResponse.find({ accountId, $or: [{ shortCode: pattern }, { content: pattern }] })
+    .limit(CANNED_RESPONSE_SCAN)
+    .lean();
+  const needle = search.toLowerCase();
+  const rank = (response: { shortCode: string }): number => {
+    const code = response.shortCode.toLowerCase();
+    if (code.startsWith(needle)) return 0;
+    if (code.includes(needle)) return 1;
+    return 2;
+  };
+  return candidates
+    .map((response) => ({ response, rank: rank(response) }))
+    .sort((a, b) => a.rank - b.rank || a.response.shortCode.localeCompare(b.response.shortCode))
+    .slice(0, MAX_CANNED_RESPONSES)
+    .map(({ response }) => response);
+}

@@ -1,0 +1,128 @@
+// A contact's message arriving through a channel (the web widget today): finds or starts the
+// conversation, reopens a snoozed or resolved one (unless muted), and stores the message.
+import type { Types } from 'mongoose';
+import { nextDisplayId } from '../db/models/account.ts';
+import { Contact } from '../db/models/contact.ts';
+import type { ContactInboxFields } from '../db/models/contact-inbox.ts';
+import { Conversation, type ConversationDoc, type ConversationFields } from '../db/models/conversation.ts';
+import { Inbox, type InboxDoc } from '../db/models/inbox.ts';
+import { Attachment } from '../db/models/attachment.ts';
+import type { ContactActor } from '../events/actor.ts';
+import type { Stored } from '../events/event-map.ts';
+import { AppError, invalidInput, notFound } from '../errors.ts';
+import type { Services } from '../services.ts';
+import { changeConversationStatus } from './change-conversation-status.ts';
+import { claimAttachments, MAX_ATTACHMENTS_PER_MESSAGE, releaseAttachments } from './claim-attachments.ts';
+import { ATTACHMENT_ID } from './store-attachment.ts';
+import { createMessage, type CreatedMessage, type NewMessage } from './create-message.ts';
+
+export interface ReceiveIncomingMessageProps {
+  contactInbox: Pick<Stored<ContactInboxFields>, '_id' | 'contactId' | 'inboxId' | 'accountId'>;
+  content: string;
+  /** Upload ids (POST /uploads) made by this contact for this inbox. */
+  attachmentIds?: string[];
+  /** Start a new conversation even when the latest one could take the message. */
+  newConversation?: boolean;
+  externalId?: string;
+  performedBy: ContactActor;
+}
+
+/** The contact-inbox's newest conversation: the one a widget shows and writes to. */
+export async function latestConversationOf(contactInboxId: Types.ObjectId): Promise<ConversationDoc | null> {
+  // The {contactInboxId, lastActivityAt} index narrows this to one visitor's few conversations.
+  return Conversation.findOne({ contactInboxId }).sort({ _id: -1 });
+}
+
+/** New conversations start pending when a bot answers first, else open. */
+export function initialStatusFor(inbox: { settings?: { botEnabled?: boolean | null } | null }): 'pending' | 'open' {
+  return inbox.settings?.botEnabled ? 'pending' : 'open';
+}
+
+/** Whether the contact may still write to this conversation (else the widget offers a new one). */
+export function acceptsMessages(
+  conversation: Pick<ConversationFields, 'status'>,
+  inbox: { settings?: { allowMessagesAfterResolved?: boolean | null } | null },
+): boolean {
+  return conversation.status !== 'resolved' || (inbox.settings?.allowMessagesAfterResolved ?? true);
+}
+
+export async function receiveIncomingMessage(services: Services, props: ReceiveIncomingMessageProps): Promise<CreatedMessage> {
+  const { contactInbox, performedBy } = props;
+  const [contact, inbox] = await Promise.all([
+    Contact.findOne({ _id: contactInbox.contactId, accountId: contactInbox.accountId }, { blocked: 1, name: 1 }).lean(),
+    Inbox.findOne({ _id: contactInbox.inboxId, accountId: contactInbox.accountId }),
+  ]);
+  if (!contact) throw notFound('contact');
+  if (!inbox) throw notFound('inbox');
+  if (contact.blocked) throw new AppError('contact/blocked', 'This contact is blocked and cannot send messages');
+
+  let conversation: ConversationDoc | Stored<ConversationFields> | null = props.newConversation ? null : await latestConversationOf(contactInbox._id);
+  if (conversation && !acceptsMessages(conversation, inbox)) {
+    throw new AppError('conversation/closed', 'The conversation is resolved; start a new conversation');
+  }
+  const attachmentIds = [...new Set(props.attachmentIds ?? [])];
+  // Bad upload ids are refused before anything changes (no empty conversation, no reopening).
+  if (attachmentIds.length > 0) await assertAttachmentsUsable(attachmentIds, contact._id, inbox);
+
+  if (!conversation) {
+    conversation = await startConversation(services, inbox, contactInbox, performedBy);
+  } else if ((conversation.status === 'snoozed' || conversation.status === 'resolved') && !conversation.muted) {
+    // A contact's message reopens it; contact actors write no activity line.
+    await changeConversationStatus(services, { conversation, status: initialStatusFor(inbox), performedBy });
+    conversation = (await Conversation.findById(conversation._id)) ?? conversation;
+  }
+
+  const attachments = attachmentIds.length > 0 ? await claimAttachments({ attachmentIds, uploader: { type: 'contact', id: contact._id }, conversation }) : [];
+  try {
+    const created = await createMessage(services, {
+      conversation,
+      messageType: 'incoming',
+      content: props.content,
+      sender: { type: 'contact', id: contact._id },
+      attachments: attachments as unknown as NewMessage['attachments'],
+      externalId: props.externalId,
+      performedBy,
+    });
+    await Contact.updateOne({ _id: contact._id }, { $set: { lastActivityAt: services.now() } });
+    return created;
+  } catch (error) {
+    if (attachments.length > 0) await releaseAttachments(attachments.map((attachment) => attachment.id), conversation._id);
+    throw error;
+  }
+}
+
+async function assertAttachmentsUsable(ids: string[], contactId: Types.ObjectId, inbox: InboxDoc): Promise<void> {
+  if (ids.length > MAX_ATTACHMENTS_PER_MESSAGE) throw invalidInput('attachmentIds', `at most ${MAX_ATTACHMENTS_PER_MESSAGE} attachments per message`);
+  if (ids.some((id) => !ATTACHMENT_ID.test(id))) throw invalidInput('attachmentIds', 'must be ids returned by the upload');
+  const usable = await Attachment.countDocuments({
+    _id: { $in: ids },
+    accountId: inbox.accountId,
+    inboxId: inbox._id,
+    'uploader.type': 'contact',
+    'uploader.id': contactId,
+    conversationId: null,
+  });
+  if (usable !== ids.length) throw invalidInput('attachmentIds', 'an attachment is unknown, not yours, for another inbox or already used');
+}
+
+async function startConversation(
+  services: Services,
+  inbox: InboxDoc,
+  contactInbox: ReceiveIncomingMessageProps['contactInbox'],
+  performedBy: ContactActor,
+): Promise<ConversationDoc> {
+  const now = services.now();
+  const conversation = await Conversation.create({
+    accountId: inbox.accountId,
+    displayId: await nextDisplayId(inbox.accountId),
+    inboxId: inbox._id,
+    contactId: contactInbox.contactId,
+    contactInboxId: contactInbox._id,
+    status: initialStatusFor(inbox),
+    lastActivityAt: now,
+    createdAt: now,
+    updatedAt: now,
+  });
+  services.bus.publish('conversation.created', { conversation: conversation.toObject() as Stored<ConversationFields>, performedBy });
+  return conversation;
+}

@@ -1,0 +1,149 @@
+// Signing in and out, API tokens and availability, over HTTP and graphql-ws, as the console and
+// integrators use them.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AccessToken } from '../../../server/src/db/models/access-token.ts';
+import { User } from '../../../server/src/db/models/user.ts';
+import { hashToken } from '../../../server/src/auth/tokens.ts';
+import type { DomainEvent } from '../../../server/src/events/event-map.ts';
+import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../../support/charla.ts';
+import { buildAccount, buildAgent, type BuiltAgent } from '../../support/factories.ts';
+
+let charla: TestCharla;
+let ana: BuiltAgent;
+
+const LOGIN = `mutation($email: String!, $password: String!) { login(email: $email, password: $password) { token agent { id name email role } } }`;
+
+beforeAll(async () => {
+  charla = await startTestCharla();
+  const account = await buildAccount();
+  ana = await buildAgent(account._id, { name: 'Ana García', email: 'ana@example.test', password: 'ana-secret-password' });
+});
+afterAll(stopAllTestCharlas);
+
+const errorCode = (result: { errors?: Array<{ extensions?: { code?: string } }> }) => result.errors?.[0]?.extensions?.code;
+
+describe('login', () => {
+  it('gives a session token that works over HTTP and over graphql-ws connectionParams', async () => {
+    const { login } = await charla.mutate(LOGIN, { email: 'ANA@example.test ', password: 'ana-secret-password' });
+    expect(login.agent).toEqual({ id: String(ana.user._id), name: 'Ana García', email: 'ana@example.test', role: 'AGENT' });
+    expect(login.token).toMatch(/^chs_/);
+
+    expect(await charla.mutate(`{ me { email } }`, {}, login.token)).toEqual({ me: { email: 'ana@example.test' } });
+    const overWebSocket = await charla.subscribe(`{ me { email } }`, {}, login.token);
+    const result = await overWebSocket.waitFor((r) => r.data !== undefined || r.errors !== undefined);
+    expect(result.data).toEqual({ me: { email: 'ana@example.test' } });
+    await overWebSocket.close();
+  });
+
+  it('stores only a hash of the session token, expiring in 30 days', async () => {
+    const { login } = await charla.mutate(LOGIN, { email: 'ana@example.test', password: 'ana-secret-password' });
+    const stored = await AccessToken.findOne({ tokenHash: hashToken(login.token) }).lean();
+    expect(stored?.kind).toBe('session');
+    expect(JSON.stringify(stored)).not.toContain(login.token);
+    const days = (stored!.expiresAt!.getTime() - Date.now()) / 86_400_000;
+    expect(days).toBeGreaterThan(29.9);
+    expect(days).toBeLessThanOrEqual(30);
+  });
+
+  it('answers auth/invalid_credentials alike for an unknown e-mail and a wrong password', async () => {
+    const unknown = await charla.graphql(LOGIN, { email: 'nobody@example.test', password: 'ana-secret-password' });
+    const wrong = await charla.graphql(LOGIN, { email: 'ana@example.test', password: 'not-her-password' });
+    expect(errorCode(unknown)).toBe('auth/invalid_credentials');
+    expect(errorCode(wrong)).toBe('auth/invalid_credentials');
+    expect(unknown.errors?.[0]?.message).toBe(wrong.errors?.[0]?.message);
+    expect(unknown.data).toBeNull();
+  });
+
+  it('refuses an operator object where the e-mail belongs', async () => {
+    const result = await charla.graphql(LOGIN, { email: { $ne: null }, password: 'x' });
+    expect(result.errors).toBeDefined();
+    expect(result.data ?? null).toBeNull();
+  });
+
+  it('locks an e-mail after 10 failed attempts within 15 minutes, even for the right password, then lets it in again', async () => {
+    const account = await buildAccount();
+    await buildAgent(account._id, { email: 'target@example.test', password: 'target-password' });
+    for (let attempt = 0; attempt < 10; attempt += 1) {
+      expect(errorCode(await charla.graphql(LOGIN, { email: 'target@example.test', password: `guess-${attempt}` }))).toBe('auth/invalid_credentials');
+    }
+    expect(errorCode(await charla.graphql(LOGIN, { email: 'target@example.test', password: 'target-password' }))).toBe('auth/too_many_attempts');
+    // Other e-mails are not affected.
+    expect((await charla.mutate(LOGIN, { email: 'ana@example.test', password: 'ana-secret-password' })).login.token).toBeTruthy();
+
+    const realNow = charla.services.now;
+    charla.services.now = () => new Date(Date.now() + 15 * 60 * 1000 + 1000);
+    try {
+      const { login } = await charla.mutate(LOGIN, { email: 'target@example.test', password: 'target-password' });
+      expect(login.token).toMatch(/^chs_/);
+    } finally {
+      charla.services.now = realNow;
+    }
+  });
+});
+
+describe('logout', () => {
+  it('ends the session it was sent with; the token stops working over HTTP and for new WebSocket connections', async () => {
+    const { login } = await charla.mutate(LOGIN, { email: 'ana@example.test', password: 'ana-secret-password' });
+    const other = await charla.mutate(LOGIN, { email: 'ana@example.test', password: 'ana-secret-password' });
+    expect(await charla.mutate(`mutation { logout }`, {}, login.token)).toEqual({ logout: true });
+
+    expect(errorCode(await charla.graphql(`{ me { id } }`, {}, login.token))).toBe('auth/unauthenticated');
+    const overWebSocket = await charla.subscribe(`{ me { email } }`, {}, login.token);
+    const result = await overWebSocket.waitFor((r) => r.data !== undefined || r.errors !== undefined);
+    expect(result.errors?.[0]?.extensions?.code).toBe('auth/unauthenticated');
+    await overWebSocket.close();
+    // Her other session is untouched.
+    expect(await charla.mutate(`{ me { email } }`, {}, other.login.token)).toEqual({ me: { email: 'ana@example.test' } });
+  });
+
+  it('refuses anonymous callers', async () => {
+    expect(errorCode(await charla.graphql(`mutation { logout }`))).toBe('auth/unauthenticated');
+  });
+});
+
+describe('API access tokens', () => {
+  it('act as the agent who created them, never expire and survive the end of that session', async () => {
+    const { login } = await charla.mutate(LOGIN, { email: 'ana@example.test', password: 'ana-secret-password' });
+    const { createAccessToken } = await charla.mutate(`mutation { createAccessToken(name: "CRM sync") { token name } }`, {}, login.token);
+    expect(createAccessToken.name).toBe('CRM sync');
+    expect(createAccessToken.token).toMatch(/^cha_/);
+    const stored = await AccessToken.findOne({ tokenHash: hashToken(createAccessToken.token) }).lean();
+    expect(stored).toMatchObject({ kind: 'api', expiresAt: null, name: 'CRM sync' });
+
+    await charla.mutate(`mutation { logout }`, {}, login.token);
+    expect(await charla.mutate(`{ me { id email } }`, {}, createAccessToken.token)).toEqual({ me: { id: String(ana.user._id), email: 'ana@example.test' } });
+    // Logging out with an API token does not revoke it: it is not a session.
+    expect(await charla.mutate(`mutation { logout }`, {}, createAccessToken.token)).toEqual({ logout: false });
+    expect(await charla.mutate(`{ me { email } }`, {}, createAccessToken.token)).toEqual({ me: { email: 'ana@example.test' } });
+  });
+
+  it('need a name', async () => {
+    expect(errorCode(await charla.graphql(`mutation { createAccessToken(name: "  ") { token } }`, {}, ana.token))).toBe('input/invalid');
+  });
+});
+
+describe('availability', () => {
+  it('changes the agent and publishes presence.updated', async () => {
+    const events: DomainEvent[] = [];
+    const stream = charla.services.bus.stream((event) => event.name === 'presence.updated');
+    const received = (async () => {
+      for await (const event of stream) {
+        events.push(event);
+        break;
+      }
+    })();
+    const { setAvailability } = await charla.mutate(`mutation { setAvailability(status: BUSY) { id availability } }`, {}, ana.token);
+    expect(setAvailability).toEqual({ id: String(ana.user._id), availability: 'BUSY' });
+    await received;
+    expect(events[0]?.payload).toMatchObject({ userId: ana.user._id, availability: 'busy' });
+    expect((await User.findById(ana.user._id).lean())?.availability).toBe('busy');
+    expect(await charla.mutate(`{ me { availability } }`, {}, ana.token)).toEqual({ me: { availability: 'BUSY' } });
+  });
+});
+
+describe('the Agent type', () => {
+  it('has no password field to ask for', async () => {
+    const result = await charla.graphql(`{ me { passwordHash } }`, {}, ana.token);
+    expect(result.errors?.[0]?.message).toMatch(/Cannot query field "passwordHash"/);
+  });
+});
