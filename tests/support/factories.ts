@@ -9,7 +9,7 @@ import { ContactInbox } from '../../server/src/db/models/contact-inbox.ts';
 import { Conversation, type ConversationStatus } from '../../server/src/db/models/conversation.ts';
 import { Inbox, type InboxFields } from '../../server/src/db/models/inbox.ts';
 import { Team } from '../../server/src/db/models/team.ts';
-import { User, type Role, type UserDoc } from '../../server/src/db/models/user.ts';
+import { User, type Availability, type Role, type UserDoc } from '../../server/src/db/models/user.ts';
 import { hashPassword, newToken, randomId } from '../../server/src/auth/tokens.ts';
 
 const unique = (): string => randomBytes(4).toString('hex');
@@ -27,7 +27,7 @@ export interface BuiltAgent {
 
 export async function buildAgent(
   accountId: Types.ObjectId,
-  { role = 'agent' as Role, name = `Agent ${unique()}`, email = `agent-${unique()}@example.test`, availability = 'online' as const, timezone = 'UTC', locale = 'en' as Locale, password = 'correct horse battery' } = {},
+  { role = 'agent' as Role, name = `Agent ${unique()}`, email = `agent-${unique()}@example.test`, availability = 'online' as Availability, timezone = 'UTC', locale = 'en' as Locale, password = 'correct horse battery' } = {},
 ): Promise<BuiltAgent> {
   const user = await User.create({ accountId, name, email, role, availability, timezone, locale, passwordHash: await hashPassword(password) });
   const { token, hash } = newToken('session');

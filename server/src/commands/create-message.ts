@@ -8,6 +8,14 @@ import type { Stored } from '../events/event-map.ts';
 import type { ConversationFields } from '../db/models/conversation.ts';
 import type { Services } from '../services.ts';
 
+/** What a message keeps about each attached file. */
+export interface AttachmentRef {
+  id: string;
+  fileName: string;
+  contentType: string;
+  size: number;
+}
+
 export interface NewMessage {
   conversation: ConversationDoc | Stored<ConversationFields>;
   messageType: MessageType;
@@ -15,7 +23,7 @@ export interface NewMessage {
   content: string;
   private?: boolean;
   sender?: { type: 'agent' | 'contact' | 'bot'; id?: Types.ObjectId } | null;
-  attachments?: MessageFields['attachments'];
+  attachments?: AttachmentRef[];
   contentAttributes?: Record<string, unknown>;
   externalId?: string;
   performedBy: Actor;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Contact } from '../../../server/src/db/models/contact.ts';
 import { ContactInbox } from '../../../server/src/db/models/contact-inbox.ts';
 import type { InboxDoc } from '../../../server/src/db/models/inbox.ts';
+import { User } from '../../../server/src/db/models/user.ts';
 import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../../support/charla.ts';
 import { buildAccount, buildAgent, buildInbox, type BuiltAgent } from '../../support/factories.ts';
 import { currentConversationId, openWidget, say, SESSION } from './visitor-client.ts';
@@ -22,7 +23,8 @@ beforeAll(async () => {
   charla = await startTestCharla();
   const account = await buildAccount({ locale: 'es' });
   agent = await buildAgent(account._id, { availability: 'online' });
-  const offline = await buildAgent(account._id, { availability: 'offline' as never });
+  const offline = await buildAgent(account._id);
+  await User.updateOne({ _id: offline.user._id }, { $set: { availability: 'offline' } });
   inbox = await buildInbox(account._id, {
     name: 'Tienda Sol',
     memberIds: [agent.user._id],
