@@ -7,6 +7,7 @@ import type { Actor } from '../events/actor.ts';
 import type { Stored } from '../events/event-map.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import type { Services } from '../services.ts';
+import { isDuplicateKey } from './start-widget-session.ts';
 
 export const MAX_CSAT_FEEDBACK_LENGTH = 2_000;
 
@@ -28,20 +29,26 @@ export async function submitCsat(services: Services, { message, conversation, ra
     throw invalidInput('feedback', `must be at most ${MAX_CSAT_FEEDBACK_LENGTH} characters`);
   }
 
-  const response = await CsatResponse.findOneAndUpdate(
-    { messageId: message._id },
-    {
-      $set: { rating, assigneeId: conversation.assigneeId ?? null, ...(feedback !== undefined && { feedback }) },
-      $setOnInsert: {
-        accountId: conversation.accountId,
-        inboxId: conversation.inboxId,
-        conversationId: conversation._id,
-        messageId: message._id,
-        contactId: conversation.contactId,
+  const upsert = () =>
+    CsatResponse.findOneAndUpdate(
+      { messageId: message._id },
+      {
+        $set: { rating, assigneeId: conversation.assigneeId ?? null, ...(feedback !== undefined && { feedback }) },
+        $setOnInsert: {
+          accountId: conversation.accountId,
+          inboxId: conversation.inboxId,
+          conversationId: conversation._id,
+          messageId: message._id,
+          contactId: conversation.contactId,
+        },
       },
-    },
-    { upsert: true, returnDocument: 'after' },
-  ).lean();
+      { upsert: true, returnDocument: 'after' },
+    ).lean();
+  // Two answers at the same moment: one inserts, the other hits the unique index and updates.
+  const response = await upsert().catch((error: unknown) => {
+    if (isDuplicateKey(error)) return upsert();
+    throw error;
+  });
   if (!response) throw notFound('csat_response');
 
   const updated = await Message.findOneAndUpdate(

@@ -62,6 +62,8 @@ function measure(
   for (const selection of selectionSet.selections) {
     let inner: Walk | undefined;
     if (selection.kind === Kind.FIELD) {
+      // Introspection (__schema, __type) is bounded by the schema itself and tools nest it deeply.
+      if (selection.name.value.startsWith('__')) continue;
       if (!selection.selectionSet) {
         cost += 1;
         continue;
