@@ -13,14 +13,17 @@ export interface GraphQLContext {
   viewer: Viewer;
   /** The bearer token of this request (logout ends it). */
   token: string | undefined;
+  /** The browser's Origin header, when the request came from a web page (widget domain checks). */
+  origin: string | undefined;
 }
 
 export type ContextDependencies = Pick<GraphQLContext, 'database' | 'logger' | 'services'>;
 
 export function createContextFactory(dependencies: ContextDependencies) {
-  return async (authorization: unknown): Promise<GraphQLContext> => ({
+  return async (authorization: unknown, origin?: unknown): Promise<GraphQLContext> => ({
     ...dependencies,
     viewer: await viewerFromAuthorization(authorization),
     token: typeof authorization === 'string' ? authorization.replace(/^Bearer\s+/i, '').trim() : undefined,
+    origin: typeof origin === 'string' ? origin : undefined,
   });
 }

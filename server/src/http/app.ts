@@ -42,12 +42,12 @@ export async function createHttpServer({ database, logger, services, schema, rou
 
   const webSockets = new WebSocketServer({ server, path: '/graphql' });
   const formatError = createErrorFormatter(logger);
-  const wsServer = useServer<Record<string, unknown>, { context?: GraphQLContext }>(
+  const wsServer = useServer<Record<string, unknown>, { context?: GraphQLContext; request: http.IncomingMessage }>(
     {
       schema,
       // The viewer is resolved once per connection from connectionParams.authorization.
       onConnect: async (ctx) => {
-        ctx.extra.context = await contextFor(ctx.connectionParams?.authorization);
+        ctx.extra.context = await contextFor(ctx.connectionParams?.authorization, ctx.extra.request.headers.origin);
         return true;
       },
       context: (ctx) => ctx.extra.context!,
@@ -86,7 +86,7 @@ export async function createHttpServer({ database, logger, services, schema, rou
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, { context: async ({ req }) => contextFor(req.headers.authorization) }),
+    expressMiddleware(apollo, { context: async ({ req }) => contextFor(req.headers.authorization, req.headers.origin) }),
   );
 
   for (const router of routers) app.use(router);

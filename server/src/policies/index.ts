@@ -5,7 +5,7 @@ import type { AgentViewer, Viewer, VisitorViewer } from '../auth/viewer.ts';
 import type { ConversationFields } from '../db/models/conversation.ts';
 import { Inbox } from '../db/models/inbox.ts';
 import type { MessageFields } from '../db/models/message.ts';
-import { forbidden, notFound, unauthenticated } from '../errors.ts';
+import { AppError, forbidden, notFound, unauthenticated } from '../errors.ts';
 
 export function requireAgent(viewer: Viewer): AgentViewer {
   if (viewer.kind === 'agent') return viewer;
@@ -70,4 +70,23 @@ export function assertInAgentAccount<T extends { accountId: Types.ObjectId }>(ag
   if (!record) throw notFound(area);
   if (!record.accountId.equals(agent.accountId)) throw forbidden(`this ${area.replace(/_/g, ' ')}`);
   return record;
+}
+
+/**
+ * A widget may run only on the inbox's allowed domains when it lists any ("example.com",
+ * "*.example.com"). Requests without an Origin header do not come from a web page, so another
+ * site cannot be embedding the widget; they pass.
+ */
+export function assertWidgetOriginAllowed(allowedDomains: readonly string[], origin: string | undefined): void {
+  if (allowedDomains.length === 0 || origin === undefined) return;
+  let hostname: string;
+  try {
+    hostname = new URL(origin).hostname.toLowerCase();
+  } catch {
+    throw new AppError('widget/origin_not_allowed', 'This website may not use the chat widget');
+  }
+  const allowed = allowedDomains.some((domain) =>
+    domain.startsWith('*.') ? hostname.endsWith(domain.slice(1)) || hostname === domain.slice(2) : hostname === domain,
+  );
+  if (!allowed) throw new AppError('widget/origin_not_allowed', 'This website may not use the chat widget');
 }

@@ -154,3 +154,31 @@ describe('identity verification (HMAC)', () => {
     expect((await Contact.findById(impostor.contact.id).lean())?.identifier).toBeUndefined();
   });
 });
+
+describe('allowed domains', () => {
+  async function sessionFrom(websiteToken: string, origin: string | undefined): Promise<{ code?: string; ok: boolean }> {
+    const response = await fetch(`${charla.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(origin && { origin }) },
+      body: JSON.stringify({ query: `mutation($t: String!) { widgetSession(websiteToken: $t) { visitorToken } }`, variables: { t: websiteToken } }),
+    });
+    const body = (await response.json()) as { data?: { widgetSession?: unknown }; errors?: Array<{ extensions?: { code?: string } }> };
+    return { code: body.errors?.[0]?.extensions?.code, ok: Boolean(body.data?.widgetSession) };
+  }
+
+  it('starts sessions only from pages on the listed domains, wildcards covering subdomains', async () => {
+    const account = await buildAccount();
+    const guarded = await buildInbox(account._id, { settings: { allowedDomains: ['shop.example', '*.tienda.example'] } as never });
+    const token = guarded.websiteToken!;
+    expect(await sessionFrom(token, 'https://shop.example')).toEqual({ code: undefined, ok: true });
+    expect(await sessionFrom(token, 'https://www.tienda.example:8443')).toEqual({ code: undefined, ok: true });
+    expect(await sessionFrom(token, 'https://tienda.example')).toEqual({ code: undefined, ok: true });
+    expect(await sessionFrom(token, 'https://evil.example')).toEqual({ code: 'widget/origin_not_allowed', ok: false });
+    expect(await sessionFrom(token, 'https://shop.example.evil.example')).toEqual({ code: 'widget/origin_not_allowed', ok: false });
+    expect(await sessionFrom(token, 'https://notshop.example')).toEqual({ code: 'widget/origin_not_allowed', ok: false });
+    // Not from a web page at all (a server-side integration): no page can be embedding it.
+    expect(await sessionFrom(token, undefined)).toEqual({ code: undefined, ok: true });
+    // An inbox without a list accepts every page.
+    expect(await sessionFrom(inbox.websiteToken!, 'https://evil.example')).toEqual({ code: undefined, ok: true });
+  });
+});

@@ -24,7 +24,7 @@ import type { ContactActor } from '../../events/actor.ts';
 import type { DomainEvent, Stored } from '../../events/event-map.ts';
 import { AppError, forbidden, invalidInput, notFound, unauthenticated } from '../../errors.ts';
 import { translate } from '../../i18n/activity.ts';
-import { assertCanSeeConversation, requireVisitor, visibleToVisitor } from '../../policies/index.ts';
+import { assertCanSeeConversation, assertWidgetOriginAllowed, requireVisitor, visibleToVisitor } from '../../policies/index.ts';
 import { clampFirst } from '../paging.ts';
 import type { GraphQLContext } from '../context.ts';
 
@@ -95,13 +95,14 @@ export const widgetResolvers = {
     widgetSession: async (
       _parent: unknown,
       args: { websiteToken: unknown; visitorToken?: unknown; identity?: unknown },
-      { services }: GraphQLContext,
+      { services, origin }: GraphQLContext,
     ) => {
       const websiteToken = parseString(args.websiteToken, 'websiteToken', { min: 1, max: 100 });
       const visitorToken = args.visitorToken === undefined || args.visitorToken === null ? undefined : parseString(args.visitorToken, 'visitorToken', { max: 200 });
       const identity = parseIdentity(args.identity);
       const inbox = await Inbox.findOne({ websiteToken, channelType: 'web_widget' });
       if (!inbox) throw notFound('inbox');
+      assertWidgetOriginAllowed(inbox.settings.allowedDomains, origin);
 
       const session = await startWidgetSession(services, { inbox, visitorToken, identity });
       const presenter = visitorPresenter(inbox);
