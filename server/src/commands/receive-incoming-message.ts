@@ -56,7 +56,8 @@ export async function receiveIncomingMessage(services: Services, props: ReceiveI
   if (!inbox) throw notFound('inbox');
   if (contact.blocked) throw new AppError('contact/blocked', 'This contact is blocked and cannot send messages');
 
-  let conversation: ConversationDoc | Stored<ConversationFields> | null = props.newConversation ? null : await latestConversationOf(contactInbox._id);
+  const latest = await latestConversationOf(contactInbox._id);
+  let conversation: ConversationDoc | Stored<ConversationFields> | null = props.newConversation ? null : latest;
   if (conversation && !acceptsMessages(conversation, inbox)) {
     throw new AppError('conversation/closed', 'The conversation is resolved; start a new conversation');
   }
@@ -65,7 +66,7 @@ export async function receiveIncomingMessage(services: Services, props: ReceiveI
   if (attachmentIds.length > 0) await assertAttachmentsUsable(attachmentIds, contact._id, inbox);
 
   if (!conversation) {
-    conversation = await startConversation(services, inbox, contactInbox, performedBy);
+    conversation = await startConversation(services, inbox, contactInbox, performedBy, latest?._id ?? null);
   } else if ((conversation.status === 'snoozed' || conversation.status === 'resolved') && !conversation.muted) {
     // A contact's message reopens it; contact actors write no activity line.
     await changeConversationStatus(services, { conversation, status: initialStatusFor(inbox), performedBy });
@@ -110,19 +111,31 @@ async function startConversation(
   inbox: InboxDoc,
   contactInbox: ReceiveIncomingMessageProps['contactInbox'],
   performedBy: ContactActor,
+  previousConversationId: Types.ObjectId | null,
 ): Promise<ConversationDoc> {
   const now = services.now();
-  const conversation = await Conversation.create({
-    accountId: inbox.accountId,
-    displayId: await nextDisplayId(inbox.accountId),
-    inboxId: inbox._id,
-    contactId: contactInbox.contactId,
-    contactInboxId: contactInbox._id,
-    status: initialStatusFor(inbox),
-    lastActivityAt: now,
-    createdAt: now,
-    updatedAt: now,
-  });
+  let conversation: ConversationDoc;
+  try {
+    conversation = await Conversation.create({
+      previousConversationId,
+      accountId: inbox.accountId,
+      displayId: await nextDisplayId(inbox.accountId),
+      inboxId: inbox._id,
+      contactId: contactInbox.contactId,
+      contactInboxId: contactInbox._id,
+      status: initialStatusFor(inbox),
+      lastActivityAt: now,
+      createdAt: now,
+      updatedAt: now,
+    });
+  } catch (error) {
+    // Another message of this contact started the same conversation a moment earlier (the unique
+    // {contactInboxId, previousConversationId} index): this message joins that one.
+    if ((error as { code?: unknown }).code !== 11000) throw error;
+    const winner = await Conversation.findOne({ contactInboxId: contactInbox._id, previousConversationId });
+    if (!winner) throw error;
+    return winner;
+  }
   services.bus.publish('conversation.created', { conversation: conversation.toObject() as Stored<ConversationFields>, performedBy });
   return conversation;
 }

@@ -3,6 +3,7 @@
 // reopens a resolved or snoozed conversation — but not a muted one.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Contact } from '../../../server/src/db/models/contact.ts';
+import { Conversation } from '../../../server/src/db/models/conversation.ts';
 import { Message } from '../../../server/src/db/models/message.ts';
 import type { InboxDoc } from '../../../server/src/db/models/inbox.ts';
 import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../../support/charla.ts';
@@ -260,5 +261,27 @@ describe('reopening', () => {
     expect((await conversationOf(firstId, admin.token)).status).toBe('RESOLVED');
     const visible = await charla.mutate(`{ visitorMessages { edges { node { content } } } }`, {}, visitor.visitorToken);
     expect(visible.visitorMessages.edges.map((edge: any) => edge.node.content)).toEqual(['Nueva consulta']);
+  });
+});
+
+describe('messages racing to start a conversation', () => {
+  it('start exactly one conversation holding all of them', async () => {
+    const session = await openWidget(charla, inbox.websiteToken!);
+    const contents = ['Hola', 'buenas', '¿hay alguien?', 'necesito ayuda', 'gracias'];
+    await Promise.all(contents.map((content) => say(charla, session.visitorToken, content)));
+    const conversations = await Conversation.find({ contactId: session.contact.id });
+    expect(conversations).toHaveLength(1);
+    const stored = await Message.find({ conversationId: conversations[0]!._id, messageType: 'incoming' }).lean();
+    expect(stored.map((message) => message.content).sort()).toEqual([...contents].sort());
+  });
+
+  it('a double-clicked "start a new conversation" starts one new conversation', async () => {
+    const session = await openWidget(charla, inbox.websiteToken!);
+    await say(charla, session.visitorToken, 'primera');
+    const first = await currentConversationId(charla, session.visitorToken);
+    await setStatus(charla, ana.token, first, 'RESOLVED');
+    const start = `mutation($c: String!) { startNewConversation(content: $c) { id } }`;
+    await Promise.all([charla.mutate(start, { c: 'otra vez' }, session.visitorToken), charla.mutate(start, { c: 'otra vez' }, session.visitorToken)]);
+    expect(await Conversation.countDocuments({ contactId: session.contact.id })).toBe(2);
   });
 });

@@ -32,6 +32,11 @@ const conversationSchema = new Schema(
     csatSentAt: { type: Date, default: null },
     lastTranscriptAt: { type: Date, default: null },
     additionalAttributes: { type: Schema.Types.Mixed, default: {} },
+    /**
+     * The contact-inbox's conversation this one followed (null for the first). Unique per
+     * contact-inbox, so two messages racing to start a conversation start only one.
+     */
+    previousConversationId: { type: Schema.Types.ObjectId },
   },
   { collection: 'conversations', timestamps: true, minimize: false },
 );
@@ -43,6 +48,10 @@ conversationSchema.index({ accountId: 1, inboxId: 1, status: 1, lastActivityAt: 
 conversationSchema.index({ accountId: 1, lastActivityAt: -1, _id: -1 });
 conversationSchema.index({ contactId: 1, lastActivityAt: -1 });
 conversationSchema.index({ contactInboxId: 1, lastActivityAt: -1 });
+conversationSchema.index(
+  { contactInboxId: 1, previousConversationId: 1 },
+  { unique: true, partialFilterExpression: { previousConversationId: { $exists: true } } },
+);
 // Reports: conversations created in a period.
 conversationSchema.index({ accountId: 1, createdAt: -1 });
 
