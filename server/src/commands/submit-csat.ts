@@ -29,12 +29,14 @@ export async function submitCsat(services: Services, { message, conversation, ra
     throw invalidInput('feedback', `must be at most ${MAX_CSAT_FEEDBACK_LENGTH} characters`);
   }
 
+  const now = services.now();
   const upsert = () =>
     CsatResponse.findOneAndUpdate(
       { messageId: message._id },
       {
-        $set: { rating, assigneeId: conversation.assigneeId ?? null, ...(feedback !== undefined && { feedback }) },
+        $set: { rating, assigneeId: conversation.assigneeId ?? null, updatedAt: now, ...(feedback !== undefined && { feedback }) },
         $setOnInsert: {
+          createdAt: now,
           accountId: conversation.accountId,
           inboxId: conversation.inboxId,
           conversationId: conversation._id,
@@ -42,7 +44,8 @@ export async function submitCsat(services: Services, { message, conversation, ra
           contactId: conversation.contactId,
         },
       },
-      { upsert: true, returnDocument: 'after' },
+      // Times come from the server clock (services.now), which reports count by.
+      { upsert: true, returnDocument: 'after', timestamps: false },
     ).lean();
   // Two answers at the same moment: one inserts, the other hits the unique index and updates.
   const response = await upsert().catch((error: unknown) => {
