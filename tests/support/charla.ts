@@ -43,22 +43,29 @@ export async function stopAllTestCharlas(): Promise<void> {
   for (const stop of running.splice(0)) await stop();
 }
 
+/**
+ * Starts a server on a fresh database — or, when `overrides.mongodbUri` is given, on that one (a
+ * restart test starts a second server on the first one's data; the caller owns that database).
+ */
 export async function startTestCharla(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = {}): Promise<TestCharla> {
-  const mongo: TestMongo = await startTestMongo();
+  const mongo: TestMongo | undefined = overrides.mongodbUri ? undefined : await startTestMongo();
   const dataDir = await mkdtemp(join(tmpdir(), 'charla-test-'));
   const config: Config = {
     ...loadConfig({ PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, CHARLA_DEMO: '0', CHARLA_ADMIN_PASSWORD: 'admin-password', ...env }),
-    mongodbUri: mongo.dbUri,
+    mongodbUri: mongo?.dbUri,
     ...overrides,
   };
   const logger = createLogger((process.env.TEST_LOG_LEVEL as Config['logLevel'] | undefined) ?? 'silent');
   const charla = await startCharla(config, logger, { jobsProcessEveryMs: 100 });
   const wsClients: Client[] = [];
 
+  let stopped = false;
   const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
     for (const client of wsClients.splice(0)) await client.dispose();
     await charla.stop();
-    await mongo.stop();
+    await mongo?.stop();
     await rm(dataDir, { recursive: true, force: true });
   };
   running.push(stop);
