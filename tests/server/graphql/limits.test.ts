@@ -34,6 +34,21 @@ describe('operation limits', () => {
     expect(result.errors?.[0]?.extensions?.code).toBe('graphql/too_costly');
   });
 
+  it('counts lists without a page size, so nested previous conversations cannot multiply unchecked', async () => {
+    let nestedLists = 'id';
+    for (let level = 0; level < 5; level += 1) nestedLists = `previousConversations { ${nestedLists} }`;
+    const result = await charla.graphql(`{ conversations(first: 100) { edges { node { ${nestedLists} } } } }`);
+    expect(result.errors?.[0]?.extensions?.code).toBe('graphql/too_costly');
+  });
+
+  it('lets a console page through: 100 conversations, each with its latest 100 messages', async () => {
+    const result = await charla.graphql(
+      `{ conversations(first: 100) { edges { node { id labels contact { name } messages(first: 100) { edges { node { id content } } } } } } }`,
+    );
+    // Validation passes; the anonymous caller is then refused by the resolver, not by the limits.
+    expect(result.errors?.[0]?.extensions?.code).toBe('auth/unauthenticated');
+  });
+
   it('applies the same limits to subscriptions over graphql-ws', async () => {
     const subscription = await charla.subscribe(
       `subscription { conversationEvents { conversation { contact { conversations { ${nested(4)} } } } } }`,
