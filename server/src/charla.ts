@@ -32,6 +32,8 @@ export interface StartOptions {
   /** How often Agenda looks for due jobs (ms); tests use a short interval. */
   jobsProcessEveryMs?: number;
   now?: () => Date;
+  /** How often open WebSockets have their token checked again (ms). */
+  socketRecheckMs?: number;
 }
 
 export async function startCharla(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningCharla> {
@@ -59,6 +61,7 @@ export async function startCharla(config: Config, logger: Logger, options: Start
       services,
       schema: buildSchema(),
       routers: [createAttachmentRouter(services)],
+      socketRecheckMs: options.socketRecheckMs,
     });
     const url = await httpServer.listen(config.port, config.host);
     cleanups.push(() => httpServer.close());

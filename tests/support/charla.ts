@@ -56,7 +56,7 @@ export async function startTestCharla(overrides: Partial<Config> = {}, env: Node
     ...overrides,
   };
   const logger = createLogger((process.env.TEST_LOG_LEVEL as Config['logLevel'] | undefined) ?? 'silent');
-  const charla = await startCharla(config, logger, { jobsProcessEveryMs: 100 });
+  const charla = await startCharla(config, logger, { jobsProcessEveryMs: 100, socketRecheckMs: 200 });
   const wsClients: Client[] = [];
 
   let stopped = false;
@@ -120,7 +120,12 @@ export async function startTestCharla(overrides: Partial<Config> = {}, env: Node
             for (const wake of waiters) wake();
           },
           error: (error) => {
-            const errors = Array.isArray(error) ? error : [{ message: String((error as Error)?.message ?? error) }];
+            const closed = error as { code?: unknown; reason?: unknown; message?: unknown };
+            const errors = Array.isArray(error)
+              ? error
+              : typeof closed?.code === 'number'
+                ? [{ message: `WebSocket closed: ${closed.code} ${String(closed.reason ?? '')}` }]
+                : [{ message: String(closed?.message ?? error) }];
             results.push({ errors } as GraphQLResult<T>);
             for (const wake of waiters) wake();
             resolveEnded();

@@ -8,7 +8,8 @@ import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHt
 import { expressMiddleware } from '@as-integrations/express5';
 import { specifiedRules, validate, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { viewerFromAuthorization, type Viewer } from '../auth/viewer.ts';
 import type { Database } from '../db/connect.ts';
 import { checkHealth } from '../health.ts';
 import type { Logger } from '../logger.ts';
@@ -17,11 +18,28 @@ import { createContextFactory, type GraphQLContext } from '../graphql/context.ts
 import { createErrorFormatter } from '../graphql/format-error.ts';
 import { operationLimits } from '../graphql/limits.ts';
 
+type SocketExtra = {
+  socket: WebSocket;
+  request: http.IncomingMessage;
+  recheck?: NodeJS.Timeout;
+};
+
+/** Whether a token still stands for the same person with the same rights. */
+function sameViewer(before: Viewer, after: Viewer): boolean {
+  if (before.kind === 'agent') return after.kind === 'agent' && after.user._id.equals(before.user._id) && after.user.role === before.user.role;
+  if (before.kind === 'visitor') {
+    return after.kind === 'visitor' && after.contactInbox._id.equals(before.contactInbox._id) && after.contact._id.equals(before.contact._id);
+  }
+  return after.kind === 'anonymous';
+}
+
 export interface HttpDependencies {
   database: Database;
   logger: Logger;
   services: Services;
   schema: GraphQLSchema;
+  /** How often an open WebSocket's token is checked again (default 30 s). */
+  socketRecheckMs?: number;
   /** Extra routes (uploads, attachments, later webhooks and static UIs), mounted before 404. */
   routers?: Router[];
 }
@@ -33,7 +51,7 @@ export interface HttpServer {
   close(): Promise<void>;
 }
 
-export async function createHttpServer({ database, logger, services, schema, routers = [] }: HttpDependencies): Promise<HttpServer> {
+export async function createHttpServer({ database, logger, services, schema, routers = [], socketRecheckMs = 30_000 }: HttpDependencies): Promise<HttpServer> {
   const app = express();
   const server = http.createServer(app);
   const contextFor = createContextFactory({ database, logger, services });
@@ -42,15 +60,27 @@ export async function createHttpServer({ database, logger, services, schema, rou
 
   const webSockets = new WebSocketServer({ server, path: '/graphql' });
   const formatError = createErrorFormatter(logger);
-  const wsServer = useServer<Record<string, unknown>, { context?: GraphQLContext; request: http.IncomingMessage }>(
+  const wsServer = useServer<Record<string, unknown>, SocketExtra>(
     {
       schema,
-      // The viewer is resolved once per connection from connectionParams.authorization.
       onConnect: async (ctx) => {
-        ctx.extra.context = await contextFor(ctx.connectionParams?.authorization, ctx.extra.request.headers.origin);
+        const authorization = ctx.connectionParams?.authorization;
+        const connectedAs = (await contextFor(authorization)).viewer;
+        // A socket lives for hours: when its token stops being valid (logout, expiry, a password
+        // reset) or now stands for someone else (a role change, a merged visitor), close it.
+        ctx.extra.recheck = setInterval(() => {
+          void viewerFromAuthorization(authorization)
+            .then((viewer) => {
+              if (!sameViewer(connectedAs, viewer)) ctx.extra.socket.close(4403, 'Forbidden: the token is no longer valid');
+            })
+            .catch((error: unknown) => logger.warn({ err: error }, 'could not recheck a WebSocket token'));
+        }, socketRecheckMs);
+        ctx.extra.recheck.unref();
         return true;
       },
-      context: (ctx) => ctx.extra.context!,
+      onClose: (ctx) => clearInterval(ctx.extra.recheck),
+      // Every operation resolves the viewer afresh, so it sees the token's current rights.
+      context: (ctx) => contextFor(ctx.connectionParams?.authorization, ctx.extra.request.headers.origin),
       validate: (validationSchema, document, rules) =>
         validate(validationSchema, document, [...(rules ?? specifiedRules), ...validationRules]),
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error) as never),

@@ -96,6 +96,14 @@ describe('logout', () => {
     expect(await charla.mutate(`{ me { email } }`, {}, other.login.token)).toEqual({ me: { email: 'ana@example.test' } });
   });
 
+  it('closes WebSockets opened with the ended session, so live events stop too', async () => {
+    const { login } = await charla.mutate(LOGIN, { email: 'ana@example.test', password: 'ana-secret-password' });
+    const live = await charla.subscribe(`subscription { notificationEvents { id } }`, {}, login.token);
+    await charla.mutate(`mutation { logout }`, {}, login.token);
+    await live.ended;
+    expect(JSON.stringify(live.results.at(-1))).toContain('4403');
+  });
+
   it('refuses anonymous callers', async () => {
     expect(errorCode(await charla.graphql(`mutation { logout }`))).toBe('auth/unauthenticated');
   });
