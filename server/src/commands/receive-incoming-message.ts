@@ -58,6 +58,10 @@ export async function receiveIncomingMessage(services: Services, props: ReceiveI
 
   const latest = await latestConversationOf(contactInbox._id);
   let conversation: ConversationDoc | Stored<ConversationFields> | null = props.newConversation ? null : latest;
+  // "Start a new conversation" is offered after a resolved one; while one is going on, write there.
+  if (props.newConversation && latest && latest.status !== 'resolved') {
+    throw new AppError('conversation/not_resolved', 'The current conversation is still going on; write to it instead');
+  }
   if (conversation && !acceptsMessages(conversation, inbox)) {
     throw new AppError('conversation/closed', 'The conversation is resolved; start a new conversation');
   }
@@ -132,7 +136,11 @@ async function startConversation(
     // Another message of this contact started the same conversation a moment earlier (the unique
     // {contactInboxId, previousConversationId} index): this message joins that one.
     if ((error as { code?: unknown }).code !== 11000) throw error;
-    const winner = await Conversation.findOne({ contactInboxId: contactInbox._id, previousConversationId });
+    // `$type: 'null'`: conversations stored without the field must not count as the first one.
+    const winner = await Conversation.findOne({
+      contactInboxId: contactInbox._id,
+      previousConversationId: previousConversationId ?? { $type: 'null' },
+    });
     if (!winner) throw error;
     return winner;
   }

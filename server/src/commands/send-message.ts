@@ -10,6 +10,7 @@ import { Mention } from '../db/models/mention.ts';
 import { Message, type MessageFields } from '../db/models/message.ts';
 import { User } from '../db/models/user.ts';
 import { invalidInput } from '../errors.ts';
+import { visibleToVisitor } from '../policies/index.ts';
 import type { Stored } from '../events/event-map.ts';
 import type { Services } from '../services.ts';
 import { claimAttachments, releaseAttachments } from './claim-attachments.ts';
@@ -36,8 +37,10 @@ export async function sendMessage(services: Services, props: SendMessageProps): 
 
   const contentAttributes: Record<string, unknown> = {};
   if (props.inReplyTo) {
-    const original = await Message.exists({ _id: props.inReplyTo, conversationId: conversation._id });
+    const original = await Message.findOne({ _id: props.inReplyTo, conversationId: conversation._id }, { private: 1, messageType: 1 }).lean();
     if (!original) throw invalidInput('inReplyTo', 'must be a message of this conversation');
+    // A reply the visitor sees may not point at a note or activity line they must not know of.
+    if (!props.private && !visibleToVisitor(original)) throw invalidInput('inReplyTo', 'a reply can only answer a message the contact can see');
     contentAttributes.inReplyTo = String(props.inReplyTo);
   }
   const mentionedIds = props.private ? await mentionableAgents(conversation, mentionedAgentIds(props.content)) : [];

@@ -143,6 +143,15 @@ describe('sendMessage', () => {
     expect(result.errors?.[0]?.extensions?.code).toBe('input/invalid');
   });
 
+  it('lets a note answer a note, but never points a reply the visitor sees at a private note', async () => {
+    const { ana, conversationId } = await scene();
+    const note = await charla.mutate(SEND, { input: { conversationId, content: 'Nota interna', private: true } }, ana.token);
+    const noteAnswer = await charla.mutate(SEND, { input: { conversationId, content: 'Otra nota', private: true, inReplyTo: note.sendMessage.id } }, ana.token);
+    expect(noteAnswer.sendMessage.contentAttributes.inReplyTo).toBe(note.sendMessage.id);
+    const leak = await charla.graphql(SEND, { input: { conversationId, content: 'Respuesta pública', inReplyTo: note.sendMessage.id } }, ana.token);
+    expect(leak.errors?.[0]?.extensions?.code).toBe('input/invalid');
+  });
+
   it('refuses an empty message and one over 10,000 characters', async () => {
     const { ana, conversationId } = await scene();
     const empty = await charla.graphql(SEND, { input: { conversationId, content: '   ' } }, ana.token);

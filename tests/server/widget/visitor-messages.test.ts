@@ -245,6 +245,9 @@ describe('reopening', () => {
     const visitor = await openWidget(charla, closingInbox.websiteToken!);
     await say(charla, visitor.visitorToken, 'Hola');
     const firstId = await currentConversationId(charla, visitor.visitorToken);
+    // While it is going on, a new conversation cannot be started beside it.
+    const early = await charla.graphql(`mutation { startNewConversation(content: "Otra") { id } }`, {}, visitor.visitorToken);
+    expect(early.errors?.[0]?.extensions?.code).toBe('conversation/not_resolved');
     await setStatus(charla, admin.token, firstId, 'RESOLVED');
 
     const resumed = await openWidget(charla, closingInbox.websiteToken!, { visitorToken: visitor.visitorToken });
