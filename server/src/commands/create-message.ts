@@ -54,20 +54,21 @@ export async function createMessage(services: Services, input: NewMessage): Prom
     updatedAt: now,
   });
 
-  const set: Record<string, unknown> = {};
-  // Activity lines and private notes are not conversation activity the list should re-sort on.
-  if (input.messageType !== 'activity' && !input.private) set.lastActivityAt = now;
-  if (input.messageType === 'incoming' && !conversation.waitingSince) set.waitingSince = now;
+  // Each timing field is written with a condition or an operator rather than from the snapshot
+  // the caller held, so messages arriving together cannot overwrite each other's facts.
+  const id = conversation._id;
   const isAgentReply = input.messageType === 'outgoing' && !input.private && input.sender?.type === 'agent';
-  if (isAgentReply) {
-    set.waitingSince = null;
-    if (!conversation.firstReplyAt) set.firstReplyAt = now;
-  }
-  const participants = input.sender?.type === 'agent' && input.sender.id ? { $addToSet: { participants: input.sender.id } } : {};
+  if (input.messageType === 'incoming') await Conversation.updateOne({ _id: id, waitingSince: null }, { $set: { waitingSince: now } });
+  if (isAgentReply) await Conversation.updateOne({ _id: id, firstReplyAt: null }, { $set: { firstReplyAt: now } });
+  const update: Record<string, Record<string, unknown>> = {};
+  // Activity lines and private notes are not conversation activity the list should re-sort on.
+  if (input.messageType !== 'activity' && !input.private) update.$max = { lastActivityAt: now };
+  if (isAgentReply) update.$set = { waitingSince: null };
+  if (input.sender?.type === 'agent' && input.sender.id) update.$addToSet = { participants: input.sender.id };
   const updated =
-    Object.keys(set).length > 0 || '$addToSet' in participants
-      ? await Conversation.findOneAndUpdate({ _id: conversation._id }, { $set: set, ...participants }, { returnDocument: 'after' }).lean()
-      : await Conversation.findById(conversation._id).lean();
+    Object.keys(update).length > 0
+      ? await Conversation.findOneAndUpdate({ _id: id }, update, { returnDocument: 'after' }).lean()
+      : await Conversation.findById(id).lean();
   const message = created.toObject() as Stored<MessageFields>;
   const freshConversation = (updated ?? conversation) as Stored<ConversationFields>;
   services.bus.publish('message.created', { message, conversation: freshConversation, performedBy: input.performedBy });
