@@ -24,18 +24,11 @@ export async function mergeVisitorContact(services: Services, { from, into, perf
   if (from._id.equals(into._id)) return into;
   if (!from.accountId.equals(into.accountId)) throw new Error('contacts of different accounts cannot be merged');
 
-  await ContactInbox.updateMany({ contactId: from._id }, { $set: { contactId: into._id } });
-  const conversationIds = (await Conversation.find({ contactId: from._id }, { _id: 1 }).lean()).map((conversation) => conversation._id);
-  await Conversation.updateMany({ _id: { $in: conversationIds } }, { $set: { contactId: into._id } });
-  // Their messages keep showing the sender's name (through the {conversationId} index).
-  await Message.updateMany(
-    { conversationId: { $in: conversationIds }, 'sender.type': 'contact', 'sender.id': from._id },
-    { $set: { 'sender.id': into._id } },
-  );
-  await CsatResponse.updateMany({ contactId: from._id }, { $set: { contactId: into._id } });
-  // Uploads not yet sent stay usable by the same visitor.
-  await Attachment.updateMany({ 'uploader.type': 'contact', 'uploader.id': from._id }, { $set: { 'uploader.id': into._id } });
+  await moveEverything(from, into);
   await Contact.deleteOne({ _id: from._id });
+  // A message of this visitor that was in flight may have started a conversation (or stored an
+  // upload) under the old contact between the moves and the delete: sweep once more.
+  await moveEverything(from, into);
 
   // What the remaining contact lacks, the visitor's contact fills in; what it has, it keeps.
   const set: Record<string, unknown> = {};
@@ -53,4 +46,18 @@ export async function mergeVisitorContact(services: Services, { from, into, perf
   services.logger.info({ from: from._id, into: into._id }, 'visitor contact merged into an existing contact');
   services.bus.publish('contact.updated', { contact: merged.toObject() as Stored<ContactFields>, performedBy });
   return merged;
+}
+
+async function moveEverything(from: ContactDoc, into: ContactDoc): Promise<void> {
+  await ContactInbox.updateMany({ contactId: from._id }, { $set: { contactId: into._id } });
+  const conversationIds = (await Conversation.find({ contactId: from._id }, { _id: 1 }).lean()).map((conversation) => conversation._id);
+  await Conversation.updateMany({ _id: { $in: conversationIds } }, { $set: { contactId: into._id } });
+  // Their messages keep showing the sender's name (through the {conversationId} index).
+  await Message.updateMany(
+    { conversationId: { $in: conversationIds }, 'sender.type': 'contact', 'sender.id': from._id },
+    { $set: { 'sender.id': into._id } },
+  );
+  await CsatResponse.updateMany({ contactId: from._id }, { $set: { contactId: into._id } });
+  // Uploads not yet sent stay usable by the same visitor.
+  await Attachment.updateMany({ 'uploader.type': 'contact', 'uploader.id': from._id }, { $set: { 'uploader.id': into._id } });
 }
