@@ -63,7 +63,8 @@ export async function startWidgetSession(services: Services, { inbox, visitorTok
   }
 
   const actor = contactActor(inbox, session.contactInbox, session.contact._id);
-  if (identity) session.contact = await applyIdentityAttributes(services, session.contact, identity, actor);
+  const onlyFillEmpty = session.contactInbox.claimedByEmail && !verified;
+  if (identity) session.contact = await applyIdentityAttributes(services, session.contact, identity, actor, onlyFillEmpty);
 
   const keepsToken = visitorToken !== undefined && current !== null && current._id.equals(session.contactInbox._id);
   let token = visitorToken;
@@ -167,11 +168,19 @@ async function createIdentifiedContact(inbox: InboxDoc, identifier: string): Pro
  * Name, phone and avatar from the identity overwrite the contact's; the e-mail is set only when no
  * other contact of the account has it (an identity never takes over another contact by e-mail).
  */
-async function applyIdentityAttributes(services: Services, contact: ContactDoc, identity: VisitorIdentity, performedBy: Actor): Promise<ContactDoc> {
+async function applyIdentityAttributes(
+  services: Services,
+  contact: ContactDoc,
+  identity: VisitorIdentity,
+  performedBy: Actor,
+  onlyFillEmpty: boolean,
+): Promise<ContactDoc> {
   const set: Record<string, string> = {};
-  if (identity.name !== undefined && identity.name !== contact.name) set.name = identity.name;
-  if (identity.phone !== undefined && identity.phone !== contact.phone) set.phone = identity.phone;
-  if (identity.avatarUrl !== undefined && identity.avatarUrl !== contact.avatarUrl) set.avatarUrl = identity.avatarUrl;
+  // A session that claimed a known contact by e-mail may add what is missing, never replace it.
+  const may = (current: string | null | undefined): boolean => !onlyFillEmpty || !current;
+  if (identity.name !== undefined && identity.name !== contact.name && may(contact.name)) set.name = identity.name;
+  if (identity.phone !== undefined && identity.phone !== contact.phone && may(contact.phone)) set.phone = identity.phone;
+  if (identity.avatarUrl !== undefined && identity.avatarUrl !== contact.avatarUrl && may(contact.avatarUrl)) set.avatarUrl = identity.avatarUrl;
   if (identity.email !== undefined && identity.email !== contact.email) {
     const taken = await Contact.exists({ accountId: contact.accountId, email: identity.email, _id: { $ne: contact._id } });
     if (!taken) set.email = identity.email;

@@ -1,6 +1,7 @@
 // A visitor answers the e-mail capture message: the address is kept on the message and becomes
 // the contact's e-mail — or, when another contact of the account already has it, the visitor is
 // merged into that contact.
+import { ContactInbox } from '../db/models/contact-inbox.ts';
 import { Contact, type ContactDoc, type ContactFields } from '../db/models/contact.ts';
 import type { ConversationFields } from '../db/models/conversation.ts';
 import { Message, type MessageFields } from '../db/models/message.ts';
@@ -58,7 +59,10 @@ export async function assignContactEmail(services: Services, { contact, email, p
         services.logger.info({ contactId: contact._id, ownerId: owner._id }, 'e-mail belongs to another identified contact; not merged');
         return contact;
       }
-      return mergeVisitorContact(services, { from: contact, into: owner, performedBy });
+      const visitorInboxes = await ContactInbox.find({ contactId: contact._id, hmacVerified: false }, { _id: 1 }).lean();
+      const merged = await mergeVisitorContact(services, { from: contact, into: owner, performedBy });
+      await ContactInbox.updateMany({ _id: { $in: visitorInboxes.map((item) => item._id) } }, { $set: { claimedByEmail: true } });
+      return merged;
     }
     try {
       const updated = await Contact.findOneAndUpdate({ _id: contact._id }, { $set: { email } }, { returnDocument: 'after' });

@@ -34,9 +34,11 @@ export interface SubmitPreChatFormProps {
   /** Parsed with parsePlainObject: plain keys, scalar values. */
   values: Record<string, FormValue>;
   performedBy: Actor;
+  /** Set only what the contact lacks (a session that claimed a known contact by e-mail). */
+  onlyFillEmpty?: boolean;
 }
 
-export async function submitPreChatForm(services: Services, { contact, inbox, values, performedBy }: SubmitPreChatFormProps): Promise<ContactDoc> {
+export async function submitPreChatForm(services: Services, { contact, inbox, values, onlyFillEmpty = false, performedBy }: SubmitPreChatFormProps): Promise<ContactDoc> {
   const form = inbox.settings?.preChatForm;
   if (!form?.enabled) throw invalidInput('values', 'this inbox has no pre-chat form');
   const fields = form.fields.filter((field) => field.enabled);
@@ -56,6 +58,9 @@ export async function submitPreChatForm(services: Services, { contact, inbox, va
     else set[`customAttributes.${field.name}`] = value;
   }
 
+  if (onlyFillEmpty) {
+    for (const path of Object.keys(set)) if (valueAt(contact, path) !== undefined && valueAt(contact, path) !== '') delete set[path];
+  }
   let updated: ContactDoc = contact;
   if (Object.keys(set).length > 0) {
     const written = await Contact.findOneAndUpdate({ _id: contact._id }, { $set: set }, { returnDocument: 'after' });
@@ -115,4 +120,9 @@ function compile(pattern: string): RegExp | undefined {
   } catch {
     return undefined;
   }
+}
+
+function valueAt(contact: ContactDoc, path: string): unknown {
+  if (path.startsWith('customAttributes.')) return (contact.customAttributes as Record<string, unknown> | undefined)?.[path.slice('customAttributes.'.length)];
+  return (contact as unknown as Record<string, unknown>)[path] ?? undefined;
 }

@@ -100,7 +100,18 @@ describe('submitEmail', () => {
     await say(charla, visitor.visitorToken, 'Gracias');
     expect(await currentConversationId(charla, visitor.visitorToken)).toBe(conversationId);
     const visible = await charla.mutate(`{ visitorMessages { edges { node { content sender { type name } } } } }`, {}, visitor.visitorToken);
-    expect(visible.visitorMessages.edges.at(-1).node).toEqual({ content: 'Gracias', sender: { type: 'CONTACT', name: 'María López' } });
+    expect(visible.visitorMessages.edges.at(-1).node).toEqual({ content: 'Gracias', sender: { type: 'CONTACT', name: '' } });
+    // Typing an address is no proof of being María: the session sees only that address, and may
+    // add what her contact lacks but not replace what it holds.
+    const resumed = await openWidget(charla, inbox.websiteToken!, { visitorToken: visitor.visitorToken });
+    expect(resumed.contact).toMatchObject({ name: '', email: 'maria@example.test', phone: null });
+    const renamed = await openWidget(charla, inbox.websiteToken!, {
+      visitorToken: visitor.visitorToken,
+      identity: { identifier: 'impostor-1', name: 'Impostor', phone: '+34 600 000 000' },
+    });
+    expect(renamed.contact.name).toBe('');
+    const stored = await Contact.findById(known.contact._id).lean();
+    expect(stored).toMatchObject({ name: 'María López', phone: '+34 600 000 000' });
     expect(String((await Conversation.findById(knownConversation._id).lean())?.contactInboxId)).toBe(String(known.contactInbox._id));
   });
 

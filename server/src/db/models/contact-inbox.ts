@@ -10,6 +10,12 @@ const contactInboxSchema = new Schema(
     /** The channel's id for this person (widget: a random source id; e-mail: the address). */
     sourceId: { type: String, required: true },
     hmacVerified: { type: Boolean, default: false },
+    /**
+     * The visitor joined a contact the account already knew by typing its e-mail, unverified.
+     * Anyone can type an address, so such a session never sees or overwrites what that contact
+     * already holds (name, phone …).
+     */
+    claimedByEmail: { type: Boolean, default: false },
     /** SHA-256 of the visitor token; the token itself is never stored. */
     visitorTokenHash: { type: String },
   },

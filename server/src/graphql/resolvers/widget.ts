@@ -109,7 +109,7 @@ export const widgetResolvers = {
       const conversation = await latestConversationOf(session.contactInbox._id);
       return {
         visitorToken: session.visitorToken,
-        contact: presentVisitorContact(session.contact),
+        contact: presentVisitorContact(session.contact, session.contactInbox),
         config: await presentWidgetConfig(inbox),
         conversation: conversation ? await presenter.conversation(conversation.toObject() as StoredConversation) : null,
       };
@@ -135,8 +135,9 @@ export const widgetResolvers = {
     submitPreChatForm: async (_parent: unknown, args: { values: unknown }, context: GraphQLContext) => {
       const visitor = await currentVisitor(context);
       const values = parsePlainObject(args.values, 'values');
-      const contact = await submitPreChatForm(context.services, { contact: visitor.contact, inbox: visitor.inbox, values, performedBy: visitor.actor });
-      return presentVisitorContact(contact);
+      const onlyFillEmpty = visitor.contactInbox.claimedByEmail && !visitor.contactInbox.hmacVerified;
+      const contact = await submitPreChatForm(context.services, { contact: visitor.contact, inbox: visitor.inbox, values, onlyFillEmpty, performedBy: visitor.actor });
+      return presentVisitorContact(contact, visitor.contactInbox);
     },
 
     submitCsat: async (_parent: unknown, args: { messageId: unknown; rating: unknown; feedback?: unknown }, context: GraphQLContext) => {
@@ -323,8 +324,9 @@ function visitorPresenter(inbox: InboxLike) {
       if (message.sender?.type === 'agent' && message.sender.id) {
         sender = { type: 'agent', name: await agentName(message.sender.id), avatarUrl: null };
       } else if (message.sender?.type === 'contact') {
-        const contact = message.sender.id ? await Contact.findById(message.sender.id, { name: 1, avatarUrl: 1 }).lean() : null;
-        sender = { type: 'contact', name: contact?.name ?? '', avatarUrl: contact?.avatarUrl ?? null };
+        // The visitor's own messages: the widget shows them as "you". Never the stored contact's
+        // name, which may be a known customer this visitor only claimed by typing an e-mail.
+        sender = { type: 'contact', name: '', avatarUrl: null };
       } else {
         sender = { type: 'bot', name: inbox.name, avatarUrl: null };
       }
@@ -354,8 +356,15 @@ function visitorPresenter(inbox: InboxLike) {
   };
 }
 
-function presentVisitorContact(contact: ContactDoc) {
-  return { id: String(contact._id), name: contact.name ?? '', email: contact.email ?? null, phone: contact.phone ?? null };
+/** What a visitor sees of their contact; a session that claimed a known contact by e-mail sees only that e-mail. */
+function presentVisitorContact(contact: ContactDoc, contactInbox: Pick<ContactInboxDoc, 'claimedByEmail' | 'hmacVerified'>) {
+  const guarded = contactInbox.claimedByEmail && !contactInbox.hmacVerified;
+  return {
+    id: String(contact._id),
+    name: guarded ? '' : (contact.name ?? ''),
+    email: contact.email ?? null,
+    phone: guarded ? null : (contact.phone ?? null),
+  };
 }
 
 async function presentWidgetConfig(inbox: InboxDoc) {
