@@ -1,5 +1,6 @@
-// API tokens for integrators: long-lived, acting as the agent who created them. The token is
-// shown once; only its hash is stored.
+// API tokens for integrators: long-lived, acting as the agent who created them, until revoked.
+// The token is shown once; only its hash is stored.
+import type { Types } from 'mongoose';
 import { AccessToken } from '../db/models/access-token.ts';
 import { newToken } from '../auth/tokens.ts';
 import type { AgentActor } from '../events/actor.ts';
@@ -17,4 +18,16 @@ export async function createAccessToken(services: Services, { name, performedBy 
   await AccessToken.create({ tokenHash: hash, kind: 'api', accountId: performedBy.accountId, userId: performedBy.userId, name: tokenName, expiresAt: null });
   services.logger.info({ userId: String(performedBy.userId), name: tokenName }, 'API token created');
   return { token, name: tokenName };
+}
+
+export interface RevokeAccessTokenProps {
+  id: Types.ObjectId;
+  performedBy: AgentActor;
+}
+
+/** Deletes one of the agent's own API tokens; false when there is no such token of theirs. */
+export async function revokeAccessToken(services: Services, { id, performedBy }: RevokeAccessTokenProps): Promise<boolean> {
+  const { deletedCount } = await AccessToken.deleteOne({ _id: id, userId: performedBy.userId, kind: 'api' });
+  if (deletedCount > 0) services.logger.info({ userId: String(performedBy.userId), tokenId: String(id) }, 'API token revoked');
+  return deletedCount > 0;
 }

@@ -41,7 +41,9 @@ export async function updateAgent(services: Services, props: UpdateAgentProps): 
   const user = await User.findOneAndUpdate({ _id: current._id, accountId: props.accountId }, { $set: set }, { returnDocument: 'after' });
   if (!user) throw notFound('agent');
   const changedBySomeoneElse = !(props.performedBy.type === 'agent' && props.performedBy.userId.equals(user._id));
-  if (set.passwordHash && changedBySomeoneElse) await AccessToken.deleteMany({ userId: user._id, kind: 'session' });
+  // A reset by an administrator is what follows a compromised account: every session and API
+  // token of that agent stops working.
+  if (set.passwordHash && changedBySomeoneElse) await AccessToken.deleteMany({ userId: user._id });
   services.bus.publish('settings.changed', { accountId: props.accountId, entity: 'agent', id: user._id, action: 'updated', performedBy: props.performedBy });
   return user;
 }

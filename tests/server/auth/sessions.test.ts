@@ -125,6 +125,33 @@ describe('API access tokens', () => {
     expect(await charla.mutate(`{ me { email } }`, {}, createAccessToken.token)).toEqual({ me: { email: 'ana@example.test' } });
   });
 
+  it('are listed without their secret and revoked by their owner only; an administrator password reset revokes them all', async () => {
+    const account = await buildAccount();
+    const admin = await buildAgent(account._id, { role: 'administrator' });
+    const luis = await buildAgent(account._id);
+    const first = (await charla.mutate(`mutation { createAccessToken(name: "Zapier") { token } }`, {}, luis.token)).createAccessToken.token;
+    const second = (await charla.mutate(`mutation { createAccessToken(name: "CRM") { token } }`, {}, luis.token)).createAccessToken.token;
+    const listed = await charla.mutate(`{ accessTokens { id name lastUsedAt } }`, {}, luis.token);
+    expect(listed.accessTokens.map((token: { name: string }) => token.name)).toEqual(['CRM', 'Zapier']);
+    expect(JSON.stringify(listed)).not.toContain(first.slice(4));
+    const zapier = listed.accessTokens.find((token: { name: string }) => token.name === 'Zapier').id;
+
+    // Someone else cannot revoke it; the owner can, and it stops working at once.
+    const REVOKE = `mutation($id: ID!) { revokeAccessToken(id: $id) }`;
+    expect(await charla.mutate(REVOKE, { id: zapier }, admin.token)).toEqual({ revokeAccessToken: false });
+    expect(await charla.mutate(REVOKE, { id: zapier }, luis.token)).toEqual({ revokeAccessToken: true });
+    expect(errorCode(await charla.graphql(`{ me { id } }`, {}, first))).toBe('auth/unauthenticated');
+    expect(await charla.mutate(`{ me { id } }`, {}, second)).toEqual({ me: { id: String(luis.user._id) } });
+
+    await charla.mutate(
+      `mutation($id: ID!) { updateAgent(id: $id, input: { password: "a brand new password" }) { id } }`,
+      { id: String(luis.user._id) },
+      admin.token,
+    );
+    expect(errorCode(await charla.graphql(`{ me { id } }`, {}, second))).toBe('auth/unauthenticated');
+    expect(errorCode(await charla.graphql(`{ me { id } }`, {}, luis.token))).toBe('auth/unauthenticated');
+  });
+
   it('need a name', async () => {
     expect(errorCode(await charla.graphql(`mutation { createAccessToken(name: "  ") { token } }`, {}, ana.token))).toBe('input/invalid');
   });

@@ -88,6 +88,8 @@ const agentOperations: Operation[] = [
   { name: 'markNotificationsRead', query: `mutation { markNotificationsRead }` },
   { name: 'setAvailability', query: `mutation { setAvailability(status: BUSY) { id } }` },
   { name: 'createAccessToken', query: `mutation { createAccessToken(name: "x") { token } }` },
+  { name: 'accessTokens', query: `{ accessTokens { id } }` },
+  { name: 'revokeAccessToken', query: `mutation { revokeAccessToken(id: "000000000000000000000000") }` },
   { name: 'createLabel', query: `mutation { createLabel(input: { title: "intruder" }) { id } }` },
 ];
 

@@ -1,7 +1,8 @@
 // Resolvers for schema/auth.graphql — sign-in, sign-out, API tokens, availability and the Agent
 // type: parse, authorise (policies), call commands, present.
-import { parseString } from '../../auth/input.ts';
-import { createAccessToken } from '../../commands/create-access-token.ts';
+import { parseId, parseString } from '../../auth/input.ts';
+import { createAccessToken, revokeAccessToken } from '../../commands/create-access-token.ts';
+import { AccessToken } from '../../db/models/access-token.ts';
 import { login } from '../../commands/login.ts';
 import { logout } from '../../commands/logout.ts';
 import { setAvailability } from '../../commands/set-availability.ts';
@@ -16,6 +17,15 @@ type StoredUser = Stored<UserFields>;
 export const authResolvers = {
   Query: {
     me: (_parent: unknown, _args: unknown, { viewer }: GraphQLContext) => requireAgent(viewer).user,
+    accessTokens: async (_parent: unknown, _args: unknown, { viewer }: GraphQLContext) => {
+      const agent = requireAgent(viewer);
+      // Few per agent; the {userId} index finds them.
+      return AccessToken.find({ userId: agent.user._id, kind: 'api' }, { name: 1, createdAt: 1, lastUsedAt: 1 }).sort({ _id: -1 }).limit(100).lean();
+    },
+  },
+
+  AccessToken: {
+    id: (token: { _id: unknown }) => String(token._id),
   },
 
   Mutation: {
@@ -35,6 +45,11 @@ export const authResolvers = {
     createAccessToken: async (_parent: unknown, args: { name: unknown }, { viewer, services }: GraphQLContext) => {
       const agent = requireAgent(viewer);
       return createAccessToken(services, { name: parseString(args.name, 'name', { max: 100 }), performedBy: agent.actor });
+    },
+
+    revokeAccessToken: async (_parent: unknown, args: { id: unknown }, { viewer, services }: GraphQLContext) => {
+      const agent = requireAgent(viewer);
+      return revokeAccessToken(services, { id: parseId(args.id), performedBy: agent.actor });
     },
 
     setAvailability: async (_parent: unknown, args: { status: unknown }, { viewer, services }: GraphQLContext) => {
