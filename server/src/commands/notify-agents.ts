@@ -3,6 +3,7 @@
 import type { Types } from 'mongoose';
 import type { Locale } from '../db/models/account.ts';
 import type { ConversationFields } from '../db/models/conversation.ts';
+import { Inbox } from '../db/models/inbox.ts';
 import { Notification, type NotificationFields, type NotificationType } from '../db/models/notification.ts';
 import { User } from '../db/models/user.ts';
 import type { Stored } from '../events/event-map.ts';
@@ -11,7 +12,7 @@ import type { Services } from '../services.ts';
 
 export interface NotifyAgentsProps {
   type: NotificationType;
-  conversation: Pick<Stored<ConversationFields>, '_id' | 'accountId' | 'displayId' | 'muted'>;
+  conversation: Pick<Stored<ConversationFields>, '_id' | 'accountId' | 'inboxId' | 'displayId' | 'muted'>;
   recipientIds: Types.ObjectId[];
   messageId?: Types.ObjectId | null;
   /** Extra placeholders for the text, e.g. the inbox name; `id` is the conversation number. */
@@ -20,9 +21,17 @@ export interface NotifyAgentsProps {
 
 export async function notifyAgents(services: Services, props: NotifyAgentsProps): Promise<Array<Stored<NotificationFields>>> {
   if (props.conversation.muted || props.recipientIds.length === 0) return [];
-  // Only agents of the conversation's account, however the recipients were gathered.
+  // Only agents who may see the conversation now (administrators of its account, members of its
+  // inbox), however the recipients were gathered: a participant removed from the inbox since
+  // hears nothing more of it.
+  const inbox = await Inbox.findOne({ _id: props.conversation.inboxId, accountId: props.conversation.accountId }, { memberIds: 1 }).lean();
+  if (!inbox) return [];
   const recipients = await User.find(
-    { _id: { $in: uniqueIds(props.recipientIds) }, accountId: props.conversation.accountId },
+    {
+      _id: { $in: uniqueIds(props.recipientIds) },
+      accountId: props.conversation.accountId,
+      $or: [{ role: 'administrator' }, { _id: { $in: inbox.memberIds } }],
+    },
     { locale: 1 },
   ).lean();
   if (recipients.length === 0) return [];

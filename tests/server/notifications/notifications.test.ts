@@ -1,6 +1,7 @@
 // The console's notifications panel: what creates a notification (new conversation, assignment,
 // new message for the assignee and participants, mention), in the recipient's language, live;
 // the list, the unread count and marking read — always only the signed-in agent's own.
+import { Notification } from '../../../server/src/db/models/notification.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changeConversationStatus } from '../../../server/src/commands/change-conversation-status.ts';
 import { Conversation } from '../../../server/src/db/models/conversation.ts';
@@ -205,6 +206,20 @@ describe('the notifications panel', () => {
       admin.token,
     );
     expect(await notificationsOf(ana.token)).toEqual([]);
+  });
+
+  it('stops telling a participant about a conversation once they left its inbox', async () => {
+    const { admin, ana, bruno, inbox, visitor } = await scene();
+    const conversation = await buildConversation(visitor);
+    await charla.mutate(SEND, { input: { conversationId: String(conversation._id), content: 'Lo vigilo', private: true } }, bruno.token);
+    await charla.mutate(
+      `mutation($inboxId: ID!, $agentIds: [ID!]!) { setInboxMembers(inboxId: $inboxId, agentIds: $agentIds) { id } }`,
+      { inboxId: String(inbox._id), agentIds: [String(ana.user._id)] },
+      admin.token,
+    );
+    await charla.mutate(`mutation { sendVisitorMessage(content: "¿Hola?") { id } }`, {}, visitor.visitorToken);
+    await charla.services.bus.idle();
+    expect(await Notification.countDocuments({ userId: bruno.user._id, conversationId: conversation._id })).toBe(0);
   });
 
   it('refuses a cursor that is not one of ours', async () => {
