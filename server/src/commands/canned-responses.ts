@@ -2,6 +2,7 @@
 // administrators write them (as in Chatwoot). Short codes are unique per account.
 import type { Types } from 'mongoose';
 import { z } from 'zod';
+import { isDuplicateKey } from '../db/duplicate-key.ts';
 import { CannedResponse, type CannedResponseDoc } from '../db/models/canned-response.ts';
 import { AppError, notFound } from '../errors.ts';
 import type { Actor } from '../events/actor.ts';
@@ -27,7 +28,6 @@ export interface CannedResponseProps {
 
 const shortCodeTaken = (): AppError => new AppError('canned_response/exists', 'A canned response with this short code already exists');
 
-const isDuplicateKey = (error: unknown): boolean => (error as { code?: unknown }).code === 11000;
 
 export async function createCannedResponse(services: Services, props: CannedResponseProps): Promise<CannedResponseDoc> {
   const { shortCode, content } = parseInput(cannedResponseSchema, { shortCode: props.shortCode, content: props.content }, 'input');

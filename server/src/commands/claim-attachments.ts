@@ -2,18 +2,20 @@
 // upload, only in the inbox it was uploaded for, and only once.
 import type { Types } from 'mongoose';
 import { Attachment } from '../db/models/attachment.ts';
+import { parseString } from '../auth/input.ts';
 import { invalidInput } from '../errors.ts';
+import type { AttachmentRef } from './create-message.ts';
 import type { AttachmentUploader } from './store-attachment.ts';
 import { ATTACHMENT_ID } from './store-attachment.ts';
 
 export const MAX_ATTACHMENTS_PER_MESSAGE = 10;
 
-/** What a message keeps of each attachment (messages.attachments). */
-export interface AttachmentRef {
-  id: string;
-  fileName: string;
-  contentType: string;
-  size: number;
+/** Upload ids from a GraphQL input: a bounded list of strings (their shape is checked when claimed). */
+export function parseAttachmentIds(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) throw invalidInput('attachmentIds', 'must be a list of ids');
+  if (value.length > MAX_ATTACHMENTS_PER_MESSAGE) throw invalidInput('attachmentIds', `at most ${MAX_ATTACHMENTS_PER_MESSAGE} attachments per message`);
+  return value.map((id, index) => parseString(id, `attachmentIds[${index}]`, { max: 64 }));
 }
 
 export interface ClaimAttachmentsProps {

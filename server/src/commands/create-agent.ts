@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { hashPassword } from '../auth/tokens.ts';
 import { parseEmail } from '../auth/input.ts';
 import type { Locale } from '../db/models/account.ts';
+import { isDuplicateKey } from '../db/duplicate-key.ts';
 import { ROLES, User, type Role, type UserDoc } from '../db/models/user.ts';
 import { AppError } from '../errors.ts';
 import type { Actor } from '../events/actor.ts';
@@ -41,7 +42,7 @@ export async function createAgent(services: Services, props: CreateAgentProps): 
     user = await User.create({ accountId: props.accountId, name, email, role, timezone, locale, passwordHash: await hashPassword(password) });
   } catch (error) {
     // Two requests for the same e-mail at once: the unique index decides.
-    if ((error as { code?: unknown }).code === 11000) throw emailTaken();
+    if (isDuplicateKey(error)) throw emailTaken();
     throw error;
   }
   services.bus.publish('settings.changed', { accountId: props.accountId, entity: 'agent', id: user._id, action: 'created', performedBy: props.performedBy });

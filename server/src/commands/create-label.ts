@@ -2,6 +2,7 @@
 // made of letters, digits, "-" and "_" (as in Chatwoot), so they read well as tags.
 import type { Types } from 'mongoose';
 import { z } from 'zod';
+import { isDuplicateKey } from '../db/duplicate-key.ts';
 import { Label, type LabelDoc } from '../db/models/label.ts';
 import { AppError } from '../errors.ts';
 import type { Actor } from '../events/actor.ts';
@@ -36,7 +37,7 @@ export async function createLabel(services: Services, props: CreateLabelProps): 
   try {
     label = await Label.create({ accountId: props.accountId, title, description, color });
   } catch (error) {
-    if ((error as { code?: unknown }).code === 11000) throw labelExists();
+    if (isDuplicateKey(error)) throw labelExists();
     throw error;
   }
   services.bus.publish('settings.changed', { accountId: props.accountId, entity: 'label', id: label._id, action: 'created', performedBy: props.performedBy });

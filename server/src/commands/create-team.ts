@@ -1,6 +1,7 @@
 // A team: agents a conversation can be handed to as a group. Names are unique per account.
 import type { Types } from 'mongoose';
 import { z } from 'zod';
+import { isDuplicateKey } from '../db/duplicate-key.ts';
 import { Team, type TeamDoc } from '../db/models/team.ts';
 import { AppError } from '../errors.ts';
 import type { Actor } from '../events/actor.ts';
@@ -30,7 +31,7 @@ export async function createTeam(services: Services, props: CreateTeamProps): Pr
   try {
     team = await Team.create({ accountId: props.accountId, name, description, memberIds, allowAutoAssign });
   } catch (error) {
-    if ((error as { code?: unknown }).code === 11000) throw teamExists();
+    if (isDuplicateKey(error)) throw teamExists();
     throw error;
   }
   services.bus.publish('settings.changed', { accountId: props.accountId, entity: 'team', id: team._id, action: 'created', performedBy: props.performedBy });

@@ -3,6 +3,7 @@
 import type { Types } from 'mongoose';
 import { nextDisplayId } from '../db/models/account.ts';
 import { Contact } from '../db/models/contact.ts';
+import { isDuplicateKey } from '../db/duplicate-key.ts';
 import type { ContactInboxFields } from '../db/models/contact-inbox.ts';
 import { Conversation, type ConversationDoc, type ConversationFields } from '../db/models/conversation.ts';
 import { Inbox, type InboxDoc } from '../db/models/inbox.ts';
@@ -14,7 +15,7 @@ import type { Services } from '../services.ts';
 import { changeConversationStatus } from './change-conversation-status.ts';
 import { claimAttachments, MAX_ATTACHMENTS_PER_MESSAGE, releaseAttachments } from './claim-attachments.ts';
 import { ATTACHMENT_ID } from './store-attachment.ts';
-import { createMessage, type CreatedMessage, type NewMessage } from './create-message.ts';
+import { createMessage, type CreatedMessage } from './create-message.ts';
 
 export interface ReceiveIncomingMessageProps {
   contactInbox: Pick<Stored<ContactInboxFields>, '_id' | 'contactId' | 'inboxId' | 'accountId'>;
@@ -29,7 +30,7 @@ export interface ReceiveIncomingMessageProps {
 
 /** The contact-inbox's newest conversation: the one a widget shows and writes to. */
 export async function latestConversationOf(contactInboxId: Types.ObjectId): Promise<ConversationDoc | null> {
-  // The {contactInboxId, lastActivityAt} index narrows this to one visitor's few conversations.
+  // Newest by creation, not by activity: served by the {contactInboxId, _id} index.
   return Conversation.findOne({ contactInboxId }).sort({ _id: -1 });
 }
 
@@ -84,7 +85,7 @@ export async function receiveIncomingMessage(services: Services, props: ReceiveI
       messageType: 'incoming',
       content: props.content,
       sender: { type: 'contact', id: contact._id },
-      attachments: attachments as unknown as NewMessage['attachments'],
+      attachments,
       externalId: props.externalId,
       performedBy,
     });
@@ -135,7 +136,7 @@ async function startConversation(
   } catch (error) {
     // Another message of this contact started the same conversation a moment earlier (the unique
     // {contactInboxId, previousConversationId} index): this message joins that one.
-    if ((error as { code?: unknown }).code !== 11000) throw error;
+    if (!isDuplicateKey(error)) throw error;
     // `$type: 'null'`: conversations stored without the field must not count as the first one.
     const winner = await Conversation.findOne({
       contactInboxId: contactInbox._id,

@@ -14,7 +14,7 @@ import { visibleToVisitor } from '../policies/index.ts';
 import type { Stored } from '../events/event-map.ts';
 import type { Services } from '../services.ts';
 import { claimAttachments, releaseAttachments } from './claim-attachments.ts';
-import { createMessage, type NewMessage } from './create-message.ts';
+import { createMessage } from './create-message.ts';
 import { notifyAgents } from './notify-agents.ts';
 
 export const MAX_MESSAGE_LENGTH = 10_000;
@@ -56,8 +56,7 @@ export async function sendMessage(services: Services, props: SendMessageProps): 
       content: props.content,
       private: props.private,
       sender: { type: 'agent', id: agent.user._id },
-      // Plain refs; the model's inferred type is mongoose's document array.
-      attachments: attachments as unknown as NewMessage['attachments'],
+      attachments,
       contentAttributes,
       performedBy: agent.actor,
     });

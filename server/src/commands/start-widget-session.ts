@@ -9,6 +9,7 @@
 import type { Types } from 'mongoose';
 import { isIdentifierHashValid } from '../auth/identity.ts';
 import { hashToken, kindOfToken, newToken, randomId } from '../auth/tokens.ts';
+import { isDuplicateKey } from '../db/duplicate-key.ts';
 import { Contact, type ContactDoc, type ContactFields } from '../db/models/contact.ts';
 import { ContactInbox, type ContactInboxDoc } from '../db/models/contact-inbox.ts';
 import type { InboxDoc } from '../db/models/inbox.ts';
@@ -198,8 +199,4 @@ async function applyIdentityAttributes(
   if (!updated) return contact;
   services.bus.publish('contact.updated', { contact: updated.toObject() as Stored<ContactFields>, performedBy });
   return updated;
-}
-
-export function isDuplicateKey(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 11000;
 }

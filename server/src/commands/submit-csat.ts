@@ -1,5 +1,6 @@
 // A visitor answers the satisfaction survey (an input_csat message): one response per survey
 // message, linked to the conversation's assignee; a second call (the feedback text) updates it.
+import { isDuplicateKey } from '../db/duplicate-key.ts';
 import { CsatResponse } from '../db/models/csat-response.ts';
 import type { ConversationFields } from '../db/models/conversation.ts';
 import { Message, type MessageFields } from '../db/models/message.ts';
@@ -7,7 +8,6 @@ import type { Actor } from '../events/actor.ts';
 import type { Stored } from '../events/event-map.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import type { Services } from '../services.ts';
-import { isDuplicateKey } from './start-widget-session.ts';
 
 export const MAX_CSAT_FEEDBACK_LENGTH = 2_000;
 

@@ -1,6 +1,7 @@
 // A visitor answers the e-mail capture message: the address is kept on the message and becomes
 // the contact's e-mail — or, when another contact of the account already has it, the visitor is
 // merged into that contact.
+import { isDuplicateKey } from '../db/duplicate-key.ts';
 import { ContactInbox } from '../db/models/contact-inbox.ts';
 import { Contact, type ContactDoc, type ContactFields } from '../db/models/contact.ts';
 import type { ConversationFields } from '../db/models/conversation.ts';
@@ -10,7 +11,6 @@ import type { Stored } from '../events/event-map.ts';
 import { invalidInput, notFound } from '../errors.ts';
 import type { Services } from '../services.ts';
 import { mergeVisitorContact } from './merge-visitor-contact.ts';
-import { isDuplicateKey } from './start-widget-session.ts';
 
 export interface SubmitEmailProps {
   message: Stored<MessageFields>;

@@ -1,20 +1,9 @@
-// Auto-assignment: when a conversation becomes workable (created open, or handed from pending to
-// open) with nobody assigned, and its inbox enables it, the next online member in round-robin
-// order who is under the inbox's open-conversation limit gets it. Nobody qualifies → unassigned.
-//
-// The assignment is performed by the system actor, so it writes no activity line: lines name a
-// person or "Automation System" for rules, and this is neither. The assignee still shows in the
-// conversation, and the `conversation.updated` event (assignee) notifies them.
-import type { Types } from 'mongoose';
-import { assignConversation } from '../commands/assign-conversation.ts';
-import { Conversation, type ConversationFields } from '../db/models/conversation.ts';
-import { Inbox } from '../db/models/inbox.ts';
-import { User } from '../db/models/user.ts';
+// Auto-assignment triggers: a conversation that becomes workable (created open, or handed from
+// pending to open) with nobody assigned goes to the auto-assignment command, which picks the agent.
+import { autoAssignConversation } from '../commands/auto-assign-conversation.ts';
+import type { ConversationFields } from '../db/models/conversation.ts';
 import type { Stored } from '../events/event-map.ts';
 import type { Services } from '../services.ts';
-
-// Another conversation may move the round-robin position between our read and our write.
-const MAX_ROUND_ROBIN_ATTEMPTS = 5;
 
 export function registerAutoAssignmentListener(services: Services): void {
   services.bus.on('conversation.created', async ({ conversation }) => {
@@ -25,47 +14,6 @@ export function registerAutoAssignmentListener(services: Services): void {
   });
 }
 
-export async function autoAssign(services: Services, conversation: Stored<ConversationFields>): Promise<Types.ObjectId | null> {
-  for (let attempt = 0; attempt < MAX_ROUND_ROBIN_ATTEMPTS; attempt += 1) {
-    const inbox = await Inbox.findOne({ _id: conversation.inboxId, accountId: conversation.accountId }, { memberIds: 1, lastAutoAssignedId: 1, settings: 1 }).lean();
-    if (!inbox?.settings?.autoAssignment?.enabled) return null;
-    const eligible = await eligibleMembers(conversation, inbox.memberIds, inbox.settings.autoAssignment.maxOpenPerAgent ?? 0);
-    const next = nextInTurn(inbox.memberIds, eligible, inbox.lastAutoAssignedId ?? null);
-    if (!next) return null;
-    // Moving the position only if nobody else moved it since we read it keeps the turns fair.
-    const moved = await Inbox.updateOne({ _id: inbox._id, lastAutoAssignedId: inbox.lastAutoAssignedId ?? null }, { $set: { lastAutoAssignedId: next } });
-    if (moved.matchedCount === 0) continue;
-    await assignConversation(services, {
-      conversation,
-      assigneeId: next,
-      onlyIfUnassigned: true,
-      performedBy: { type: 'system', accountId: conversation.accountId },
-    });
-    services.logger.info({ conversationId: String(conversation._id), assigneeId: String(next) }, 'conversation auto-assigned');
-    return next;
-  }
-  services.logger.warn({ conversationId: String(conversation._id) }, 'auto-assignment gave up: the round-robin position kept moving');
-  return null;
-}
-
-/** Members who are online and hold fewer open conversations in this inbox than the limit (0 = none). */
-async function eligibleMembers(conversation: Stored<ConversationFields>, memberIds: Types.ObjectId[], maxOpenPerAgent: number): Promise<Types.ObjectId[]> {
-  if (memberIds.length === 0) return [];
-  const online = await User.find({ _id: { $in: memberIds }, accountId: conversation.accountId, availability: 'online' }, { _id: 1 }).lean();
-  const onlineIds = online.map((user) => user._id);
-  if (maxOpenPerAgent <= 0) return onlineIds;
-  const openCounts = await Promise.all(
-    onlineIds.map((userId) =>
-      Conversation.countDocuments({ accountId: conversation.accountId, inboxId: conversation.inboxId, status: 'open', assigneeId: userId }),
-    ),
-  );
-  return onlineIds.filter((_userId, index) => openCounts[index]! < maxOpenPerAgent);
-}
-
-/** The first eligible member after the last one served, in the inbox's member order, wrapping. */
-function nextInTurn(memberIds: Types.ObjectId[], eligible: Types.ObjectId[], lastServed: Types.ObjectId | null): Types.ObjectId | null {
-  const inOrder = memberIds.filter((id) => eligible.some((candidate) => candidate.equals(id)));
-  if (inOrder.length === 0) return null;
-  const lastPosition = lastServed ? memberIds.findIndex((id) => id.equals(lastServed)) : -1;
-  return inOrder.find((id) => memberIds.findIndex((member) => member.equals(id)) > lastPosition) ?? inOrder[0]!;
+async function autoAssign(services: Services, conversation: Stored<ConversationFields>): Promise<void> {
+  await autoAssignConversation(services, { conversation, performedBy: { type: 'system', accountId: conversation.accountId } });
 }

@@ -5,6 +5,7 @@
 // * conversation_resolved — seconds from creation to each resolution.
 import type { Types } from 'mongoose';
 import type { ConversationFields } from '../db/models/conversation.ts';
+import { isDuplicateKey } from '../db/duplicate-key.ts';
 import { Message, type MessageFields } from '../db/models/message.ts';
 import { ReportingEvent, type ReportingEventFields } from '../db/models/reporting-event.ts';
 import type { Actor } from '../events/actor.ts';
@@ -51,7 +52,7 @@ async function recordFirstResponse(message: Stored<MessageFields>, conversation:
     await ReportingEvent.create(eventFor(conversation, 'first_response', conversation.createdAt, message.createdAt, message.sender?.id ?? null));
   } catch (error) {
     // Two replies at once: the unique index keeps the first.
-    if ((error as { code?: unknown }).code !== 11000) throw error;
+    if (!isDuplicateKey(error)) throw error;
   }
 }
 

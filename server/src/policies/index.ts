@@ -37,17 +37,24 @@ export async function canSeeInbox(agent: AgentViewer, inbox: { _id: Types.Object
 
 type ConversationRef = Pick<ConversationFields, 'accountId' | 'inboxId' | 'contactInboxId'>;
 
-export async function canSeeConversation(viewer: Viewer, conversation: ConversationRef): Promise<boolean> {
+/** Reads an inbox's members (null: no such inbox in that account). Field resolvers pass a batched one. */
+export type InboxMembersLookup = (inboxId: Types.ObjectId, accountId: Types.ObjectId) => Promise<{ memberIds: Types.ObjectId[] } | null>;
+
+export async function canSeeConversation(viewer: Viewer, conversation: ConversationRef, inboxMembers?: InboxMembersLookup): Promise<boolean> {
   if (viewer.kind === 'anonymous') return false;
   if (!conversation.accountId.equals(viewer.accountId)) return false;
   if (viewer.kind === 'visitor') return conversation.contactInboxId.equals(viewer.contactInbox._id);
   if (viewer.isAdministrator) return true;
+  if (inboxMembers) {
+    const inbox = await inboxMembers(conversation.inboxId, conversation.accountId);
+    return inbox?.memberIds.some((id) => id.equals(viewer.user._id)) ?? false;
+  }
   return (await Inbox.exists({ _id: conversation.inboxId, memberIds: viewer.user._id })) !== null;
 }
 
-export async function assertCanSeeConversation(viewer: Viewer, conversation: ConversationRef): Promise<void> {
+export async function assertCanSeeConversation(viewer: Viewer, conversation: ConversationRef, inboxMembers?: InboxMembersLookup): Promise<void> {
   if (viewer.kind === 'anonymous') throw unauthenticated();
-  if (!(await canSeeConversation(viewer, conversation))) throw forbidden('this conversation');
+  if (!(await canSeeConversation(viewer, conversation, inboxMembers))) throw forbidden('this conversation');
 }
 
 /** Visitors see what was said to them: never private notes, never activity lines. */

@@ -47,7 +47,8 @@ conversationSchema.index({ accountId: 1, status: 1, assigneeId: 1, lastActivityA
 conversationSchema.index({ accountId: 1, inboxId: 1, status: 1, lastActivityAt: -1, _id: -1 });
 conversationSchema.index({ accountId: 1, lastActivityAt: -1, _id: -1 });
 conversationSchema.index({ contactId: 1, lastActivityAt: -1 });
-conversationSchema.index({ contactInboxId: 1, lastActivityAt: -1 });
+// A visitor's newest conversation (latestConversationOf): newest first by creation.
+conversationSchema.index({ contactInboxId: 1, _id: -1 });
 conversationSchema.index(
   { contactInboxId: 1, previousConversationId: 1 },
   { unique: true, partialFilterExpression: { previousConversationId: { $exists: true } } },

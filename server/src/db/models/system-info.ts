@@ -1,6 +1,7 @@
 // `system_info`: one document about this installation, e.g. how many times the server started.
 import { randomBytes } from 'node:crypto';
 import mongoose, { Schema } from 'mongoose';
+import { isDuplicateKey } from '../duplicate-key.ts';
 
 const INSTALLATION_ID = 'installation';
 
@@ -42,7 +43,7 @@ export async function attachmentSigningKey(): Promise<string> {
     { $set: { attachmentSigningKey: randomBytes(32).toString('base64url') } },
     { upsert: true },
   ).catch((error: unknown) => {
-    if ((error as { code?: unknown }).code !== 11000) throw error;
+    if (!isDuplicateKey(error)) throw error;
   });
   const created = await SystemInfo.findById(INSTALLATION_ID, { attachmentSigningKey: 1 }).lean();
   if (!created?.attachmentSigningKey) throw new Error('the attachment signing key could not be stored');

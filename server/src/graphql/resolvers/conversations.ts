@@ -16,11 +16,10 @@ import { Contact } from '../../db/models/contact.ts';
 import { CONVERSATION_STATUSES, Conversation, type ConversationFields, type ConversationStatus } from '../../db/models/conversation.ts';
 import { Inbox } from '../../db/models/inbox.ts';
 import { Message, type MessageFields } from '../../db/models/message.ts';
-import { Team } from '../../db/models/team.ts';
-import { User } from '../../db/models/user.ts';
 import { invalidInput, notFound, forbidden } from '../../errors.ts';
 import type { DomainEvent, Stored } from '../../events/event-map.ts';
 import { assertCanSeeConversation, canSeeInbox, requireAgent, visibleInboxIds } from '../../policies/index.ts';
+import { loadContact, loadInbox, loadTeam, loadUser } from '../batched-by-id.ts';
 import type { GraphQLContext } from '../context.ts';
 import { clampFirst, decodeCursor, encodeCursor } from '../paging.ts';
 
@@ -234,7 +233,8 @@ export const conversationsResolvers = {
 
     messages: async (conversation: StoredConversation, args: { first?: unknown; before?: unknown }, { viewer }: GraphQLContext) => {
       const agent = requireAgent(viewer);
-      await assertCanSeeConversation(agent, conversation);
+      // Batched: a page of conversations showing their last message checks their inboxes in one query.
+      await assertCanSeeConversation(agent, conversation, loadInbox);
       const first = clampFirst(args.first, 20);
       const before = args.before === undefined || args.before === null ? null : parseId(args.before, 'before');
       // Newest first over the {conversationId, _id} index, then shown oldest first.
@@ -438,36 +438,3 @@ function presentedStream(
   };
   return iterator;
 }
-
-// --- Related records, batched ---------------------------------------------------------------
-
-/**
- * Loads records by id, one query for all the ids asked for in the same tick (a page of 25
- * conversations asks for 25 contacts at once). Nothing is cached beyond that tick, so live
- * subscriptions never see stale data. A record of another account is treated as absent.
- */
-function batchedById<T extends { _id: Types.ObjectId; accountId: Types.ObjectId }>(find: (ids: Types.ObjectId[]) => Promise<T[]>) {
-  let batch: { ids: Map<string, Types.ObjectId>; found: Promise<Map<string, T>> } | undefined;
-  return async (id: Types.ObjectId, accountId: Types.ObjectId): Promise<T | null> => {
-    if (!batch) {
-      const ids = new Map<string, Types.ObjectId>();
-      const found = new Promise<Map<string, T>>((resolve, reject) => {
-        process.nextTick(() => {
-          batch = undefined;
-          find([...ids.values()]).then((records) => resolve(new Map(records.map((record) => [String(record._id), record]))), reject);
-        });
-      });
-      batch = { ids, found };
-    }
-    const current = batch;
-    current.ids.set(String(id), id);
-    const record = (await current.found).get(String(id));
-    return record && record.accountId.equals(accountId) ? record : null;
-  };
-}
-
-// Documents (not lean objects): the Inbox, Contact, Agent and Team resolvers work with either.
-const loadInbox = batchedById((ids) => Inbox.find({ _id: { $in: ids } }));
-const loadContact = batchedById((ids) => Contact.find({ _id: { $in: ids } }));
-const loadUser = batchedById((ids) => User.find({ _id: { $in: ids } }));
-const loadTeam = batchedById((ids) => Team.find({ _id: { $in: ids } }));

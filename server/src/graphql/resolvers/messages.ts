@@ -3,22 +3,20 @@
 import type { Types } from 'mongoose';
 import { literalPattern, parseId, parseString } from '../../auth/input.ts';
 import { deleteMessage } from '../../commands/delete-message.ts';
-import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../commands/claim-attachments.ts';
+import { parseAttachmentIds } from '../../commands/claim-attachments.ts';
+import type { AttachmentRef } from '../../commands/create-message.ts';
 import { MAX_MESSAGE_LENGTH, sendMessage } from '../../commands/send-message.ts';
 import { CannedResponse } from '../../db/models/canned-response.ts';
-import { Contact } from '../../db/models/contact.ts';
 import { Conversation, type ConversationFields } from '../../db/models/conversation.ts';
-import { Inbox } from '../../db/models/inbox.ts';
 import { Message, type MessageFields } from '../../db/models/message.ts';
-import { User } from '../../db/models/user.ts';
 import { forbidden, invalidInput, notFound } from '../../errors.ts';
 import type { Stored } from '../../events/event-map.ts';
 import { attachmentUrl } from '../../http/attachments.ts';
 import { assertCanSeeConversation, canDeleteMessage, requireAgent } from '../../policies/index.ts';
+import { batchedById, loadContact, loadInbox, loadUser } from '../batched-by-id.ts';
 import type { GraphQLContext } from '../context.ts';
 
 type StoredMessage = Stored<MessageFields>;
-type AttachmentRef = MessageFields['attachments'][number];
 
 interface SendMessageArgs {
   input: { conversationId: unknown; content: unknown; private?: unknown; attachmentIds?: unknown; inReplyTo?: unknown };
@@ -89,13 +87,6 @@ export const messagesResolvers = {
   },
 };
 
-function parseAttachmentIds(value: unknown): string[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw invalidInput('attachmentIds', 'must be a list of ids');
-  if (value.length > MAX_ATTACHMENTS_PER_MESSAGE) throw invalidInput('attachmentIds', `at most ${MAX_ATTACHMENTS_PER_MESSAGE} attachments per message`);
-  return value.map((id, index) => parseString(id, `attachmentIds[${index}]`, { max: 64 }));
-}
-
 interface PresentedSender {
   type: 'agent' | 'contact' | 'bot';
   id: string | null;
@@ -103,27 +94,29 @@ interface PresentedSender {
   avatarUrl: string | null;
 }
 
-/** Who wrote a message, with the name the console shows: the agent's, the contact's, or the inbox's for the bot. */
+/**
+ * Who wrote a message, with the name the console shows: the agent's, the contact's, or the inbox's
+ * for the bot. Batched loads: a page of messages costs one query per kind of sender.
+ */
 async function presentSender(message: StoredMessage): Promise<PresentedSender | null> {
   const sender = message.sender;
   if (!sender) return null;
   const id = sender.id ? String(sender.id) : null;
   if (sender.type === 'agent') {
-    const user = sender.id ? await User.findOne({ _id: sender.id, accountId: message.accountId }, { name: 1 }).lean() : null;
+    const user = sender.id ? await loadUser(sender.id, message.accountId) : null;
     return { type: 'agent', id, name: user?.name ?? '', avatarUrl: null };
   }
   if (sender.type === 'contact') {
-    const contact = await Contact.findOne({ _id: sender.id ?? (await contactIdOf(message)), accountId: message.accountId }, { name: 1, avatarUrl: 1 }).lean();
+    const contactId = sender.id ?? (await loadConversationContact(message.conversationId, message.accountId))?.contactId ?? null;
+    const contact = contactId ? await loadContact(contactId, message.accountId) : null;
     return { type: 'contact', id: id ?? (contact ? String(contact._id) : null), name: contact?.name ?? '', avatarUrl: contact?.avatarUrl ?? null };
   }
-  const inbox = await Inbox.findById(message.inboxId, { name: 1 }).lean();
+  const inbox = await loadInbox(message.inboxId, message.accountId);
   return { type: 'bot', id, name: inbox?.name ?? '', avatarUrl: null };
 }
 
-async function contactIdOf(message: StoredMessage): Promise<Types.ObjectId | null> {
-  const conversation = await Conversation.findById(message.conversationId, { contactId: 1 }).lean();
-  return conversation?.contactId ?? null;
-}
+// Contact messages stored without a sender id belong to the conversation's contact.
+const loadConversationContact = batchedById((ids) => Conversation.find({ _id: { $in: ids } }, { accountId: 1, contactId: 1 }).lean());
 
 /** Short-code prefix matches first, then short-code substrings, then content matches; literal, case-insensitive. */
 async function rankCannedResponses(accountId: Types.ObjectId, search: string) {

@@ -5,7 +5,7 @@ import type { Types } from 'mongoose';
 import { parseEmail, parseId, parsePlainObject, parseString } from '../../auth/input.ts';
 import { hashToken } from '../../auth/tokens.ts';
 import type { VisitorViewer } from '../../auth/viewer.ts';
-import { MAX_ATTACHMENTS_PER_MESSAGE } from '../../commands/claim-attachments.ts';
+import { parseAttachmentIds } from '../../commands/claim-attachments.ts';
 import { acceptsMessages, latestConversationOf, receiveIncomingMessage } from '../../commands/receive-incoming-message.ts';
 import { MAX_MESSAGE_LENGTH } from '../../commands/send-message.ts';
 import { sendTranscript } from '../../commands/send-transcript.ts';
@@ -225,13 +225,6 @@ async function receiveVisitorMessage(context: GraphQLContext, args: { content: u
     performedBy: visitor.actor,
   });
   return visitorPresenter(visitor.inbox).message(message);
-}
-
-function parseAttachmentIds(value: unknown): string[] {
-  if (value === undefined || value === null) return [];
-  if (!Array.isArray(value)) throw invalidInput('attachmentIds', 'must be a list of ids');
-  if (value.length > MAX_ATTACHMENTS_PER_MESSAGE) throw invalidInput('attachmentIds', `at most ${MAX_ATTACHMENTS_PER_MESSAGE} attachments per message`);
-  return value.map((id, index) => parseString(id, `attachmentIds[${index}]`, { max: 64 }));
 }
 
 function parseIdentity(value: unknown): VisitorIdentity | undefined {
