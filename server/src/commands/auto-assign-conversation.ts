@@ -54,12 +54,14 @@ async function eligibleMembers(conversation: Stored<ConversationFields>, memberI
   const online = await User.find({ _id: { $in: memberIds }, accountId: conversation.accountId, availability: 'online' }, { _id: 1 }).lean();
   const onlineIds = online.map((user) => user._id);
   if (maxOpenPerAgent <= 0) return onlineIds;
-  const openCounts = await Promise.all(
-    onlineIds.map((userId) =>
-      Conversation.countDocuments({ accountId: conversation.accountId, inboxId: conversation.inboxId, status: 'open', assigneeId: userId }),
-    ),
-  );
-  return onlineIds.filter((_userId, index) => openCounts[index]! < maxOpenPerAgent);
+  // One pass over the inbox's open conversations (the {accountId, inboxId, status, …} index)
+  // counts them for every online member at once.
+  const counted = await Conversation.aggregate<{ _id: Types.ObjectId; open: number }>([
+    { $match: { accountId: conversation.accountId, inboxId: conversation.inboxId, status: 'open', assigneeId: { $in: onlineIds } } },
+    { $group: { _id: '$assigneeId', open: { $sum: 1 } } },
+  ]);
+  const openOf = new Map(counted.map((row) => [String(row._id), row.open]));
+  return onlineIds.filter((userId) => (openOf.get(String(userId)) ?? 0) < maxOpenPerAgent);
 }
 
 /** The first eligible member after the last one served, in the inbox's member order, wrapping. */
