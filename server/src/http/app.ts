@@ -16,6 +16,7 @@ import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { createContextFactory, type GraphQLContext } from '../graphql/context.ts';
 import { createErrorFormatter } from '../graphql/format-error.ts';
+import { noIntrospection } from '../graphql/introspection.ts';
 import { operationLimits } from '../graphql/limits.ts';
 
 type SocketExtra = {
@@ -55,8 +56,10 @@ export async function createHttpServer({ database, logger, services, schema, rou
   const app = express();
   const server = http.createServer(app);
   const contextFor = createContextFactory({ database, logger, services });
-  const validationRules = [operationLimits()];
+  // One decision for both transports: graphql-ws has no introspection switch of its own, so the
+  // rule below refuses it over HTTP and WebSocket alike.
   const introspection = !services.config.production;
+  const validationRules = [operationLimits(), ...(introspection ? [] : [noIntrospection()])];
 
   const webSockets = new WebSocketServer({ server, path: '/graphql' });
   const formatError = createErrorFormatter(logger);
@@ -95,7 +98,8 @@ export async function createHttpServer({ database, logger, services, schema, rou
   const apollo = new ApolloServer<GraphQLContext>({
     schema,
     formatError,
-    introspection,
+    // Apollo's own switch stays on; `validationRules` carries the decision for both transports.
+    introspection: true,
     validationRules,
     // Stack traces go to the log, never to clients, whatever NODE_ENV says.
     includeStacktraceInErrorResponses: false,
