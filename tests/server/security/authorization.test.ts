@@ -1,8 +1,13 @@
 // Who may do what, checked on every query, mutation and subscription: an agent outside the inbox,
 // a visitor of another conversation, another account and a bad or missing token each get
 // auth/forbidden or auth/unauthenticated, and nothing changes.
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMessage } from '../../../server/src/commands/create-message.ts';
+import { AccessToken } from '../../../server/src/db/models/access-token.ts';
+import { Contact } from '../../../server/src/db/models/contact.ts';
 import { Conversation } from '../../../server/src/db/models/conversation.ts';
+import { CsatResponse } from '../../../server/src/db/models/csat-response.ts';
 import { Message } from '../../../server/src/db/models/message.ts';
 import { startTestCharla, stopAllTestCharlas, type GraphQLResult, type TestCharla } from '../../support/charla.ts';
 import { buildAccount, buildAgent, buildContact, buildConversation, buildInbox, type BuiltAgent } from '../../support/factories.ts';
@@ -38,6 +43,10 @@ beforeAll(async () => {
     { input: { conversationId: String(conversation._id), content: 'Hola, soy Ana' } },
     member.token,
   );
+  // The bot's e-mail and survey inputs, as the capture rule and a resolve would post them.
+  const bot = { type: 'system', accountId: account._id } as const;
+  ids.emailInput = String((await createMessage(charla.services, { conversation, messageType: 'template', contentType: 'input_email', content: 'Get notified by email', performedBy: bot })).message._id);
+  ids.csatInput = String((await createMessage(charla.services, { conversation, messageType: 'template', contentType: 'input_csat', content: 'Please rate the conversation', performedBy: bot })).message._id);
   ids.conversation = String(conversation._id);
   ids.inbox = String(inbox._id);
   ids.contact = String(visitor.contact._id);
@@ -109,12 +118,20 @@ async function run(operation: Operation, token?: string): Promise<GraphQLResult>
 }
 
 async function snapshot(): Promise<string> {
-  const [conversations, messages] = await Promise.all([
+  const [conversations, messages, contacts, csatResponses, accessTokens] = await Promise.all([
     Conversation.find({}, { updatedAt: 0 }).sort({ _id: 1 }).lean(),
-    Message.countDocuments({}),
+    Message.find({}, { updatedAt: 0 }).sort({ _id: 1 }).lean(),
+    Contact.find({}, { updatedAt: 0 }).sort({ _id: 1 }).lean(),
+    CsatResponse.find({}).sort({ _id: 1 }).lean(),
+    // lastUsedAt moves whenever a valid token is used; which tokens exist is what matters.
+    AccessToken.find({}, { lastUsedAt: 0, updatedAt: 0 }).sort({ _id: 1 }).lean(),
   ]);
-  return JSON.stringify({ conversations, messages });
+  return JSON.stringify({ conversations, messages, contacts, csatResponses, accessTokens });
 }
+
+/** A token of the right shape and prefix that the server never issued. */
+const forged = (prefix: 'chs_' | 'cha_' | 'chv_'): string => prefix + randomBytes(32).toString('base64url');
+const PREFIXES = ['chs_', 'cha_', 'chv_'] as const;
 
 describe('without a valid token', () => {
   for (const operation of [...conversationOperations, ...agentOperations, ...visitorOperations]) {
@@ -160,15 +177,108 @@ describe('a visitor token on the agent API, and an agent token on the visitor AP
   }
 });
 
+describe('forged tokens of every kind', () => {
+  const representative: Operation[] = [
+    conversationOperations.find((operation) => operation.name === 'conversation')!,
+    conversationOperations.find((operation) => operation.name === 'sendMessage')!,
+    visitorOperations.find((operation) => operation.name === 'visitorMessages')!,
+    visitorOperations.find((operation) => operation.name === 'sendVisitorMessage')!,
+  ];
+  for (const prefix of PREFIXES) {
+    it(`a forged ${prefix} token gets auth/unauthenticated on queries and mutations of both APIs, and changes nothing`, async () => {
+      const before = await snapshot();
+      for (const operation of representative) {
+        const result = await run(operation, forged(prefix));
+        expect({ operation: operation.name, code: errorCode(result) }).toEqual({ operation: operation.name, code: 'auth/unauthenticated' });
+        expect(result.data ?? null).toBeNull();
+      }
+      expect(await snapshot()).toBe(before);
+    });
+
+    it(`a forged ${prefix} token cannot log anyone out`, async () => {
+      const before = await snapshot();
+      const result = await charla.graphql(`mutation { logout }`, {}, forged(prefix));
+      expect(errorCode(result)).toBe('auth/unauthenticated');
+      expect(await snapshot()).toBe(before);
+      // The real session is untouched.
+      expect(await charla.mutate(`{ me { id } }`, {}, member.token)).toEqual({ me: { id: ids.member } });
+    });
+
+    it(`a forged ${prefix} token is refused by every subscription with auth/unauthenticated`, async () => {
+      for (const [query, variables] of [
+        [`subscription($inboxId: ID) { conversationEvents(inboxId: $inboxId) { type } }`, { inboxId: ids.inbox }],
+        [`subscription { notificationEvents { id } }`, {}],
+        [`subscription { widgetEvents { type } }`, {}],
+      ] as const) {
+        const subscription = await charla.subscribe(query, variables, forged(prefix));
+        const result = await subscription.waitFor((r) => (r.errors?.length ?? 0) > 0);
+        expect({ query, code: result.errors?.[0]?.extensions?.code }).toEqual({ query, code: 'auth/unauthenticated' });
+        expect(subscription.results.every((r) => r.data === undefined || r.data === null)).toBe(true);
+        await subscription.close();
+      }
+    });
+  }
+});
+
+describe("the widget's e-mail and survey inputs", () => {
+  const inputs = [
+    { name: 'submitEmail', query: `mutation($id: ID!) { submitEmail(messageId: $id, email: "intruso@example.test") { id } }`, message: () => ids.emailInput },
+    { name: 'submitCsat', query: `mutation($id: ID!) { submitCsat(messageId: $id, rating: 1, feedback: "malo") { id } }`, message: () => ids.csatInput },
+  ];
+  for (const input of inputs) {
+    it(`${input.name} refuses no token, a forged one and an agent's, and stores nothing`, async () => {
+      const before = await snapshot();
+      for (const [token, code] of [
+        [undefined, 'auth/unauthenticated'],
+        [forged('chv_'), 'auth/unauthenticated'],
+        [member.token, 'auth/forbidden'],
+        [otherAccountAdmin.token, 'auth/forbidden'],
+      ] as const) {
+        const result = await charla.graphql(input.query, { id: input.message() }, token);
+        expect({ token, code: errorCode(result) }).toEqual({ token, code });
+      }
+      expect(await snapshot()).toBe(before);
+    });
+  }
+
+  it('the visitor the inputs were asked of can answer them (so the refusals above are about the token)', async () => {
+    await charla.mutate(inputs[0]!.query, { id: ids.emailInput }, visitorToken);
+    await charla.mutate(inputs[1]!.query, { id: ids.csatInput }, visitorToken);
+    expect((await Contact.findById(ids.contact).lean())?.email).toBe('intruso@example.test');
+    expect(await CsatResponse.countDocuments({ messageId: ids.csatInput })).toBe(1);
+  });
+});
+
+describe('contact(id)', () => {
+  it('refuses no token and a forged one with auth/unauthenticated, a visitor with auth/forbidden, and shows nothing', async () => {
+    const query = `query($id: ID!) { contact(id: $id) { id name email } }`;
+    for (const [token, code] of [
+      [undefined, 'auth/unauthenticated'],
+      [forged('chs_'), 'auth/unauthenticated'],
+      [forged('cha_'), 'auth/unauthenticated'],
+      [visitorToken, 'auth/forbidden'],
+      [otherVisitorToken, 'auth/forbidden'],
+    ] as const) {
+      const result = await charla.graphql(query, { id: ids.contact }, token);
+      expect({ token, code: errorCode(result) }).toEqual({ token, code });
+      expect(result.data ?? null).toBeNull();
+    }
+    // A member of the inbox does see the contact.
+    expect((await charla.mutate(query, { id: ids.contact }, member.token)).contact.id).toBe(ids.contact);
+  });
+});
+
 describe('a visitor of another conversation', () => {
   it('cannot answer, rate or read messages of a conversation that is not theirs', async () => {
-    for (const query of [
-      `mutation($id: ID!) { submitEmail(messageId: $id, email: "x@example.test") { id } }`,
-      `mutation($id: ID!) { submitCsat(messageId: $id, rating: 5) { id } }`,
+    const before = await snapshot();
+    for (const [query, id] of [
+      [`mutation($id: ID!) { submitEmail(messageId: $id, email: "x@example.test") { id } }`, ids.emailInput],
+      [`mutation($id: ID!) { submitCsat(messageId: $id, rating: 5) { id } }`, ids.csatInput],
     ]) {
-      const result = await charla.graphql(query, { id: ids.message }, otherVisitorToken);
+      const result = await charla.graphql(query, { id }, otherVisitorToken);
       expect(errorCode(result)).toBe('auth/forbidden');
     }
+    expect(await snapshot()).toBe(before);
     const theirs = await charla.mutate(`{ visitorMessages { edges { node { content } } } }`, {}, otherVisitorToken);
     expect(JSON.stringify(theirs)).not.toContain('Hola, soy Ana');
   });
