@@ -6,7 +6,7 @@ import express, { type ErrorRequestHandler, type Router } from 'express';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import { specifiedRules, validate, type GraphQLSchema } from 'graphql';
+import { specifiedRules, validate, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { viewerFromAuthorization, type Viewer } from '../auth/viewer.ts';
@@ -86,10 +86,21 @@ export async function createHttpServer({ database, logger, services, schema, rou
       context: (ctx) => contextFor(ctx.connectionParams?.authorization, ctx.extra.request.headers.origin),
       validate: (validationSchema, document, rules) =>
         validate(validationSchema, document, [...(rules ?? specifiedRules), ...validationRules]),
-      onError: (_ctx, _id, _payload, errors) => errors.map((error) => formatError(error.toJSON(), error) as never),
+      // The codes Apollo gives these errors over HTTP, so a client sees the same on both transports:
+      // graphql-ws reports only an operation that fails validation through onError…
+      onError: (_ctx, _id, _payload, errors) => errors.map((error) => withCode(formatError(error.toJSON(), error), 'GRAPHQL_VALIDATION_FAILED') as never),
       onNext: (_ctx, _id, _payload, _args, result) => {
         if (!('errors' in result) || !result.errors) return result;
-        return { ...result, errors: result.errors.map((error) => formatError(error.toJSON(), error) as never) };
+        // …and variables that do not fit their types (an object where an ID belongs) as a result
+        // with errors, no data and no path: nothing was executed.
+        const refusedInput = !('data' in result);
+        return {
+          ...result,
+          errors: result.errors.map((error) => {
+            const formatted = formatError(error.toJSON(), error);
+            return (refusedInput && !error.path ? withCode(formatted, 'BAD_USER_INPUT') : formatted) as never;
+          }),
+        };
       },
     },
     webSockets,
@@ -155,6 +166,12 @@ export async function createHttpServer({ database, logger, services, schema, rou
       await apollo.stop();
     },
   };
+}
+
+/** The error with `code` in its extensions unless it already carries one. */
+function withCode(error: GraphQLFormattedError, code: string): GraphQLFormattedError {
+  if (typeof error.extensions?.code === 'string') return error;
+  return { ...error, extensions: { ...error.extensions, code } };
 }
 
 /** The status a body parser or similar middleware attached to its error (4xx), else 500. */

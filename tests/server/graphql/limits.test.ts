@@ -1,5 +1,5 @@
 // Every operation is bounded: nesting depth and estimated cost are checked before execution,
-// over HTTP and over graphql-ws alike.
+// over HTTP and over graphql-ws alike, and refusals carry the same codes on both.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../../support/charla.ts';
 
@@ -55,6 +55,38 @@ describe('operation limits', () => {
     );
     const result = await subscription.waitFor((r) => (r.errors?.length ?? 0) > 0);
     expect(JSON.stringify(result.errors)).toMatch(/too_deep|nested/);
+    await subscription.close();
+  });
+});
+
+describe('error codes on both transports', () => {
+  it('an operation that does not match the schema gets GRAPHQL_VALIDATION_FAILED over HTTP and over graphql-ws', async () => {
+    const query = `{ health { uptime } }`;
+    const overHttp = await charla.graphql(query);
+    expect(overHttp.errors?.map((error) => error.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+
+    const overSocket = await charla.subscribe(query);
+    await overSocket.ended;
+    expect(overSocket.results.flatMap((result) => result.errors ?? []).map((error) => error.extensions?.code)).toEqual(['GRAPHQL_VALIDATION_FAILED']);
+    await overSocket.close();
+  });
+
+  it('a variable of the wrong shape gets BAD_USER_INPUT over HTTP and over graphql-ws', async () => {
+    const query = `query($id: ID!) { conversation(id: $id) { id } }`;
+    const variables = { id: { nested: 'object' } };
+    const overHttp = await charla.graphql(query, variables);
+    expect(overHttp.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+
+    const overSocket = await charla.subscribe(query, variables);
+    await overSocket.ended;
+    expect(overSocket.results.flatMap((result) => result.errors ?? []).map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
+    await overSocket.close();
+  });
+
+  it('an anonymous subscription keeps its auth code rather than being called bad input', async () => {
+    const subscription = await charla.subscribe(`subscription { notificationEvents { id } }`);
+    await subscription.ended;
+    expect(subscription.results.flatMap((result) => result.errors ?? []).map((error) => error.extensions?.code)).toEqual(['auth/unauthenticated']);
     await subscription.close();
   });
 });
