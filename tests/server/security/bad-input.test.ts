@@ -1,13 +1,16 @@
 // NoSQL operator payloads never reach a MongoDB filter. Every String and ID argument of every
-// query and mutation (including fields of input objects) is tried with an operator object while
-// all other arguments are valid; each must be refused as bad input with nothing stored. Strings
-// that look like operators, and JSON arguments carrying operators, are refused or taken literally.
+// query, mutation and subscription, of fields nested in results (a conversation's messages), and
+// of input objects' fields, is tried with an operator object while all other arguments are valid;
+// each must be refused as bad input (over HTTP, and over graphql-ws for subscriptions and nested
+// fields) with nothing stored. Strings that look like operators, and JSON arguments carrying
+// operators, are refused or taken literally.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   getIntrospectionQuery,
   type IntrospectionField,
   type IntrospectionInputObjectType,
   type IntrospectionInputTypeRef,
+  type IntrospectionOutputTypeRef,
   type IntrospectionQuery,
   type IntrospectionSchema,
 } from 'graphql';
@@ -42,7 +45,7 @@ function typeName(ref: IntrospectionInputTypeRef): string {
   return ref.name;
 }
 
-function namedType(ref: IntrospectionInputTypeRef): { kind: string; name: string } {
+function namedType(ref: IntrospectionInputTypeRef | IntrospectionOutputTypeRef): { kind: string; name: string } {
   return ref.kind === 'NON_NULL' || ref.kind === 'LIST' ? namedType(ref.ofType) : ref;
 }
 
@@ -93,23 +96,71 @@ function stringPaths(ref: IntrospectionInputTypeRef, path: string, seen = new Se
 }
 
 interface Case {
-  operation: 'query' | 'mutation';
+  operation: 'query' | 'mutation' | 'subscription';
+  /** For a nested field: the root query field that leads to its type (`conversation(id)`). */
+  via?: IntrospectionField;
   field: IntrospectionField;
   poison: string;
 }
 
+type ObjectType = { name: string; fields: IntrospectionField[] };
+
+function objectType(name: string): ObjectType {
+  return schema.types.find((type) => type.name === name) as unknown as ObjectType;
+}
+
+/** A root query field that returns `typeName` given only ids (`conversation(id: ID!)`), if any. */
+function routeTo(typeName: string): IntrospectionField | undefined {
+  return objectType(schema.queryType.name).fields.find(
+    (field) => namedType(field.type).name === typeName && field.args.every((argument) => namedType(argument.type).name === 'ID'),
+  );
+}
+
+const rootNames = (): string[] => [schema.queryType.name, schema.mutationType!.name, schema.subscriptionType!.name];
+
 function cases(): Case[] {
   const result: Case[] = [];
-  for (const [operation, rootName] of [['query', schema.queryType.name], ['mutation', schema.mutationType!.name]] as const) {
-    const root = schema.types.find((type) => type.name === rootName) as unknown as { fields: IntrospectionField[] };
-    for (const field of root.fields) {
+  for (const [operation, rootName] of [['query', schema.queryType.name], ['mutation', schema.mutationType!.name], ['subscription', schema.subscriptionType!.name]] as const) {
+    for (const field of objectType(rootName).fields) {
       for (const argument of field.args) {
         for (const poison of stringPaths(argument.type, argument.name)) result.push({ operation, field, poison });
       }
     }
   }
+  // Arguments of fields inside the result (a conversation's messages `before` a cursor).
+  for (const type of schema.types) {
+    if (type.kind !== 'OBJECT' || type.name.startsWith('__') || rootNames().includes(type.name)) continue;
+    for (const field of (type as unknown as ObjectType).fields) {
+      for (const argument of field.args) {
+        for (const poison of stringPaths(argument.type, argument.name)) result.push({ operation: 'query', via: routeTo(type.name), field, poison });
+      }
+    }
+  }
   return result;
 }
+
+/** The operation text and variables for one case: required arguments valid, `poison` an operator. */
+function operationFor({ operation, via, field, poison }: Case): { query: string; variables: Record<string, unknown> } {
+  const variables: Record<string, unknown> = {};
+  const declarations: string[] = [];
+  const argumentsOf = (target: IntrospectionField, poisonHere: string): string => {
+    const args: string[] = [];
+    for (const argument of target.args) {
+      const poisoned = poisonHere === argument.name || poisonHere.startsWith(`${argument.name}.`) || poisonHere.startsWith(`${argument.name}[]`);
+      if (argument.type.kind !== 'NON_NULL' && !poisoned) continue;
+      const variable = `${target.name}_${argument.name}`;
+      declarations.push(`$${variable}: ${typeName(argument.type)}`);
+      args.push(`${argument.name}: $${variable}`);
+      variables[variable] = valueFor(argument.type, argument.name, poisonHere);
+    }
+    return args.length > 0 ? `(${args.join(', ')})` : '';
+  };
+  const inner = `${field.name}${argumentsOf(field, poison)} ${selectionFor(field)}`;
+  const body = via ? `${via.name}${argumentsOf(via, '')} { ${inner} }` : inner;
+  return { query: `${operation}${declarations.length > 0 ? `(${declarations.join(', ')})` : ''} { ${body} }`, variables };
+}
+
+const isBadInput = (code: unknown): boolean => code === 'BAD_USER_INPUT' || code === 'input/invalid';
 
 async function counts(): Promise<Record<string, number>> {
   const db = mongoose.connection.db!;
@@ -119,37 +170,51 @@ async function counts(): Promise<Record<string, number>> {
 
 describe('operator objects in String and ID arguments', () => {
   it('covers the whole API (sanity check of the generator)', () => {
-    const fields = new Set(cases().map((c) => c.field.name));
-    for (const name of ['conversation', 'sendMessage', 'widgetSession', 'login', 'assignConversation', 'submitEmail', 'contacts']) {
+    const all = cases();
+    const fields = new Set(all.map((c) => (c.via ? `${c.via.name}.${c.field.name}` : c.field.name)));
+    for (const name of ['conversation', 'sendMessage', 'widgetSession', 'login', 'assignConversation', 'submitEmail', 'contacts', 'conversationEvents', 'conversation.messages']) {
       expect(fields.has(name), name).toBe(true);
     }
+    // A nested argument that no root query leads to could not be tried: the generator must learn the way.
+    const rootQueryFields = objectType(schema.queryType.name).fields;
+    const unreachable = all.filter((c) => c.operation === 'query' && !c.via && !rootQueryFields.includes(c.field));
+    expect(unreachable.map((c) => `${c.field.name}(${c.poison})`)).toEqual([]);
   });
 
-  it('refuses each one as bad input, for agents and visitors, and stores nothing', async () => {
+  it('refuses each one in a query or mutation as bad input, for agents and visitors, and stores nothing', async () => {
     const before = await counts();
     const accepted: string[] = [];
-    for (const { operation, field, poison } of cases()) {
-      const variables: Record<string, unknown> = {};
-      const declarations: string[] = [];
-      const args: string[] = [];
-      for (const argument of field.args) {
-        const poisoned = poison === argument.name || poison.startsWith(`${argument.name}.`) || poison.startsWith(`${argument.name}[]`);
-        if (argument.type.kind !== 'NON_NULL' && !poisoned) continue;
-        declarations.push(`$${argument.name}: ${typeName(argument.type)}`);
-        args.push(`${argument.name}: $${argument.name}`);
-        variables[argument.name] = valueFor(argument.type, argument.name, poison);
-      }
-      const selection = selectionFor(field);
-      const query = `${operation}(${declarations.join(', ')}) { ${field.name}(${args.join(', ')}) ${selection} }`;
+    for (const testCase of cases().filter((c) => c.operation !== 'subscription')) {
+      const { query, variables } = operationFor(testCase);
       for (const token of [admin.token, visitorToken]) {
         const result = await charla.graphql(query, variables, token);
-        const code = result.errors?.[0]?.extensions?.code;
-        if (code !== 'BAD_USER_INPUT' && code !== 'input/invalid') accepted.push(`${field.name} ${poison}: ${JSON.stringify(result).slice(0, 200)}`);
+        if (!isBadInput(result.errors?.[0]?.extensions?.code)) accepted.push(`${testCase.field.name} ${testCase.poison}: ${JSON.stringify(result).slice(0, 200)}`);
       }
     }
     expect(accepted).toEqual([]);
     await charla.services.bus.idle();
     expect(await counts()).toEqual(before);
+  });
+
+  it('refuses each one in a subscription or a nested field over graphql-ws as bad input, before anything runs', async () => {
+    const socketCases = cases().filter((c) => c.operation === 'subscription' || c.via);
+    expect(socketCases.length).toBeGreaterThanOrEqual(2);
+    const accepted: string[] = [];
+    for (const testCase of socketCases) {
+      const { query, variables } = operationFor(testCase);
+      for (const token of [admin.token, visitorToken]) {
+        const operation = await charla.subscribe(query, variables, token);
+        // Refused input ends the operation at once; an accepted subscription would stay open.
+        await operation.ended;
+        const errors = operation.results.flatMap((result) => result.errors ?? []);
+        const answered = operation.results.some((result) => result.data !== undefined && result.data !== null);
+        if (answered || errors.length === 0 || !errors.every((error) => isBadInput(error.extensions?.code))) {
+          accepted.push(`${testCase.field.name} ${testCase.poison}: ${JSON.stringify(operation.results).slice(0, 200)}`);
+        }
+        await operation.close();
+      }
+    }
+    expect(accepted).toEqual([]);
   });
 });
 
