@@ -40,6 +40,14 @@ function visitorSaw(subscription: TestSubscription<any>): string[] {
   return subscription.results.map((result) => result.data?.widgetEvents?.message?.content).filter((content) => content !== undefined);
 }
 
+/** No widget event carried the private note (by id) or any activity line (by message type). */
+function expectVisitorSawNoNoteOrActivity(subscription: TestSubscription<any>, noteId: string): void {
+  const messages = subscription.results.map((result) => result.data?.widgetEvents?.message).filter(Boolean);
+  expect(messages.length).toBeGreaterThan(0);
+  expect(messages.filter((message) => message.id === noteId)).toEqual([]);
+  expect(messages.filter((message) => message.messageType === 'ACTIVITY')).toEqual([]);
+}
+
 describe('the seed story over the API', () => {
   it('runs from "Hola" to the previous conversation of a returning visitor', async () => {
     // The visitor opens the widget and says "Hola".
@@ -70,6 +78,14 @@ describe('the seed story over the API', () => {
     const conversation = list.conversations.edges[0].node;
     expect(conversation).toMatchObject({ status: 'OPEN', assignee: null, labels: [] });
     expect(list.conversations.counts).toEqual({ mine: 0, unassigned: 1, all: 1 });
+    const all = await charla.mutate(
+      `query { conversations(filter: { assignee: ALL, status: OPEN }) { edges { node { ${CONVERSATION_FIELDS} } } } }`,
+      {},
+      admin.token,
+    );
+    expect(all.conversations.edges.map((edge: any) => edge.node)).toEqual([
+      expect.objectContaining({ id: conversation.id, status: 'OPEN', assignee: null, contact: expect.objectContaining({ id: session.widgetSession.contact.id }) }),
+    ]);
     await anaEvents.waitFor((r) => r.data?.conversationEvents.type === 'MESSAGE_CREATED' && r.data.conversationEvents.message.content === 'Hola');
 
     // The administrator assigns Ana; Ana labels it and replies; the visitor sees the reply live.
@@ -100,16 +116,22 @@ describe('the seed story over the API', () => {
     const mention = await brunoNotifications.waitFor((r) => r.data?.notificationEvents.type === 'CONVERSATION_MENTION');
     expect(mention.data.notificationEvents.text).toBe(`You have been mentioned in conversation #${conversation.displayId}`);
 
-    // Ana deletes her reply: both sides see the tombstone.
-    await charla.mutate(`mutation($id: ID!) { deleteMessage(id: $id) { id deleted content } }`, { id: reply.sendMessage.id }, ana.token);
+    // Ana deletes her reply: both sides see the tombstone. (Waiting for the listeners first puts
+    // every activity line of the assignment and labelling before the tombstone on each socket.)
+    await charla.services.bus.idle();
+    const deleted = await charla.mutate(`mutation($id: ID!) { deleteMessage(id: $id) { id deleted content } }`, { id: reply.sendMessage.id }, ana.token);
+    expect(deleted.deleteMessage).toEqual({ id: reply.sendMessage.id, deleted: true, content: 'This message was deleted' });
     const visitorTombstone = await visitorEvents.waitFor(
       (r) => r.data?.widgetEvents.type === 'MESSAGE_UPDATED' && r.data.widgetEvents.message.id === reply.sendMessage.id,
     );
     expect(visitorTombstone.data.widgetEvents.message).toMatchObject({ deleted: true, content: 'This message was deleted' });
-    await anaEvents.waitFor(
+    const agentTombstone = await anaEvents.waitFor(
       (r) => r.data?.conversationEvents.type === 'MESSAGE_UPDATED' && r.data.conversationEvents.message.id === reply.sendMessage.id,
     );
-    // Everything the visitor received so far: the reply, then its tombstone — never the note.
+    expect(agentTombstone.data.conversationEvents.message).toMatchObject({ deleted: true, content: 'This message was deleted', private: false });
+    // Everything the visitor received so far: the reply, then its tombstone — never the note, and
+    // no activity line (assignment, label) by any event.
+    expectVisitorSawNoNoteOrActivity(visitorEvents, note.sendMessage.id);
     expect(visitorSaw(visitorEvents).some((content) => content.includes('factura'))).toBe(false);
 
     // Snooze until tomorrow: 09:00 in Ana's timezone, with a wake-up job stored in the database.
@@ -175,6 +197,10 @@ describe('the seed story over the API', () => {
     // The visitor starts a new conversation; the agent sees the first one under previous conversations.
     await charla.mutate(`mutation { startNewConversation(content: "Otra pregunta") { id } }`, {}, visitorToken);
     await charla.services.bus.idle();
+    // The visitor's own new message comes after every earlier event on the socket: by then the
+    // snooze and resolve lines would have reached the visitor if they leaked.
+    await visitorEvents.waitFor((r) => r.data?.widgetEvents.type === 'MESSAGE_CREATED' && r.data.widgetEvents.message.content === 'Otra pregunta');
+    expectVisitorSawNoNoteOrActivity(visitorEvents, note.sendMessage.id);
     const latest = await charla.mutate(
       `query { conversations(filter: { status: ALL }) { edges { node { id displayId previousConversations { id displayId } } } } }`,
       {},
