@@ -1,9 +1,11 @@
 // Chooses how to read a collection for a filter and sort: a point lookup by _id, an index scan
 // over equality/range bounds (optionally already in sort order), or a full collection scan.
-// Candidates are always re-checked against the whole filter, so a plan only affects cost.
+// Candidates are always re-checked against the whole filter, so a plan only affects cost — except
+// that a sparse or partial index lacks some documents, so it is read only when none of those could match.
 import { Bound, isPlainDocument, keyOf, typeOrder, TypeOrder, type Doc, type SortSpec } from '../bson-values.ts';
 import type { Collection } from '../storage/catalog.ts';
 import type { CollectionIndex, KeyBounds } from '../storage/collection-index.ts';
+import { filterImplies } from './filter-implication.ts';
 
 type FieldCondition =
   | { kind: 'eq'; values: unknown[] }
@@ -143,7 +145,7 @@ export function planQuery(collection: Collection, filter: Doc, sort: SortSpec, h
   const conds = indexableConditions(filter);
   let best: Candidate | undefined;
   for (const index of collection.indexes.values()) {
-    if (index.isSelective) continue;
+    if (index.isSelective && !holdsEveryMatch(index, filter, conds)) continue;
     if (hint !== undefined && !matchesHint(index, hint)) continue;
     const candidate = evaluateIndex(index, conds, sort) ??
       (hint !== undefined ? { index, bounds: [[]], score: 0, sorted: sort.length === 0, reverse: false } : undefined);
@@ -162,6 +164,26 @@ export function planQuery(collection: Collection, filter: Doc, sort: SortSpec, h
     };
   }
   return { docs: collection.docs.values(), sorted: sort.length === 0, stage: 'COLLSCAN' };
+}
+
+/**
+ * Whether a sparse/partial index holds every document the filter can match. A sparse index leaves out
+ * documents missing all its fields, so some field needs a condition that null (missing) cannot meet;
+ * a partial index leaves out documents failing its filter, so the query must imply that filter.
+ */
+function holdsEveryMatch(index: CollectionIndex, filter: Doc, conds: Map<string, FieldCondition>): boolean {
+  if (index.sparse && !index.fields.some(([path]) => excludesMissing(conds.get(path)))) return false;
+  const partial = index.spec.partialFilterExpression;
+  return partial === undefined || filterImplies(filter, partial);
+}
+
+function excludesMissing(cond: FieldCondition | undefined): boolean {
+  if (!cond) return false;
+  const values = cond.kind === 'eq' ? cond.values : [cond.low, cond.high];
+  return values.every((v) => {
+    const t = typeOrder(v);
+    return t !== TypeOrder.null && t !== TypeOrder.minKey && t !== TypeOrder.maxKey;
+  });
 }
 
 function better(a: Candidate, b: Candidate): boolean {

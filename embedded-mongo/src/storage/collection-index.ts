@@ -1,9 +1,9 @@
 // One index of a collection: an ordered B+tree of (key values, document id) → document, so
 // equality/range lookups and sorted scans cost O(log n + results), independent of collection size.
 import sortedBtree from 'sorted-btree';
-import { Query } from 'mingo';
 import { Bound, compareValues, keyOf, valuesAtPath, type Doc, type SortSpec } from '../bson-values.ts';
 import { MongoCommandError } from '../errors.ts';
+import { compileFilter } from '../query/mingo-context.ts';
 
 // sorted-btree is CommonJS with `exports.default`: Node's ESM import puts the class on `.default`,
 // bundler-style interop (Vitest) hands over the class itself.
@@ -39,7 +39,8 @@ export class CollectionIndex {
   readonly sparse: boolean;
   /** Set once any document put an array into an indexed field; such an index cannot give sort order. */
   multikey = false;
-  private readonly partial?: Query;
+  /** Membership test of a partial index, with the same matcher queries use (the planner relies on that). */
+  private readonly partial?: (doc: Doc) => boolean;
   private readonly tree: BTree<IndexEntry, Doc>;
 
   constructor(readonly spec: IndexSpec) {
@@ -47,7 +48,7 @@ export class CollectionIndex {
     this.fields = Object.entries(spec.key).map(([path, dir]) => [path, Number(dir) < 0 ? -1 : 1]);
     this.unique = spec.unique === true || spec.name === '_id_';
     this.sparse = spec.sparse === true;
-    if (spec.partialFilterExpression) this.partial = new Query(spec.partialFilterExpression, {});
+    if (spec.partialFilterExpression) this.partial = compileFilter(spec.partialFilterExpression);
     const dirs = this.fields.map(([, d]) => d);
     this.tree = new BTree<IndexEntry, Doc>(undefined, (a: IndexEntry, b: IndexEntry) => {
       for (let i = 0; i < dirs.length; i++) {
@@ -73,7 +74,7 @@ export class CollectionIndex {
 
   /** The distinct index keys of a document, or none when a sparse/partial index leaves it out. */
   keysFor(doc: Doc): unknown[][] {
-    if (this.partial && !this.partial.test(doc)) return [];
+    if (this.partial && !this.partial(doc)) return [];
     const perField: unknown[][] = [];
     let allMissing = true;
     for (const [path] of this.fields) {

@@ -75,6 +75,24 @@ export function planStages(plan: unknown): string[] {
   return stages;
 }
 
+/** Every `indexName` an explain plan tree scans. */
+export function planIndexNames(plan: unknown): string[] {
+  const names: string[] = [];
+  const visit = (node: unknown) => {
+    if (Array.isArray(node)) {
+      node.forEach(visit);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'indexName' && typeof value === 'string') names.push(value);
+      else visit(value);
+    }
+  };
+  visit(plan);
+  return names;
+}
+
 /** Resolves with the rejection of `promise`, failing when it resolves instead. */
 export async function rejectionOf(promise: Promise<unknown>): Promise<any> {
   try {

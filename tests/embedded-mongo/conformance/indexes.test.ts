@@ -1,7 +1,7 @@
 // Conformance: index creation and listing, unique/sparse/partial constraints, index use, TTL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoBulkWriteError, MongoServerError, type Collection, type Document } from 'mongodb';
-import { openConformanceDb, planStages, rejectionOf, type ConformanceDb } from './conformance-db.ts';
+import { openConformanceDb, planIndexNames, planStages, rejectionOf, type ConformanceDb } from './conformance-db.ts';
 
 let ctx: ConformanceDb;
 
@@ -358,6 +358,208 @@ describe('index use', () => {
     expect(explain.executionStats.nReturned).toBe(1);
     expect(explain.executionStats.totalDocsExamined).toBe(1);
     expect(planStages(explain.queryPlanner.winningPlan)).not.toContain('COLLSCAN');
+  });
+});
+
+describe('sparse and partial index use', () => {
+  /** Runs `filter` with executionStats and returns the plan's stages, index names and counts. */
+  async function explained(coll: Collection<any>, filter: Document, sort?: Document) {
+    const cursor = coll.find(filter);
+    if (sort) cursor.sort(sort);
+    const explain = await cursor.explain('executionStats');
+    return {
+      stages: planStages(explain.queryPlanner.winningPlan),
+      indexes: planIndexNames(explain.queryPlanner.winningPlan),
+      returned: explain.executionStats.nReturned as number,
+      examined: explain.executionStats.totalDocsExamined as number,
+    };
+  }
+
+  /** The `_id`s matching `filter` when the server is made to scan the whole collection. */
+  async function scannedIds(coll: Collection<any>, filter: Document): Promise<unknown[]> {
+    const docs = await coll.find(filter, { projection: { _id: 1 } }).hint({ $natural: 1 }).toArray();
+    return docs.map((d) => d._id).sort((a, b) => a - b);
+  }
+
+  async function foundIds(coll: Collection<any>, filter: Document): Promise<unknown[]> {
+    const docs = await coll.find(filter, { projection: { _id: 1 } }).toArray();
+    return docs.map((d) => d._id).sort((a, b) => a - b);
+  }
+
+  describe('partial index on an equality', () => {
+    let messages: Collection<any>;
+    const base = Date.UTC(2024, 0, 1);
+
+    beforeAll(async () => {
+      messages = ctx.freshCollection('messages');
+      await messages.insertMany(
+        Array.from({ length: 600 }, (_, i) => ({
+          _id: i,
+          accountId: i % 3,
+          contentType: i % 10 === 0 ? 'input_csat' : 'text',
+          createdAt: new Date(base + i * 60_000),
+        })),
+      );
+      await messages.createIndex(
+        { accountId: 1, createdAt: -1 },
+        { name: 'csat_by_account', partialFilterExpression: { contentType: 'input_csat' } },
+      );
+    });
+
+    it('reads only the indexed documents when the query repeats the filter', async () => {
+      const filter = { accountId: 1, contentType: 'input_csat' };
+      const plan = await explained(messages, filter);
+      expect(plan.indexes).toEqual(['csat_by_account']);
+      expect(plan.stages).not.toContain('COLLSCAN');
+      expect(plan.returned).toBe(20);
+      expect(plan.examined).toBe(20);
+      const ids = await foundIds(messages, filter);
+      expect(ids).toEqual(Array.from({ length: 600 }, (_, i) => i).filter((i) => i % 3 === 1 && i % 10 === 0));
+      expect(ids).toEqual(await scannedIds(messages, filter));
+    });
+
+    it('gives the index order for a sort after the equality, newest first', async () => {
+      const filter = { accountId: 2, contentType: 'input_csat' };
+      const plan = await explained(messages, filter, { createdAt: -1 });
+      expect(plan.indexes).toEqual(['csat_by_account']);
+      expect(plan.stages).not.toContain('SORT');
+      const docs = await messages.find(filter).sort({ createdAt: -1 }).limit(3).toArray();
+      expect(docs.map((d) => d._id)).toEqual([590, 560, 530]);
+    });
+
+    it('does not use the index for documents outside its filter, and still finds them', async () => {
+      for (const filter of [{ accountId: 1 }, { accountId: 1, contentType: 'text' }, { accountId: 1, contentType: { $ne: 'text' } }]) {
+        const plan = await explained(messages, filter);
+        expect(plan.indexes).not.toContain('csat_by_account');
+        expect(await foundIds(messages, filter)).toEqual(await scannedIds(messages, filter));
+      }
+      expect(await messages.countDocuments({ accountId: 1 })).toBe(200);
+      expect(await messages.countDocuments({ accountId: 1, contentType: 'text' })).toBe(180);
+    });
+
+    it('follows documents that move into and out of the filter', async () => {
+      await messages.updateOne({ _id: 10 }, { $set: { contentType: 'text' } });
+      await messages.updateOne({ _id: 13 }, { $set: { contentType: 'input_csat' } });
+      const filter = { accountId: 1, contentType: 'input_csat' };
+      const ids = await foundIds(messages, filter);
+      expect(ids).not.toContain(10);
+      expect(ids).toContain(13);
+      expect(ids).toEqual(await scannedIds(messages, filter));
+      await messages.updateOne({ _id: 10 }, { $set: { contentType: 'input_csat' } });
+      await messages.updateOne({ _id: 13 }, { $set: { contentType: 'text' } });
+    });
+  });
+
+  describe('partial unique index on $type string', () => {
+    let inboxes: Collection<any>;
+
+    beforeAll(async () => {
+      inboxes = ctx.freshCollection('inboxes');
+      await inboxes.insertMany(
+        Array.from({ length: 300 }, (_, i) => {
+          if (i % 3 === 0) return { _id: i, websiteToken: `tok-${i}` };
+          if (i % 3 === 1) return { _id: i, websiteToken: null };
+          return { _id: i };
+        }),
+      );
+      await inboxes.createIndex(
+        { websiteToken: 1 },
+        { name: 'token', unique: true, partialFilterExpression: { websiteToken: { $type: 'string' } } },
+      );
+    });
+
+    it('looks up a string token through the index', async () => {
+      const plan = await explained(inboxes, { websiteToken: 'tok-42' });
+      expect(plan.indexes).toEqual(['token']);
+      expect(plan.returned).toBe(1);
+      expect(plan.examined).toBe(1);
+      expect(await foundIds(inboxes, { websiteToken: 'tok-42' })).toEqual([42]);
+      expect(await foundIds(inboxes, { websiteToken: 'tok-43' })).toEqual([]);
+    });
+
+    it('finds null and missing tokens, which the index leaves out, by scanning', async () => {
+      const plan = await explained(inboxes, { websiteToken: null });
+      expect(plan.indexes).not.toContain('token');
+      const ids = await foundIds(inboxes, { websiteToken: null });
+      expect(ids).toHaveLength(200);
+      expect(ids).toEqual(await scannedIds(inboxes, { websiteToken: null }));
+      expect(await inboxes.countDocuments({ websiteToken: { $exists: false } })).toBe(100);
+    });
+  });
+
+  describe('partial unique index on $exists', () => {
+    let conversations: Collection<any>;
+
+    beforeAll(async () => {
+      conversations = ctx.freshCollection('conversations');
+      await conversations.insertMany(
+        Array.from({ length: 300 }, (_, i) => (i % 2 === 0 ? { _id: i, previousConversationId: i + 1000 } : { _id: i })),
+      );
+      await conversations.createIndex(
+        { previousConversationId: 1 },
+        { name: 'previous', unique: true, partialFilterExpression: { previousConversationId: { $exists: true } } },
+      );
+    });
+
+    it('looks up a value through the index', async () => {
+      const plan = await explained(conversations, { previousConversationId: 1010 });
+      expect(plan.indexes).toEqual(['previous']);
+      expect(plan.examined).toBe(1);
+      expect(await foundIds(conversations, { previousConversationId: 1010 })).toEqual([10]);
+    });
+
+    it('answers a query for documents without the field from the collection', async () => {
+      const filter = { previousConversationId: { $exists: false } };
+      expect((await explained(conversations, filter)).indexes).not.toContain('previous');
+      expect(await foundIds(conversations, filter)).toEqual(Array.from({ length: 150 }, (_, i) => 2 * i + 1));
+    });
+  });
+
+  describe('sparse index', () => {
+    let people: Collection<any>;
+
+    beforeAll(async () => {
+      people = ctx.freshCollection('people');
+      await people.insertMany(
+        Array.from({ length: 300 }, (_, i) => {
+          if (i % 3 === 0) return { _id: i, nick: `n${String(i).padStart(3, '0')}` };
+          if (i % 3 === 1) return { _id: i, nick: null };
+          return { _id: i };
+        }),
+      );
+      await people.createIndex({ nick: 1 }, { name: 'nick', sparse: true });
+    });
+
+    it('uses the index for an equality on a non-null value', async () => {
+      const plan = await explained(people, { nick: 'n042' });
+      expect(plan.indexes).toEqual(['nick']);
+      expect(plan.examined).toBe(1);
+      expect(await foundIds(people, { nick: 'n042' })).toEqual([42]);
+    });
+
+    it('uses the index for $in and ranges that exclude null', async () => {
+      const plan = await explained(people, { nick: { $in: ['n003', 'n006', 'n007'] } });
+      expect(plan.indexes).toEqual(['nick']);
+      expect(await foundIds(people, { nick: { $in: ['n003', 'n006', 'n007'] } })).toEqual([3, 6]);
+      const range = { nick: { $gt: 'n290' } };
+      expect((await explained(people, range)).indexes).toEqual(['nick']);
+      expect(await foundIds(people, range)).toEqual([291, 294, 297]);
+    });
+
+    it('does not use the index when null or a missing field could match', async () => {
+      for (const filter of [{ nick: null }, { nick: { $in: ['n003', null] } }, { nick: { $exists: false } }]) {
+        expect((await explained(people, filter)).indexes).not.toContain('nick');
+        expect(await foundIds(people, filter)).toEqual(await scannedIds(people, filter));
+      }
+      expect(await foundIds(people, { nick: null })).toHaveLength(200);
+    });
+
+    it('sorts every document, including those the index leaves out', async () => {
+      const docs = await people.find({}).sort({ nick: 1, _id: 1 }).toArray();
+      expect(docs).toHaveLength(300);
+      expect(docs[0]!._id).toBe(1);
+      expect(docs[299]!.nick).toBe('n297');
+    });
   });
 });
 
