@@ -74,6 +74,33 @@ describe('deleteMessage', () => {
     expect(deleteMessage).toMatchObject({ content: 'Este mensaje se ha eliminado', deleted: true, private: true });
   });
 
+  it("deleting a private note tells agents live and sends the visitor's widget nothing", async () => {
+    const { ana, conversationId, inbox, visitor } = await scene();
+    const note = await charla.mutate(SEND, { input: { conversationId, content: 'Nota interna: cliente VIP', private: true } }, ana.token);
+    const agentEvents = await charla.subscribe(
+      `subscription($inboxId: ID) { conversationEvents(inboxId: $inboxId) { type message { id deleted private content } } }`,
+      { inboxId: String(inbox._id) },
+      ana.token,
+    );
+    const widgetEvents = await charla.subscribe(`subscription { widgetEvents { type message { id content deleted } } }`, {}, visitor.visitorToken);
+
+    await charla.mutate(DELETE, { id: note.sendMessage.id }, ana.token);
+
+    const update = await agentEvents.waitFor((result) => result.data?.conversationEvents?.message?.id === note.sendMessage.id);
+    expect(update.data.conversationEvents).toEqual({
+      type: 'MESSAGE_UPDATED',
+      message: { id: note.sendMessage.id, deleted: true, private: true, content: 'This message was deleted' },
+    });
+    // A public reply after the deletion reaches the widget after anything the deletion sent it.
+    await charla.services.bus.idle();
+    const reply = await charla.mutate(SEND, { input: { conversationId, content: 'Ya lo reviso' } }, ana.token);
+    await widgetEvents.waitFor((result) => result.data?.widgetEvents?.message?.id === reply.sendMessage.id);
+    const seen = widgetEvents.results.map((result) => result.data?.widgetEvents);
+    expect(seen.filter((event) => event?.message?.id === note.sendMessage.id || event?.type === 'MESSAGE_UPDATED')).toEqual([]);
+    expect(JSON.stringify(seen)).not.toContain('This message was deleted');
+    await Promise.all([agentEvents.close(), widgetEvents.close()]);
+  });
+
   it('is harmless when repeated', async () => {
     const { ana, conversationId } = await scene();
     const sent = await charla.mutate(SEND, { input: { conversationId, content: 'Oops' } }, ana.token);
