@@ -15,7 +15,8 @@ import {
 
 function writeError(index: number, error: unknown): Doc {
   if (error instanceof MongoCommandError) {
-    return { index, code: error.code, ...error.extra, errmsg: error.message };
+    // mongod's order: extra details (keyPattern, keyValue, errInfo) follow the message.
+    return { index, code: error.code, errmsg: error.message, ...error.extra };
   }
   return { index, code: 1, errmsg: (error as Error).message };
 }

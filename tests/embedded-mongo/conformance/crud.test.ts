@@ -145,6 +145,18 @@ describe('inserting', () => {
         keyValue: { _id: 1 },
       },
     ]);
+    // Drivers and tools that print the error show mongod's field order.
+    expect(Object.keys(reply.writeErrors[0])).toEqual(['index', 'code', 'errmsg', 'keyPattern', 'keyValue']);
+  });
+
+  it('answers a raw update that breaks a unique index with write errors in mongod field order', async () => {
+    const name = ctx.freshName('upd');
+    await ctx.db.collection(name).createIndex({ email: 1 }, { unique: true });
+    await ctx.db.collection(name).insertMany([{ _id: 1, email: 'a' }, { _id: 2, email: 'b' }] as Document[]);
+    const reply = await ctx.db.command({ update: name, updates: [{ q: { _id: 2 }, u: { $set: { email: 'a' } } }] });
+    expect(reply.writeErrors).toHaveLength(1);
+    expect(Object.keys(reply.writeErrors[0])).toEqual(['index', 'code', 'errmsg', 'keyPattern', 'keyValue']);
+    expect(reply.writeErrors[0].keyValue).toEqual({ email: 'a' });
   });
 });
 

@@ -157,6 +157,7 @@ describe('unique constraints', () => {
       keyPattern: { email: 1 },
       keyValue: { email: 'a@b.c' },
     });
+    expect(Object.keys(error.errorResponse)).toEqual(['index', 'code', 'errmsg', 'keyPattern', 'keyValue']);
     expect(await coll.countDocuments()).toBe(1);
   });
 
