@@ -112,6 +112,17 @@ describe('teams', () => {
     const refused = await charla.graphql(ASSIGN_TEAM, { id, teamId: String(foreignTeam._id) }, ana.token);
     expect(refused.errors?.[0]?.extensions?.code).toBe('team/not_found');
   });
+
+  it('writes the team lines in Spanish for an es account', async () => {
+    const { admin, ana, website } = await buildTeamWithInboxes({ locale: 'es' });
+    const ventas = await buildTeam(admin.user.accountId, { name: 'Ventas' });
+    const { conversation } = await conversationIn(website);
+    const id = String(conversation._id);
+
+    await charla.mutate(ASSIGN_TEAM, { id, teamId: String(ventas._id) }, ana.token);
+    await charla.mutate(ASSIGN_TEAM, { id, teamId: null }, ana.token);
+    expect(await activityLines(conversation._id)).toEqual(['Asignado al equipo Ventas por Ana García', 'Desasignado del equipo Ventas por Ana García']);
+  });
 });
 
 describe('labels', () => {

@@ -109,6 +109,20 @@ describe('resolving and marking pending', () => {
     ]);
   });
 
+  it('writes the status lines in English for an en account', async () => {
+    const { ana, website } = await buildTeamWithInboxes({ locale: 'en' });
+    const { conversation } = await conversationIn(website, { assigneeId: ana.user._id });
+
+    await changeStatus(ana.token, conversation._id, 'PENDING');
+    await changeStatus(ana.token, conversation._id, 'RESOLVED');
+    await changeStatus(ana.token, conversation._id, 'OPEN');
+    expect(await activityLines(conversation._id)).toEqual([
+      'Conversation was marked as pending by Ana García',
+      'Conversation was marked resolved by Ana García',
+      'Conversation was reopened by Ana García',
+    ]);
+  });
+
   it('writes no activity line when a contact\'s message reopens the conversation', async () => {
     const { website } = await buildTeamWithInboxes();
     const { conversation, contact, contactInbox } = await conversationIn(website, { status: 'resolved' });
@@ -226,10 +240,15 @@ describe('muting', () => {
     ]);
   });
 
-  it('writes the mute line in Spanish for an es account', async () => {
+  it('writes the mute and unmute lines in Spanish for an es account', async () => {
     const { ana, website } = await buildTeamWithInboxes({ locale: 'es' });
-    const { conversation } = await conversationIn(website);
+    const { conversation } = await conversationIn(website, { assigneeId: ana.user._id });
     await charla.mutate(MUTE, { id: String(conversation._id) }, ana.token);
-    expect(await activityLines(conversation._id)).toContain('Ana García ha silenciado la conversación');
+    await charla.mutate(UNMUTE, { id: String(conversation._id) }, ana.token);
+    expect(await activityLines(conversation._id)).toEqual([
+      'La conversación fue marcada como resuelta por Ana García',
+      'Ana García ha silenciado la conversación',
+      'Ana García ha reactivado la conversación',
+    ]);
   });
 });
