@@ -1,9 +1,10 @@
 // Attachments: uploaded over HTTP, sniffed, sent with a message, and downloaded only by callers who
 // may see the conversation (or with a signed link from an e-mail transcript), served so a browser
 // never runs them.
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../../server/src/config.ts';
 import { Attachment } from '../../../server/src/db/models/attachment.ts';
 import { Message } from '../../../server/src/db/models/message.ts';
 import { signedAttachmentUrl } from '../../../server/src/http/attachments.ts';
@@ -211,5 +212,18 @@ describe('uploading and downloading attachments', () => {
     await charla.mutate(`mutation($ids: [ID!]) { sendVisitorMessage(content: "Adjunto", attachmentIds: $ids) { id } }`, { ids: [uploaded.body.id] }, visitor.visitorToken);
     expect((await download(uploaded.body.id, bruno.token)).status).toBe(200);
     expect((await download(uploaded.body.id, olga.token)).status).toBe(403);
+  });
+});
+
+describe('the upload limit setting', () => {
+  it('is 40 MB unless UPLOAD_LIMIT_MB says otherwise', () => {
+    expect(loadConfig({}).uploadLimitBytes).toBe(40 * 1024 * 1024);
+    expect(loadConfig({ UPLOAD_LIMIT_MB: '' }).uploadLimitBytes).toBe(40 * 1024 * 1024);
+    expect(loadConfig({ UPLOAD_LIMIT_MB: '5' }).uploadLimitBytes).toBe(5 * 1024 * 1024);
+  });
+
+  it('is documented with that default in the README configuration table', async () => {
+    const readme = await readFile(join(import.meta.dirname, '../../../README.md'), 'utf8');
+    expect(readme).toMatch(/^\| `UPLOAD_LIMIT_MB` \| `40` \|/m);
   });
 });
