@@ -25,6 +25,7 @@ export const ErrorCodes = {
   Location15955: 15955,
   Location40323: 40323,
   Location40324: 40324,
+  Location51108: 51108,
   NotImplemented: 238,
   Unauthorized: 13,
   DBPathInUse: 98,

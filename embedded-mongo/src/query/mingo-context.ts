@@ -166,19 +166,119 @@ function validateCondition(value: unknown): void {
   }
 }
 
+/** PCRE's whitespace, which the `x` option ignores. */
+const PATTERN_SPACE = new Set([' ', '\t', '\n', '\v', '\f', '\r']);
+
+/**
+ * A pattern with mongod's `x` (extended) option applied: unescaped whitespace and `#` comments up
+ * to the end of the line are dropped, except inside a character class.
+ */
+export function stripExtendedPattern(pattern: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') {
+      out += pattern.slice(i, i + 2);
+      i++;
+    } else if (inClass) {
+      if (c === ']') inClass = false;
+      out += c;
+    } else if (c === '[') {
+      inClass = true;
+      out += c;
+      // In PCRE a ']' right after '[' or '[^' is a literal member, not the end of the class.
+      if (pattern[i + 1] === '^') out += pattern[++i];
+      if (pattern[i + 1] === ']') out += '\\' + pattern[++i];
+    } else if (c === '#') {
+      while (i + 1 < pattern.length && pattern[i + 1] !== '\n') i++;
+    } else if (!PATTERN_SPACE.has(c)) {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/** A native RegExp for a pattern with mongod's options: i, m, s and x (u is always on in mongod). */
+export function regExpWithOptions(pattern: string, options: string): RegExp {
+  let flags = '';
+  let extended = false;
+  for (const c of options) {
+    if (c === 'x') extended = true;
+    else if (c === 'i' || c === 'm' || c === 's') flags += flags.includes(c) ? '' : c;
+    else if (c !== 'u') throw new MongoCommandError('Location51108', `invalid flag in regex options: ${c}`);
+  }
+  return new RegExp(extended ? stripExtendedPattern(pattern) : pattern, flags);
+}
+
+/** BSON's `s` (dotall) option arrives from the bson library as JavaScript's `g`; give it its meaning back. */
+function fromWireRegExp(re: RegExp): RegExp {
+  return re.global ? new RegExp(re.source, re.flags.replace('g', '') + (re.dotAll ? '' : 's')) : re;
+}
+
+/** A `$regex` condition with its `$options` folded into one RegExp, which mingo can run. */
+function regexCondition(cond: Doc): Doc {
+  const { $regex: pattern, $options: options, ...rest } = cond;
+  if (options !== undefined && typeof options !== 'string') throw new MongoCommandError('BadValue', '$options has to be a string');
+  let re: unknown = pattern;
+  if (typeof pattern === 'string') re = regExpWithOptions(pattern, options ?? '');
+  else if (pattern instanceof RegExp) {
+    const wire = fromWireRegExp(pattern);
+    re = options ? regExpWithOptions(wire.source, wire.flags + options) : wire;
+  }
+  return { ...rest, $regex: re };
+}
+
+const OPAQUE_OPERATORS = new Set(['$expr', '$where', '$jsonSchema', '$comment', '$text']);
+
+/** Rewrites regular expressions in a filter into what mingo runs as mongod would; copies only what changes. */
+export function prepareRegexes<T>(value: T): T {
+  if (value instanceof RegExp) return fromWireRegExp(value) as T;
+  if (Array.isArray(value)) {
+    const mapped = value.map(prepareRegexes);
+    return (mapped.some((v, i) => v !== value[i]) ? mapped : value) as T;
+  }
+  if (!isPlainDocument(value)) return value;
+  const source = '$regex' in value ? regexCondition(value) : value;
+  let out: Doc | undefined = source === value ? undefined : source;
+  for (const [key, v] of Object.entries(source)) {
+    if (OPAQUE_OPERATORS.has(key) || key === '$regex') continue;
+    const mapped = prepareRegexes(v);
+    if (mapped !== v) (out ??= { ...source })[key] = mapped;
+  }
+  return (out ?? value) as T;
+}
+
+/** The same rewrite for every `$match` of a pipeline, nested pipelines included. */
+function prepareStages(stages: Doc[]): Doc[] {
+  return stages.map((stage) => {
+    if (!isPlainDocument(stage)) return stage;
+    if (isPlainDocument(stage.$match)) return { $match: prepareRegexes(stage.$match) };
+    for (const key of ['$lookup', '$unionWith'] as const) {
+      const spec = stage[key];
+      if (isPlainDocument(spec) && Array.isArray(spec.pipeline)) return { [key]: { ...spec, pipeline: prepareStages(spec.pipeline) } };
+    }
+    if (isPlainDocument(stage.$facet)) {
+      const facets = Object.entries(stage.$facet).map(([name, p]) => [name, Array.isArray(p) ? prepareStages(p) : p]);
+      return { $facet: Object.fromEntries(facets) };
+    }
+    return stage;
+  });
+}
+
 export const mingoOptions: Partial<Options> = { context, processingMode: ProcessingMode.CLONE_OFF };
 
 export function compileFilter(filter: Doc): (doc: Doc) => boolean {
   if (Object.keys(filter).length === 0) return () => true;
   validateFilter(filter);
-  const q = new Query(filter, mingoOptions);
+  const q = new Query(prepareRegexes(filter), mingoOptions);
   return (doc) => q.test(doc);
 }
 
 export function newQuery(filter: Doc): Query {
-  return new Query(filter, mingoOptions);
+  return new Query(prepareRegexes(filter), mingoOptions);
 }
 
 export function newAggregator(stages: Doc[], options: Partial<Options> = {}): Aggregator {
-  return new Aggregator(stages, { ...mingoOptions, ...options });
+  return new Aggregator(prepareStages(stages), { ...mingoOptions, ...options });
 }

@@ -1,6 +1,6 @@
 // Conformance: query operators and MongoDB's matching rules (null vs missing, arrays, types).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Binary, Double, Long, MongoServerError, ObjectId, type Collection, type Document } from 'mongodb';
+import { Binary, BSONRegExp, Double, Long, MongoServerError, ObjectId, type Collection, type Document } from 'mongodb';
 import { idsOf, openConformanceDb, rejectionOf, type ConformanceDb } from './conformance-db.ts';
 
 let ctx: ConformanceDb;
@@ -280,6 +280,38 @@ describe('regular expressions', () => {
 
   it('never matches non-string values', async () => {
     expect(await idsOf(coll, { name: /4/ })).toEqual([]);
+  });
+
+  it('ignores whitespace and # comments in the pattern with the x option', async () => {
+    expect(await idsOf(coll, { name: { $regex: '^ a l i c e $', $options: 'ix' } })).toEqual([1]);
+    expect(await idsOf(coll, { name: { $regex: '^al  # names starting with al\n fred', $options: 'x' } })).toEqual([2]);
+    expect(await idsOf(coll, { name: { $regex: '^ a l i c e $', $options: 'i' } })).toEqual([]);
+  });
+
+  it('keeps escaped whitespace and whitespace inside a character class with the x option', async () => {
+    expect(await idsOf(coll, { text: { $regex: '^no\\ match', $options: 'x' } })).toEqual([3]);
+    expect(await idsOf(coll, { text: { $regex: '^second[ ]line', $options: 'x' } })).toEqual([2]);
+    expect(await idsOf(coll, { text: { $regex: 'first [# ] line', $options: 'x' } })).toEqual([1]);
+  });
+
+  it('lets . match a newline with the s option', async () => {
+    expect(await idsOf(coll, { text: { $regex: 'line.second' } })).toEqual([]);
+    expect(await idsOf(coll, { text: { $regex: 'line.second', $options: 's' } })).toEqual([1]);
+    expect(await idsOf(coll, { text: new BSONRegExp('line.second', 's') })).toEqual([1]);
+    expect(await idsOf(coll, { text: { $in: [new BSONRegExp('^first.*second', 's')] } })).toEqual([1]);
+  });
+
+  it('applies the options in aggregation $match stages too', async () => {
+    const docs = await coll
+      .aggregate([{ $project: { name: 1 } }, { $match: { name: { $regex: 'A l', $options: 'x' } } }, { $sort: { _id: 1 } }])
+      .toArray();
+    expect(docs.map((d) => d._id)).toEqual([1, 4]);
+  });
+
+  it('refuses an unknown option with code 51108', async () => {
+    const error = await rejectionOf(coll.find({ name: { $regex: 'a', $options: 'z' } }).toArray());
+    expect(error.code).toBe(51108);
+    expect(error.message).toBe('invalid flag in regex options: z');
   });
 });
 
