@@ -47,7 +47,8 @@ export async function buildInbox(
     hmacSecret: randomId(32),
     hmacMandatory,
     memberIds,
-    settings,
+    // No e-mail capture unless a test asks for it: automation would add messages to every conversation.
+    settings: { emailCollect: false, ...settings },
   });
 }
 

@@ -21,6 +21,8 @@ const MAX_ROUND_ROBIN_ATTEMPTS = 5;
 export interface AutoAssignConversationProps {
   conversation: AnyConversation;
   performedBy: Actor;
+  /** A rule's explicit round-robin assignment works whether or not the inbox auto-assigns. */
+  evenWhenInboxOff?: boolean;
 }
 
 /** The agent picked, or null when auto-assignment is off or nobody qualifies. */
@@ -28,8 +30,8 @@ export async function autoAssignConversation(services: Services, props: AutoAssi
   const conversation = storedConversation(props.conversation);
   for (let attempt = 0; attempt < MAX_ROUND_ROBIN_ATTEMPTS; attempt += 1) {
     const inbox = await Inbox.findOne({ _id: conversation.inboxId, accountId: conversation.accountId }, { memberIds: 1, lastAutoAssignedId: 1, settings: 1 }).lean();
-    if (!inbox?.settings?.autoAssignment?.enabled) return null;
-    const eligible = await eligibleMembers(conversation, inbox.memberIds, inbox.settings.autoAssignment.maxOpenPerAgent ?? 0);
+    if (!inbox || (!inbox.settings?.autoAssignment?.enabled && !props.evenWhenInboxOff)) return null;
+    const eligible = await eligibleMembers(conversation, inbox.memberIds, inbox.settings?.autoAssignment?.maxOpenPerAgent ?? 0);
     const next = nextInTurn(inbox.memberIds, eligible, inbox.lastAutoAssignedId ?? null);
     if (!next) return null;
     // Moving the position only if nobody else moved it since we read it keeps the turns fair.

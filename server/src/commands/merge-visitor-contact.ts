@@ -2,6 +2,7 @@
 // someone the account already knows: same e-mail, or a verified identity). Everything the visitor
 // had moves over — contact-inboxes (so the visitor's token keeps working), conversations, CSAT
 // answers, pending uploads — and the visitor's contact is deleted.
+import type { Types } from 'mongoose';
 import { Attachment } from '../db/models/attachment.ts';
 import { Contact, type ContactDoc, type ContactFields } from '../db/models/contact.ts';
 import { ContactInbox } from '../db/models/contact-inbox.ts';
@@ -17,10 +18,12 @@ export interface MergeVisitorContactProps {
   from: ContactDoc;
   /** The contact that stays and receives everything. */
   into: ContactDoc;
+  /** The conversation the merge happened in, for automation reacting to the contact's change. */
+  conversationId?: Types.ObjectId;
   performedBy: Actor;
 }
 
-export async function mergeVisitorContact(services: Services, { from, into, performedBy }: MergeVisitorContactProps): Promise<ContactDoc> {
+export async function mergeVisitorContact(services: Services, { from, into, conversationId, performedBy }: MergeVisitorContactProps): Promise<ContactDoc> {
   if (from._id.equals(into._id)) return into;
   if (!from.accountId.equals(into.accountId)) throw new Error('contacts of different accounts cannot be merged');
 
@@ -44,7 +47,7 @@ export async function mergeVisitorContact(services: Services, { from, into, perf
   const merged = await Contact.findOneAndUpdate({ _id: into._id }, { $set: set }, { returnDocument: 'after' });
   if (!merged) throw new Error(`contact ${String(into._id)} vanished while merging`);
   services.logger.info({ from: from._id, into: into._id }, 'visitor contact merged into an existing contact');
-  services.bus.publish('contact.updated', { contact: merged.toObject() as Stored<ContactFields>, performedBy });
+  services.bus.publish('contact.updated', { contact: merged.toObject() as Stored<ContactFields>, conversationId, performedBy });
   return merged;
 }
 

@@ -1,6 +1,7 @@
 // A visitor answers the e-mail capture message: the address is kept on the message and becomes
 // the contact's e-mail — or, when another contact of the account already has it, the visitor is
 // merged into that contact.
+import type { Types } from 'mongoose';
 import { isDuplicateKey } from '../db/duplicate-key.ts';
 import { ContactInbox } from '../db/models/contact-inbox.ts';
 import { Contact, type ContactDoc, type ContactFields } from '../db/models/contact.ts';
@@ -35,13 +36,15 @@ export async function submitEmail(services: Services, { message, conversation, e
   if (!updated) throw notFound('message');
   services.bus.publish('message.updated', { message: updated as Stored<MessageFields>, conversation, performedBy });
 
-  await assignContactEmail(services, { contact, email, performedBy });
+  await assignContactEmail(services, { contact, email, conversationId: conversation._id, performedBy });
   return updated as Stored<MessageFields>;
 }
 
 export interface AssignContactEmailProps {
   contact: ContactDoc;
   email: string;
+  /** The conversation the contact typed it in, passed on to contact.updated. */
+  conversationId?: Types.ObjectId;
   performedBy: Actor;
 }
 
@@ -49,7 +52,7 @@ export interface AssignContactEmailProps {
  * Gives the contact this e-mail. When another contact of the account already has it, that one is
  * who the visitor is: the visitor's contact is merged into it. Returns the contact that remains.
  */
-export async function assignContactEmail(services: Services, { contact, email, performedBy }: AssignContactEmailProps): Promise<ContactDoc> {
+export async function assignContactEmail(services: Services, { contact, email, conversationId, performedBy }: AssignContactEmailProps): Promise<ContactDoc> {
   if (contact.email === email) return contact;
   for (let attempt = 0; attempt < 2; attempt += 1) {
     const owner = await Contact.findOne({ accountId: contact.accountId, email, _id: { $ne: contact._id } });
@@ -60,14 +63,14 @@ export async function assignContactEmail(services: Services, { contact, email, p
         return contact;
       }
       const visitorInboxes = await ContactInbox.find({ contactId: contact._id, hmacVerified: false }, { _id: 1 }).lean();
-      const merged = await mergeVisitorContact(services, { from: contact, into: owner, performedBy });
+      const merged = await mergeVisitorContact(services, { from: contact, into: owner, conversationId, performedBy });
       await ContactInbox.updateMany({ _id: { $in: visitorInboxes.map((item) => item._id) } }, { $set: { claimedByEmail: true } });
       return merged;
     }
     try {
       const updated = await Contact.findOneAndUpdate({ _id: contact._id }, { $set: { email } }, { returnDocument: 'after' });
       if (!updated) throw notFound('contact');
-      services.bus.publish('contact.updated', { contact: updated.toObject() as Stored<ContactFields>, performedBy });
+      services.bus.publish('contact.updated', { contact: updated.toObject() as Stored<ContactFields>, conversationId, performedBy });
       return updated;
     } catch (error) {
       // Another contact took the e-mail between the look-up and the write: merge on the next pass.

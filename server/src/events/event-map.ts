@@ -31,12 +31,13 @@ export interface EventMap {
     performedBy: Actor;
   };
   'notification.created': { notification: Stored<NotificationFields> };
-  'contact.updated': { contact: Stored<ContactFields>; performedBy: Actor };
+  /** `conversationId`: the conversation in which the change happened (an e-mail typed in the widget). */
+  'contact.updated': { contact: Stored<ContactFields>; conversationId?: Types.ObjectId; performedBy: Actor };
   'presence.updated': { accountId: Types.ObjectId; userId: Types.ObjectId; availability: Availability };
   /** An administrator (or first start) created, changed or deleted an inbox, agent, team, label or canned response. */
   'settings.changed': {
     accountId: Types.ObjectId;
-    entity: 'inbox' | 'agent' | 'team' | 'label' | 'canned_response';
+    entity: 'inbox' | 'agent' | 'team' | 'label' | 'canned_response' | 'rule_set';
     id: Types.ObjectId;
     action: 'created' | 'updated' | 'deleted';
     performedBy: Actor;

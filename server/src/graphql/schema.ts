@@ -12,6 +12,7 @@ import { healthResolvers } from './resolvers/health.ts';
 import { messagesResolvers } from './resolvers/messages.ts';
 import { notificationsResolvers } from './resolvers/notifications.ts';
 import { reportsResolvers } from './resolvers/reports.ts';
+import { rulesEnumTypeDefs, rulesResolvers } from './resolvers/rules.ts';
 import { transcriptsResolvers } from './resolvers/transcripts.ts';
 import { widgetResolvers } from './resolvers/widget.ts';
 import { DateTime, enumValues, JSONScalar } from './scalars.ts';
@@ -21,7 +22,9 @@ const schemaDirectory = fileURLToPath(new URL('./schema/', import.meta.url));
 export const typeDefs: string[] = readdirSync(schemaDirectory)
   .filter((file) => file.endsWith('.graphql'))
   .sort()
-  .map((file) => readFileSync(new URL(`./schema/${file}`, import.meta.url), 'utf8'));
+  .map((file) => readFileSync(new URL(`./schema/${file}`, import.meta.url), 'utf8'))
+  // The rule enums come from the rules vocabulary, declared once there.
+  .concat(rulesEnumTypeDefs);
 
 export function buildSchema(): GraphQLSchema {
   return makeExecutableSchema({
@@ -36,6 +39,7 @@ export function buildSchema(): GraphQLSchema {
       contactsResolvers,
       notificationsResolvers,
       reportsResolvers,
+      rulesResolvers,
       transcriptsResolvers,
       widgetResolvers,
     ],

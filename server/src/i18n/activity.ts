@@ -26,6 +26,7 @@ const en = {
   'email.get_notified': 'Get notified by email',
   'email.give_team_a_way': 'Give the team a way to reach you.',
   'csat.message': 'Please rate the conversation',
+  'automation.out_of_office': "We are away right now. Leave us a message and we will get back to you as soon as we are back.",
   'transcript.subject': 'Transcript of conversation #%{id}',
 } as const;
 
@@ -55,6 +56,7 @@ const es: Record<MessageKey, string> = {
   'email.get_notified': 'Recibir notificaciones por correo electrónico',
   'email.give_team_a_way': 'Dale al equipo una forma de llegar a ti.',
   'csat.message': 'Por favor, valora la conversación',
+  'automation.out_of_office': 'Ahora mismo no estamos. Déjanos un mensaje y te responderemos en cuanto volvamos.',
   'transcript.subject': 'Transcripción de la conversación #%{id}',
 };
 

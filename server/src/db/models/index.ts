@@ -16,3 +16,5 @@ export * from './csat-response.ts';
 export * from './reporting-event.ts';
 export * from './access-token.ts';
 export * from './outbox-email.ts';
+export * from './rule-set.ts';
+export * from './rule-run.ts';

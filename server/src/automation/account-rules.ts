@@ -1,0 +1,60 @@
+// The compiled rules of each account: its stored rule sets plus the presets its inboxes' settings
+// switch on. Compiled once, kept until a rule set or an inbox changes (settings.changed).
+import { PRESETS, RuleIndex, type PresetKey, type RuleSet, type RuleSetEntry } from '@charla/rules';
+import type { Types } from 'mongoose';
+import { Inbox, type InboxFields } from '../db/models/inbox.ts';
+import { RuleSetModel } from '../db/models/rule-set.ts';
+
+/** The inbox settings that are thin views over presets: which presets an inbox runs. */
+export function presetsOfInbox(inbox: { channelType: InboxFields['channelType']; settings?: Pick<NonNullable<InboxFields['settings']>, 'greeting' | 'emailCollect' | 'csat' | 'botEnabled'> & { workingHours?: { enabled?: boolean | null } | null } | null }): PresetKey[] {
+  const settings = inbox.settings;
+  const keys: PresetKey[] = [];
+  if (settings?.workingHours?.enabled) keys.push('out-of-office');
+  if (settings?.greeting?.enabled && settings.greeting.text?.trim()) keys.push('greeting');
+  if (settings?.emailCollect && inbox.channelType === 'web_widget') keys.push('email-capture');
+  if (settings?.csat?.enabled) keys.push('csat');
+  if (settings?.botEnabled) keys.push('bot-handoff');
+  return keys;
+}
+
+export const presetKeyOf = (preset: PresetKey): string => `preset:${preset}`;
+
+export interface AccountRules {
+  indexFor(accountId: Types.ObjectId): Promise<RuleIndex>;
+  forget(accountId: Types.ObjectId): void;
+}
+
+export function createAccountRules(): AccountRules {
+  const compiled = new Map<string, Promise<RuleIndex>>();
+  return {
+    indexFor(accountId) {
+      const key = String(accountId);
+      let index = compiled.get(key);
+      if (!index) {
+        index = compileAccount(accountId);
+        compiled.set(key, index);
+        // A failed load is not kept: the next event tries again.
+        index.catch(() => compiled.get(key) === index && compiled.delete(key));
+      }
+      return index;
+    },
+    forget(accountId) {
+      compiled.delete(String(accountId));
+    },
+  };
+}
+
+async function compileAccount(accountId: Types.ObjectId): Promise<RuleIndex> {
+  const [inboxes, stored] = await Promise.all([
+    Inbox.find({ accountId }, { channelType: 1, settings: 1 }).lean(),
+    RuleSetModel.find({ accountId, enabled: true }, { document: 1 }).sort({ _id: 1 }).lean(),
+  ]);
+  const presetInboxes = new Map<PresetKey, string[]>();
+  for (const inbox of inboxes) {
+    for (const preset of presetsOfInbox(inbox)) (presetInboxes.get(preset) ?? presetInboxes.set(preset, []).get(preset)!).push(String(inbox._id));
+  }
+  const entries: RuleSetEntry[] = [];
+  for (const [preset, inboxIds] of presetInboxes) entries.push({ key: presetKeyOf(preset), ruleSet: { ...PRESETS[preset], inboxes: inboxIds } });
+  for (const ruleSet of stored) entries.push({ key: String(ruleSet._id), ruleSet: ruleSet.document as RuleSet });
+  return new RuleIndex(entries);
+}

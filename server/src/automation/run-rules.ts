@@ -1,0 +1,76 @@
+// Automation for one event: the account's compiled rules for the event and the conversation's
+// inbox are evaluated on the event's facts, and each matching rule's actions run in order. One
+// failing action does not stop the others; every matching rule leaves a ruleRuns record.
+import type { MatchedRule } from '@charla/rules';
+import { isDuplicateKey } from '../db/duplicate-key.ts';
+import { RuleFiring, RuleRun } from '../db/models/rule-run.ts';
+import type { Actor } from '../events/actor.ts';
+import type { Services } from '../services.ts';
+import type { AccountRules } from './account-rules.ts';
+import { computeFacts, type RuleTrigger } from './facts.ts';
+import { runAction } from './run-action.ts';
+
+/** Rule actions may set off rules again this many times deep (a rule's resolve → the CSAT preset). */
+export const MAX_RULE_DEPTH = 3;
+
+export async function runRules(services: Services, rules: AccountRules, trigger: RuleTrigger, performedBy: Actor): Promise<void> {
+  const depth = performedBy.type === 'rule' ? (performedBy.depth ?? 1) : 0;
+  if (depth >= MAX_RULE_DEPTH) return;
+  const inboxId = trigger.conversation ? String(trigger.conversation.inboxId) : null;
+  const index = await rules.indexFor(trigger.accountId);
+  if (!index.hasRules(trigger.event, inboxId)) return;
+
+  const now = services.now();
+  const facts = await computeFacts(trigger, index.factsNeeded(trigger.event, inboxId), now);
+  const { matched } = await index.evaluate(trigger.event, inboxId, facts);
+  for (const match of matched) {
+    // A rule's own changes never set it off again.
+    if (performedBy.type === 'rule' && performedBy.ruleSetKey === match.ruleSetKey && performedBy.ruleId === match.rule.id) continue;
+    if (!(await claimLimit(match, trigger, now))) continue;
+    await runMatch(services, trigger, match, { type: 'rule', accountId: trigger.accountId, ruleId: match.rule.id, ruleSetKey: match.ruleSetKey, depth: depth + 1 });
+  }
+}
+
+async function runMatch(services: Services, trigger: RuleTrigger, match: MatchedRule, actor: Extract<Actor, { type: 'rule' }>): Promise<void> {
+  const results: Array<{ type: string; outcome: 'done' | 'skipped' | 'failed'; detail?: string }> = [];
+  for (const action of match.actions) {
+    try {
+      results.push({ type: action.type, ...(await runAction(services, trigger, action, actor)) });
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+      services.logger.warn({ ruleSet: match.ruleSetKey, rule: match.rule.id, action: action.type, err: error }, 'rule action failed');
+      results.push({ type: action.type, outcome: 'failed', detail });
+    }
+  }
+  await RuleRun.create({
+    accountId: trigger.accountId,
+    ruleSetKey: match.ruleSetKey,
+    ruleId: match.rule.id,
+    event: trigger.event,
+    conversationId: trigger.conversation?._id ?? null,
+    actions: results,
+    createdAt: services.now(),
+  });
+}
+
+/**
+ * A rule with a limit fires once per conversation, or once within `everyMinutes`: the firing is
+ * claimed atomically, so two events at the same moment fire it once.
+ */
+async function claimLimit(match: MatchedRule, trigger: RuleTrigger, now: Date): Promise<boolean> {
+  const limit = match.rule.limit;
+  if (!limit) return true;
+  if (!trigger.conversation) return false;
+  const key = { conversationId: trigger.conversation._id, ruleSetKey: match.ruleSetKey, ruleId: match.rule.id };
+  if (limit.everyMinutes) {
+    const renewed = await RuleFiring.updateOne({ ...key, firedAt: { $lte: new Date(now.getTime() - limit.everyMinutes * 60_000) } }, { $set: { firedAt: now } });
+    if (renewed.modifiedCount === 1) return true;
+  }
+  try {
+    await RuleFiring.create({ ...key, firedAt: now });
+    return true;
+  } catch (error) {
+    if (isDuplicateKey(error)) return false;
+    throw error;
+  }
+}

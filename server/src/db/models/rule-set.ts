@@ -1,0 +1,34 @@
+// `ruleSets` and `ruleSetVersions`: automation documents administrators write (see rules/), and
+// every saved version of each, newest last.
+import mongoose, { Schema, type InferSchemaType, type HydratedDocument } from 'mongoose';
+
+const ruleSetSchema = new Schema(
+  {
+    accountId: { type: Schema.Types.ObjectId, required: true },
+    name: { type: String, required: true },
+    enabled: { type: Boolean, required: true },
+    /** The checked document as saved (defaults filled in). */
+    document: { type: Schema.Types.Mixed, required: true },
+    version: { type: Number, required: true },
+  },
+  { collection: 'ruleSets', timestamps: true, minimize: false },
+);
+ruleSetSchema.index({ accountId: 1, name: 1 }, { unique: true });
+
+const ruleSetVersionSchema = new Schema(
+  {
+    accountId: { type: Schema.Types.ObjectId, required: true },
+    ruleSetId: { type: Schema.Types.ObjectId, required: true },
+    version: { type: Number, required: true },
+    document: { type: Schema.Types.Mixed, required: true },
+    savedById: { type: Schema.Types.ObjectId, default: null },
+  },
+  { collection: 'ruleSetVersions', timestamps: { createdAt: true, updatedAt: false }, minimize: false },
+);
+ruleSetVersionSchema.index({ ruleSetId: 1, version: -1 }, { unique: true });
+
+export type RuleSetFields = InferSchemaType<typeof ruleSetSchema>;
+export type RuleSetDoc = HydratedDocument<RuleSetFields>;
+export const RuleSetModel = mongoose.model('RuleSet', ruleSetSchema);
+export type RuleSetVersionFields = InferSchemaType<typeof ruleSetVersionSchema>;
+export const RuleSetVersion = mongoose.model('RuleSetVersion', ruleSetVersionSchema);

@@ -1,0 +1,34 @@
+// Feeds domain events to automation (rules and presets), and forgets an account's compiled rules
+// when its rule sets or inboxes change.
+import { createAccountRules } from '../automation/account-rules.ts';
+import { completeTrigger, conversationOf } from '../automation/facts.ts';
+import { runRules } from '../automation/run-rules.ts';
+import type { Services } from '../services.ts';
+
+export function registerRulesListener(services: Services): void {
+  const rules = createAccountRules();
+  const run = async (...[input, performedBy]: [Parameters<typeof completeTrigger>[0], Parameters<typeof runRules>[3]]): Promise<void> => {
+    await runRules(services, rules, await completeTrigger(input), performedBy);
+  };
+
+  services.bus.on('settings.changed', ({ accountId, entity }) => {
+    if (entity === 'inbox' || entity === 'rule_set') rules.forget(accountId);
+  });
+
+  services.bus.on('conversation.created', ({ conversation, performedBy }) =>
+    run({ event: 'conversation.created', accountId: conversation.accountId, conversation, message: null, contact: null }, performedBy),
+  );
+  services.bus.on('message.created', ({ message, conversation, performedBy }) =>
+    run({ event: 'message.created', accountId: conversation.accountId, conversation, message, contact: null }, performedBy),
+  );
+  services.bus.on('conversation.status_changed', ({ conversation, previousStatus, performedBy }) =>
+    run({ event: 'conversation.status_changed', accountId: conversation.accountId, conversation, message: null, contact: null, previousStatus }, performedBy),
+  );
+  services.bus.on('conversation.updated', ({ conversation, changes, performedBy }) =>
+    run({ event: 'conversation.updated', accountId: conversation.accountId, conversation, message: null, contact: null, changes }, performedBy),
+  );
+  services.bus.on('contact.updated', async ({ contact, conversationId, performedBy }) => {
+    const conversation = await conversationOf(contact.accountId, conversationId);
+    await run({ event: 'contact.updated', accountId: contact.accountId, conversation, message: null, contact }, performedBy);
+  });
+}
