@@ -136,7 +136,7 @@ function applyOperators(doc: Doc, update: Doc, input: UpdateInput): Doc {
       modifier.$set = { ...((modifier.$set as Doc) ?? {}), ...currentDates(fields) };
       continue;
     }
-    if (op === '$inc' || op === '$mul') checkArithmetic(out, op, fields);
+    if (op === '$inc' || op === '$mul') checkArithmetic(out, op, fields, input);
     if (op === '$push' || op === '$addToSet' || op === '$pull' || op === '$pullAll' || op === '$pop') checkArrays(out, op, fields);
     if (op === '$push') seedArrays(out, fields);
     if (op === '$addToSet') {
@@ -191,7 +191,7 @@ function valueAt(doc: Doc, path: string): { found: boolean; value: unknown } {
   return { found: true, value: current };
 }
 
-function checkArithmetic(doc: Doc, op: string, fields: Doc): void {
+function checkArithmetic(doc: Doc, op: string, fields: Doc, input: UpdateInput): void {
   const verb = op === '$inc' ? 'increment' : 'multiply';
   for (const [path, amount] of Object.entries(fields)) {
     if (typeOrder(amount) !== TypeOrder.number) {
@@ -200,15 +200,50 @@ function checkArithmetic(doc: Doc, op: string, fields: Doc): void {
         `Cannot ${verb} with non-numeric argument: {${path}: ${JSON.stringify(amount)}}`,
       );
     }
-    if (path.includes('$')) continue;
-    const { found, value } = valueAt(doc, path);
-    if (found && typeOrder(value) !== TypeOrder.number) {
+    const targets = path.includes('$') ? positionalTargets(doc, path, input) : [valueAt(doc, path)].filter((t) => t.found).map(
+      ({ value }) => ({ field: path.split('.').pop()!, value }),
+    );
+    for (const { field, value } of targets) {
+      if (typeOrder(value) === TypeOrder.number) continue;
       throw new MongoCommandError(
         'TypeMismatch',
-        `Cannot apply ${op} to a value of non-numeric type. {_id: ${JSON.stringify(doc._id)}} has the field '${path.split('.').pop()}' of non-numeric type ${typeName(value)}`,
+        `Cannot apply ${op} to a value of non-numeric type. {_id: ${JSON.stringify(doc._id)}} has the field '${field}' of non-numeric type ${typeName(value)}`,
       );
     }
   }
+}
+
+const PROBE = `\u0000embedded-mongo positional probe ${new ObjectId().toHexString()}`;
+
+/**
+ * The existing values a positional path (`$`, `$[]`, `$[id]`) selects in `doc`, found by letting mingo
+ * resolve the path on a copy (marking each target) so the check agrees with the update itself.
+ */
+function positionalTargets(doc: Doc, path: string, input: UpdateInput): Array<{ field: string; value: unknown }> {
+  const probe = cloneDoc(doc);
+  try {
+    mingoUpdate(probe, { $set: { [path]: PROBE } } as never, input.arrayFilters, input.inserting ? undefined : input.filter, {
+      cloneMode: 'none',
+      queryOptions: mingoOptions,
+    });
+  } catch {
+    return []; // The update itself reports what is wrong with the path.
+  }
+  const out: Array<{ field: string; value: unknown }> = [];
+  const visit = (original: unknown, marked: unknown) => {
+    if (marked === null || typeof marked !== 'object' || original === null || typeof original !== 'object') return;
+    for (const [key, value] of Object.entries(marked as Doc)) {
+      const has = Object.prototype.hasOwnProperty.call(original, key);
+      const before = has ? (original as Doc)[key] : undefined;
+      if (value === PROBE) {
+        if (has) out.push({ field: key, value: before });
+      } else if (has) {
+        visit(before, value);
+      }
+    }
+  };
+  visit(doc, probe);
+  return out;
 }
 
 /** Updates may name `_id` only to set it to the value it already has. */

@@ -407,6 +407,67 @@ describe('positional updates', () => {
   });
 });
 
+describe('arithmetic through positional paths', () => {
+  /** Runs one raw update statement and returns its reply, checking the document is unchanged on error. */
+  async function rawUpdate(doc: Document, statement: Document) {
+    const coll = ctx.freshCollection('posarith');
+    await coll.insertOne(doc);
+    const reply = await ctx.db.command({ update: coll.collectionName, updates: [statement] });
+    return { reply, stored: await coll.findOne({ _id: doc._id }) };
+  }
+
+  const nonNumeric = (op: string, field: string, type: string) =>
+    `Cannot apply ${op} to a value of non-numeric type. {_id: 1} has the field '${field}' of non-numeric type ${type}`;
+
+  it('$inc on a string reached through $ fails with code 14 and leaves the document alone', async () => {
+    const doc = { _id: 1, items: [{ k: 'a', v: 1 }, { k: 'b', v: 'text' }] };
+    const { reply, stored } = await rawUpdate(doc, { q: { _id: 1, 'items.k': 'b' }, u: { $inc: { 'items.$.v': 1 } } });
+    expect(reply.nModified).toBe(0);
+    expect(reply.writeErrors).toEqual([{ index: 0, code: 14, errmsg: nonNumeric('$inc', 'v', 'string') }]);
+    expect(stored).toEqual(doc);
+  });
+
+  it('$inc through $ on the number the filter picked succeeds next to a string', async () => {
+    const doc = { _id: 1, items: [{ k: 'a', v: 1 }, { k: 'b', v: 'text' }] };
+    const { reply, stored } = await rawUpdate(doc, { q: { _id: 1, 'items.k': 'a' }, u: { $inc: { 'items.$.v': 1 } } });
+    expect(reply.writeErrors).toBeUndefined();
+    expect(reply.nModified).toBe(1);
+    expect(stored).toEqual({ _id: 1, items: [{ k: 'a', v: 2 }, { k: 'b', v: 'text' }] });
+  });
+
+  it('$mul on a string element of a scalar array reached through $ fails with code 14', async () => {
+    const doc = { _id: 1, a: [2, 'x', 3] };
+    const { reply, stored } = await rawUpdate(doc, { q: { _id: 1, a: 'x' }, u: { $mul: { 'a.$': 2 } } });
+    expect(reply.writeErrors).toEqual([{ index: 0, code: 14, errmsg: nonNumeric('$mul', '1', 'string') }]);
+    expect(stored).toEqual(doc);
+  });
+
+  it('$inc through $[] fails when any element is not a number', async () => {
+    const doc = { _id: 1, a: [{ n: 1 }, { n: true }, {}] };
+    const { reply, stored } = await rawUpdate(doc, { q: { _id: 1 }, u: { $inc: { 'a.$[].n': 1 } } });
+    expect(reply.writeErrors).toEqual([{ index: 0, code: 14, errmsg: nonNumeric('$inc', 'n', 'bool') }]);
+    expect(stored).toEqual(doc);
+  });
+
+  it('$inc through $[name] checks only the elements arrayFilters choose', async () => {
+    const doc = { _id: 1, items: [{ k: 'a', qty: 1 }, { k: 'b', qty: 'many' }] };
+    const failing = await rawUpdate(doc, {
+      q: { _id: 1 },
+      u: { $inc: { 'items.$[it].qty': 1 } },
+      arrayFilters: [{ 'it.k': 'b' }],
+    });
+    expect(failing.reply.writeErrors).toEqual([{ index: 0, code: 14, errmsg: nonNumeric('$inc', 'qty', 'string') }]);
+    expect(failing.stored).toEqual(doc);
+    const passing = await rawUpdate(doc, {
+      q: { _id: 1 },
+      u: { $inc: { 'items.$[it].qty': 1 } },
+      arrayFilters: [{ 'it.k': 'a' }],
+    });
+    expect(passing.reply.writeErrors).toBeUndefined();
+    expect(passing.stored).toEqual({ _id: 1, items: [{ k: 'a', qty: 2 }, { k: 'b', qty: 'many' }] });
+  });
+});
+
 describe('upserts', () => {
   it('seeds the new document from equality fields of the filter, not from ranges', async () => {
     const coll = ctx.freshCollection('ups');
