@@ -362,6 +362,94 @@ describe('index use', () => {
   });
 });
 
+describe('compound index use', () => {
+  let coll: Collection<any>;
+  const docs = Array.from({ length: 2000 }, (_, i) => ({ _id: i, a: i % 20, b: i % 100, pad: 'p' }));
+
+  beforeAll(async () => {
+    coll = ctx.freshCollection('compound');
+    await coll.insertMany(docs.map((d) => ({ ...d })));
+    await coll.createIndex({ a: 1, b: -1 }, { name: 'a_b' });
+  });
+
+  async function explained(filter: Document, sort?: Document, limit?: number) {
+    const cursor = coll.find(filter);
+    if (sort) cursor.sort(sort);
+    if (limit) cursor.limit(limit);
+    const explain = await cursor.explain('executionStats');
+    return {
+      stages: planStages(explain.queryPlanner.winningPlan),
+      indexes: planIndexNames(explain.queryPlanner.winningPlan),
+      returned: explain.executionStats.nReturned as number,
+      examined: explain.executionStats.totalDocsExamined as number,
+    };
+  }
+
+  it('answers an equality on the first field from the index', async () => {
+    const plan = await explained({ a: 3 });
+    expect(plan.indexes).toEqual(['a_b']);
+    expect(plan.stages).not.toContain('COLLSCAN');
+    expect(plan.returned).toBe(100);
+    expect(plan.examined).toBe(100);
+  });
+
+  it('answers an equality on the first field and a range on the second from the index', async () => {
+    const filter = { a: 3, b: { $gte: 50 } };
+    const plan = await explained(filter);
+    expect(plan.indexes).toEqual(['a_b']);
+    expect(plan.returned).toBe(40);
+    expect(plan.examined).toBe(40);
+    const found = await coll.find(filter).sort({ _id: 1 }).toArray();
+    expect(found).toEqual(docs.filter((d) => d.a === 3 && d.b >= 50));
+  });
+
+  it('answers a range on the first field from the index', async () => {
+    const plan = await explained({ a: { $gt: 17 } });
+    expect(plan.indexes).toEqual(['a_b']);
+    expect(plan.returned).toBe(200);
+    expect(plan.examined).toBe(200);
+  });
+
+  it('gives the sort on the second field after an equality on the first without sorting in memory', async () => {
+    const plan = await explained({ a: 3 }, { b: -1 }, 5);
+    expect(plan.indexes).toEqual(['a_b']);
+    expect(plan.stages).not.toContain('SORT');
+    expect(plan.examined).toBe(5);
+    const top = await coll.find({ a: 3 }).sort({ b: -1 }).limit(5).toArray();
+    expect(top.map((d) => d.b)).toEqual([83, 83, 83, 83, 83]);
+  });
+
+  it('walks the index backwards for the opposite sort', async () => {
+    const plan = await explained({ a: 3 }, { b: 1 }, 5);
+    expect(plan.indexes).toEqual(['a_b']);
+    expect(plan.stages).not.toContain('SORT');
+    const top = await coll.find({ a: 3 }).sort({ b: 1 }).limit(25).toArray();
+    expect(top.map((d) => d.b)).toEqual([...Array(20).fill(3), ...Array(5).fill(23)]);
+  });
+
+  it('gives a sort on both fields in index order without sorting in memory', async () => {
+    const plan = await explained({}, { a: 1, b: -1 }, 3);
+    expect(plan.indexes).toEqual(['a_b']);
+    expect(plan.stages).not.toContain('SORT');
+    const top = await coll.find({}).sort({ a: 1, b: -1 }).limit(3).toArray();
+    expect(top.map((d) => [d.a, d.b])).toEqual([[0, 80], [0, 80], [0, 80]]);
+  });
+
+  it('sorts in memory when the sort directions do not match the index', async () => {
+    const plan = await explained({}, { a: 1, b: 1 }, 3);
+    expect(plan.stages).toContain('SORT');
+    const top = await coll.find({}).sort({ a: 1, b: 1 }).limit(3).toArray();
+    expect(top.map((d) => [d.a, d.b])).toEqual([[0, 0], [0, 0], [0, 0]]);
+  });
+
+  it('does not use the index for a condition on the second field alone', async () => {
+    const plan = await explained({ b: 63 });
+    expect(plan.indexes).toEqual([]);
+    expect(plan.stages).toContain('COLLSCAN');
+    expect(plan.returned).toBe(20);
+  });
+});
+
 describe('sparse and partial index use', () => {
   /** Runs `filter` with executionStats and returns the plan's stages, index names and counts. */
   async function explained(coll: Collection<any>, filter: Document, sort?: Document) {
