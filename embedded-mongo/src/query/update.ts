@@ -1,6 +1,6 @@
 // Update documents: operator updates (via mingo's updater, guarded by MongoDB's validation and
 // error codes), replacement documents, pipeline updates, and upsert seeding from a filter.
-import { ObjectId, Timestamp } from 'bson';
+import { Long, ObjectId, Timestamp } from 'bson';
 import { formatKeyValue } from '../storage/collection-index.ts';
 import { update as mingoUpdate } from 'mingo/updater';
 import { isPlainDocument, keyOf, typeOrder, TypeOrder, type Doc } from '../bson-values.ts';
@@ -136,6 +136,12 @@ function applyOperators(doc: Doc, update: Doc, input: UpdateInput): Doc {
       modifier.$set = { ...((modifier.$set as Doc) ?? {}), ...currentDates(fields) };
       continue;
     }
+    if (op === '$bit') {
+      const { set, positional } = bitUpdates(out, fields, input);
+      modifier.$set = { ...((modifier.$set as Doc) ?? {}), ...set };
+      if (Object.keys(positional).length > 0) modifier.$bit = positional;
+      continue;
+    }
     if (op === '$inc' || op === '$mul') checkArithmetic(out, op, fields, input);
     if (op === '$push' || op === '$addToSet' || op === '$pull' || op === '$pullAll' || op === '$pop') checkArrays(out, op, fields);
     if (op === '$push') seedArrays(out, fields);
@@ -244,6 +250,81 @@ function positionalTargets(doc: Doc, path: string, input: UpdateInput): Array<{ 
   };
   visit(doc, probe);
   return out;
+}
+
+const BIT_OPERATIONS = new Set(['and', 'or', 'xor']);
+
+/** An integer as BSON holds it (int or long) with its width, or undefined for anything else. */
+function integral(value: unknown): { n: bigint; wide: boolean } | undefined {
+  if (typeof value === 'number') {
+    if (!Number.isSafeInteger(value)) return undefined;
+    return { n: BigInt(value), wide: Math.abs(value) >= 2 ** 31 };
+  }
+  if (typeof value === 'bigint') return { n: value, wide: true };
+  const tag = (value as { _bsontype?: string } | null)?._bsontype;
+  if (tag === 'Int32') return { n: BigInt(Number(value)), wide: false };
+  if (tag === 'Long') return { n: (value as Long).toBigInt(), wide: true };
+  return undefined;
+}
+
+/**
+ * $bit computed here rather than by mingo, which takes one operation per field, works in 32 bits
+ * and skips non-integers silently. Plain paths become $set values; positional ones stay with mingo.
+ */
+function bitUpdates(doc: Doc, fields: Doc, input: UpdateInput): { set: Doc; positional: Doc } {
+  const set: Doc = {};
+  const positional: Doc = {};
+  for (const [path, spec] of Object.entries(fields)) {
+    if (!isPlainDocument(spec)) {
+      throw new MongoCommandError(
+        'BadValue',
+        `The $bit modifier is not compatible with a ${typeName(spec)}. You must pass in an embedded document: {$bit: {field: {and/or/xor: #}}`,
+      );
+    }
+    const operations = Object.entries(spec);
+    if (operations.length === 0) {
+      throw new MongoCommandError('BadValue', 'You must pass in at least one bitwise operation. The format is: {$bit: {field: {and/or/xor: #}}');
+    }
+    for (const [name, operand] of operations) {
+      if (!BIT_OPERATIONS.has(name)) {
+        throw new MongoCommandError(
+          'BadValue',
+          `The $bit modifier only supports 'and', 'or', and 'xor', not '${name}' which is an unknown operator: {${name}: ${formatKeyValue(operand)}}`,
+        );
+      }
+      if (!integral(operand)) {
+        throw new MongoCommandError(
+          'BadValue',
+          `The $bit modifier field must be an Integer(32/64 bit); a '${typeName(operand)}' is not supported here: {${name}: ${formatKeyValue(operand)}}`,
+        );
+      }
+    }
+    const targets = path.includes('$')
+      ? positionalTargets(doc, path, input)
+      : [valueAt(doc, path)].filter((t) => t.found).map(({ value }) => ({ field: path.split('.').pop()!, value }));
+    for (const { field, value } of targets) {
+      if (integral(value)) continue;
+      throw new MongoCommandError(
+        'BadValue',
+        `Cannot apply $bit to a value of non-integral type.{_id: ${JSON.stringify(doc._id)}} has the field ${field} of non-integer type ${typeName(value)}`,
+      );
+    }
+    if (path.includes('$')) {
+      positional[path] = spec;
+      continue;
+    }
+    const current = targets.length > 0 ? integral(targets[0]!.value)! : { n: 0n, wide: false };
+    let { n, wide } = current;
+    for (const [name, operand] of operations) {
+      const o = integral(operand)!;
+      wide ||= o.wide;
+      n = name === 'and' ? n & o.n : name === 'or' ? n | o.n : n ^ o.n;
+    }
+    n = BigInt.asIntN(wide ? 64 : 32, n);
+    const result = Number(n);
+    set[path] = Number.isSafeInteger(result) ? result : Long.fromBigInt(n);
+  }
+  return { set, positional };
 }
 
 /** Updates may name `_id` only to set it to the value it already has. */

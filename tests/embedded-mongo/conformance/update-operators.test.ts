@@ -147,6 +147,61 @@ describe('field operators', () => {
     });
   });
 
+  it('$bit applies and, or and xor to an integer', async () => {
+    expect(await applied({ _id: 1, a: 13, b: 13, c: 13 }, { $bit: { a: { and: 10 }, b: { or: 2 }, c: { xor: 5 } } })).toEqual({
+      _id: 1,
+      a: 8,
+      b: 15,
+      c: 8,
+    });
+  });
+
+  it('$bit applies several operations on one field in order', async () => {
+    expect(await applied({ _id: 1, a: 13 }, { $bit: { a: { and: 12, or: 3 } } })).toEqual({ _id: 1, a: 15 });
+    expect(await applied({ _id: 1, a: 13 }, { $bit: { a: { or: 3, and: 12 } } })).toEqual({ _id: 1, a: 12 });
+  });
+
+  it('$bit works on negative numbers in two\'s complement', async () => {
+    expect(await applied({ _id: 1, a: -1 }, { $bit: { a: { and: 0xf0 } } })).toEqual({ _id: 1, a: 240 });
+    expect(await applied({ _id: 1, a: 0 }, { $bit: { a: { xor: -1 } } })).toEqual({ _id: 1, a: -1 });
+  });
+
+  it('$bit creates a missing field from zero', async () => {
+    expect(await applied({ _id: 1 }, { $bit: { a: { or: 5 }, 'b.c': { and: 5 } } })).toEqual({ _id: 1, a: 5, b: { c: 0 } });
+  });
+
+  it('$bit works on all 64 bits of a long', async () => {
+    const doc = await applied({ _id: 1, a: Long.fromNumber(2 ** 40 + 13) }, { $bit: { a: { or: Long.fromNumber(2 ** 41), and: Long.fromNumber(2 ** 41 + 2 ** 40 + 12) } } });
+    expect(Number(doc?.a)).toBe(2 ** 41 + 2 ** 40 + 12);
+  });
+
+  it('$bit that changes nothing reports modifiedCount 0', async () => {
+    const coll = ctx.freshCollection('bit');
+    await coll.insertOne({ _id: 1, a: 5 } as Document);
+    const result = await coll.updateOne({ _id: 1 } as Document, { $bit: { a: { and: 15 } } });
+    expect(result.matchedCount).toBe(1);
+    expect(result.modifiedCount).toBe(0);
+  });
+
+  it('$bit on a non-integer field fails with code 2 BadValue', async () => {
+    for (const a of [1.5, 'text']) {
+      const error = await writeErrorOf({ _id: 1, a }, { $bit: { a: { or: 1 } } });
+      expect(error.code).toBe(2);
+      expect(error.errmsg).toMatch(/^Cannot apply \$bit to a value of non-integral type/);
+    }
+  });
+
+  it('$bit with a non-integer operand or an unknown operation fails with code 2 BadValue', async () => {
+    const double = await writeErrorOf({ _id: 1, a: 1 }, { $bit: { a: { and: 1.5 } } });
+    expect(double.code).toBe(2);
+    expect(double.errmsg).toMatch(/^The \$bit modifier field must be an Integer\(32\/64 bit\)/);
+    const unknown = await writeErrorOf({ _id: 1, a: 1 }, { $bit: { a: { nand: 1 } } });
+    expect(unknown.code).toBe(2);
+    expect(unknown.errmsg).toMatch(/^The \$bit modifier only supports 'and', 'or', and 'xor'/);
+    const notDocument = await writeErrorOf({ _id: 1, a: 1 }, { $bit: { a: 1 } });
+    expect(notDocument.code).toBe(2);
+  });
+
   it('$min and $max replace only when the new value is lower or higher', async () => {
     expect(
       await applied({ _id: 1, lo: 5, hi: 5, keepLo: 1, keepHi: 9 }, {
