@@ -160,22 +160,41 @@ export const ruleSetDocumentSchema = z
 export type ParseResult = { ok: true; ruleSet: RuleSet } | { ok: false; errors: RuleError[] };
 
 const MAX_ERRORS = 50;
+/** Far above what a valid document needs (conditions 8 groups deep are about 25 levels). */
+const MAX_JSON_DEPTH = 64;
+
+/** How deep brackets nest in JSON text, counted without parsing (JSON.parse recurses). */
+function jsonTextDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const char = text[index];
+    if (inString) {
+      if (char === '\\') index += 1;
+      else if (char === '"') inString = false;
+    } else if (char === '"') inString = true;
+    else if (char === '{' || char === '[') deepest = Math.max(deepest, ++depth);
+    else if (char === '}' || char === ']') depth -= 1;
+  }
+  return deepest;
+}
 
 /** Checks a rule-set document (an object, or its JSON text) and returns it with defaults filled in. */
 export function parseRuleSet(input: unknown): ParseResult {
   let document = input;
   if (typeof input === 'string') {
     if (Buffer.byteLength(input) > LIMITS.documentBytes) return tooLarge();
+    if (jsonTextDepth(input) > MAX_JSON_DEPTH) return failure('', `is nested more than ${MAX_JSON_DEPTH} levels deep`);
     try {
       document = JSON.parse(input);
     } catch (error) {
       return failure('', `is not valid JSON: ${(error as Error).message}`);
     }
-  } else if (jsonSize(input) > LIMITS.documentBytes) {
-    return tooLarge();
   }
   const depthProblem = findTooDeep(document);
   if (depthProblem) return failure(depthProblem, `conditions are nested more than ${LIMITS.conditionDepth} groups deep`);
+  if (typeof input !== 'string' && jsonSize(input) > LIMITS.documentBytes) return tooLarge();
 
   const parsed = ruleSetSchema.safeParse(document);
   if (!parsed.success) {

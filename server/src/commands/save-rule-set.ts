@@ -5,6 +5,9 @@ import { parseRuleSet, type RuleError, type RuleSet } from '@charla/rules';
 import { Types } from 'mongoose';
 import { isDuplicateKey } from '../db/duplicate-key.ts';
 import { Inbox } from '../db/models/inbox.ts';
+import { Label } from '../db/models/label.ts';
+import { Team } from '../db/models/team.ts';
+import { User } from '../db/models/user.ts';
 import { RuleSetModel, RuleSetVersion, type RuleSetDoc } from '../db/models/rule-set.ts';
 import type { AgentActor } from '../events/actor.ts';
 import { AppError, notFound } from '../errors.ts';
@@ -24,18 +27,52 @@ export function invalidRuleSet(errors: RuleError[]): AppError {
   return new AppError('rules/invalid', `${first.path || 'document'}: ${first.message}`, { errors });
 }
 
-/** A checked document whose inbox ids are inboxes of the account. */
+/** A reference from the document to a record of the account, with where it stands. */
+interface Reference {
+  kind: 'inbox' | 'team' | 'agent' | 'label';
+  value: string;
+  path: string;
+}
+
+function referencesOf(ruleSet: RuleSet): Reference[] {
+  const references: Reference[] = ruleSet.inboxes.flatMap((inbox, index) => (inbox === '*' ? [] : [{ kind: 'inbox' as const, value: inbox, path: `inboxes[${index}]` }]));
+  ruleSet.rules.forEach((rule, ruleIndex) =>
+    rule.actions.forEach((action, actionIndex) => {
+      const path = `rules[${ruleIndex}].actions[${actionIndex}].params`;
+      if (action.type === 'assign_team' && action.params.teamId) references.push({ kind: 'team', value: action.params.teamId, path: `${path}.teamId` });
+      if (action.type === 'assign_agent' && 'agentId' in action.params) references.push({ kind: 'agent', value: action.params.agentId, path: `${path}.agentId` });
+      if (action.type === 'send_message' && action.params.agentId) references.push({ kind: 'agent', value: action.params.agentId, path: `${path}.agentId` });
+      if (action.type === 'add_label') action.params.labels.forEach((label, index) => references.push({ kind: 'label', value: label, path: `${path}.labels[${index}]` }));
+    }),
+  );
+  return references;
+}
+
+/**
+ * A checked document whose inboxes, teams, agents and added labels exist in the account — a rule
+ * that names something that is not there would otherwise fail quietly on every event.
+ */
 export async function checkedRuleSet(accountId: Types.ObjectId, json: unknown): Promise<RuleSet> {
   const parsed = parseRuleSet(json);
   if (!parsed.ok) throw invalidRuleSet(parsed.errors);
-  const ids = parsed.ruleSet.inboxes.filter((inbox) => inbox !== '*');
-  if (ids.length > 0) {
-    const known = new Set((await Inbox.find({ _id: { $in: ids }, accountId }, { _id: 1 }).lean()).map((inbox) => String(inbox._id)));
-    const errors = parsed.ruleSet.inboxes.flatMap((inbox, index) =>
-      inbox !== '*' && !known.has(inbox) ? [{ path: `inboxes[${index}]`, message: 'is not an inbox of this account' }] : [],
-    );
-    if (errors.length > 0) throw invalidRuleSet(errors);
-  }
+  const references = referencesOf(parsed.ruleSet);
+  const wanted = (kind: Reference['kind']) => [...new Set(references.filter((reference) => reference.kind === kind).map((reference) => reference.value))];
+  const [inboxes, teams, agents, labels] = await Promise.all([
+    Inbox.find({ _id: { $in: wanted('inbox') }, accountId }, { _id: 1 }).lean(),
+    Team.find({ _id: { $in: wanted('team') }, accountId }, { _id: 1 }).lean(),
+    User.find({ _id: { $in: wanted('agent') }, accountId }, { _id: 1 }).lean(),
+    Label.find({ title: { $in: wanted('label') }, accountId }, { title: 1 }).lean(),
+  ]);
+  const known = {
+    inbox: new Set(inboxes.map((inbox) => String(inbox._id))),
+    team: new Set(teams.map((team) => String(team._id))),
+    agent: new Set(agents.map((agent) => String(agent._id))),
+    label: new Set(labels.map((label) => label.title)),
+  };
+  const errors = references
+    .filter((reference) => !known[reference.kind].has(reference.value))
+    .map((reference) => ({ path: reference.path, message: `is not ${reference.kind === 'agent' || reference.kind === 'inbox' ? 'an' : 'a'} ${reference.kind} of this account` }));
+  if (errors.length > 0) throw invalidRuleSet(errors);
   return parsed.ruleSet;
 }
 

@@ -118,7 +118,7 @@ export const rulesResolvers = {
   RuleSetVersion: {
     savedAt: (version: { createdAt: Date }) => version.createdAt,
     savedBy: (version: { savedById?: Types.ObjectId | null; accountId: Types.ObjectId }) =>
-      version.savedById ? User.findOne({ _id: version.savedById, accountId: version.accountId }, { passwordHash: 0 }).lean() : null,
+      version.savedById ? User.findOne({ _id: version.savedById, accountId: version.accountId }, { passwordHash: 0 }).lean().exec() : null,
   },
 
   RuleRun: {
