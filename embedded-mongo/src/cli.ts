@@ -8,11 +8,12 @@ interface CliOptions {
   host: string;
   dbPath?: string;
   ttlMonitorSleepSecs?: number;
+  cursorTimeoutMillis?: number;
   replSet?: string;
 }
 
 const USAGE = `Usage: embedded-mongo [--port N] [--dbpath DIR] [--bind_ip IP | --bind_ip_all]
-                      [--setParameter ttlMonitorSleepSecs=N] [--version]
+                      [--setParameter ttlMonitorSleepSecs=N] [--setParameter cursorTimeoutMillis=N] [--version]
 Accepted for mongod compatibility and ignored: --storageEngine E, --noauth, --replSet NAME, --quiet, --nounixsocket`;
 
 function log(severity: 'I' | 'W' | 'E', component: string, id: number, msg: string, attr?: Record<string, unknown>): void {
@@ -65,6 +66,7 @@ export function parseArgs(argv: string[]): CliOptions | 'version' | 'help' {
       case '--setParameter': {
         const [key, raw] = value().split('=');
         if (key === 'ttlMonitorSleepSecs' && Number(raw) >= 1) options.ttlMonitorSleepSecs = Number(raw);
+        if (key === 'cursorTimeoutMillis' && Number(raw) >= 0) options.cursorTimeoutMillis = Number(raw);
         break;
       }
       case '--replSet':
@@ -131,6 +133,7 @@ export async function main(argv: string[]): Promise<void> {
       host: parsed.host,
       dbPath: parsed.dbPath,
       ttlMonitorSleepSecs: parsed.ttlMonitorSleepSecs,
+      cursorTimeoutMillis: parsed.cursorTimeoutMillis,
       argv: ['embedded-mongo', ...argv],
       onShutdownRequest: () => void shutdown('shutdown command'),
     });

@@ -10,6 +10,8 @@ export interface EmbeddedMongoOptions {
   dbPath?: string;
   /** Seconds between TTL monitor passes (mongod's ttlMonitorSleepSecs, default 60). */
   ttlMonitorSleepSecs?: number;
+  /** Milliseconds an open cursor may sit idle before it is closed (mongod's cursorTimeoutMillis, default 10 min). */
+  cursorTimeoutMillis?: number;
   /** Journal size in bytes that triggers compaction into a snapshot (default 64 MiB). */
   compactBytes?: number;
 }

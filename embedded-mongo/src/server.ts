@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import type { Doc } from './bson-values.ts';
 import { commands } from './commands/index.ts';
 import type { CommandContext, ServerState } from './commands/context.ts';
-import { CursorRegistry } from './cursors.ts';
+import { CursorRegistry, DEFAULT_CURSOR_TIMEOUT_MS } from './cursors.ts';
 import { MongoCommandError } from './errors.ts';
 import { Storage } from './storage/catalog.ts';
 import { TtlMonitor } from './ttl-monitor.ts';
@@ -16,6 +16,8 @@ export interface ServerOptions {
   host?: string;
   dbPath?: string;
   ttlMonitorSleepSecs?: number;
+  /** Idle time after which an open cursor is closed (mongod's cursorTimeoutMillis). */
+  cursorTimeoutMillis?: number;
   /** Journal size that triggers compaction (bytes). */
   compactBytes?: number;
   argv?: string[];
@@ -39,7 +41,11 @@ export class WireServer {
     readonly storage: Storage,
     private readonly options: ServerOptions,
   ) {
-    const cursors = new CursorRegistry();
+    const parameters = {
+      ttlMonitorSleepSecs: options.ttlMonitorSleepSecs ?? 60,
+      cursorTimeoutMillis: options.cursorTimeoutMillis ?? DEFAULT_CURSOR_TIMEOUT_MS,
+    };
+    const cursors = new CursorRegistry(() => parameters.cursorTimeoutMillis);
     this.state = {
       storage,
       cursors,
@@ -47,7 +53,7 @@ export class WireServer {
       host: options.host ?? '127.0.0.1',
       port: 0,
       argv: options.argv ?? [],
-      parameters: { ttlMonitorSleepSecs: options.ttlMonitorSleepSecs ?? 60 },
+      parameters,
       connections: { current: 0, totalCreated: 0 },
       requestShutdown: () => setImmediate(() => options.onShutdownRequest?.()),
     };

@@ -425,6 +425,17 @@ describe('embedded-mongo --setParameter', () => {
   });
 });
 
+describe('embedded-mongo --setParameter cursorTimeoutMillis', () => {
+  it('sets how long a cursor may stay idle', async () => {
+    const cli = startCli(['--port', '0', '--setParameter', 'cursorTimeoutMillis=1234']);
+    const { attr } = await cli.ready();
+    await withClient(attr.port, async (client) => {
+      const reply = await client.db('admin').command({ getParameter: 1, cursorTimeoutMillis: 1 });
+      expect(Number(reply.cursorTimeoutMillis)).toBe(1234);
+    });
+  });
+});
+
 describe('embedded-mongo bad arguments', () => {
   it('rejects an unknown flag with a message naming it and a non-zero exit', async () => {
     const cli = startCli(['--port', '0', '--frobnicate']);

@@ -66,6 +66,7 @@ function parameters(ctx: CommandContext): Doc {
   return {
     featureCompatibilityVersion: { version: MONGOD_VERSION.split('.').slice(0, 2).join('.') },
     ttlMonitorSleepSecs: ctx.server.parameters.ttlMonitorSleepSecs,
+    cursorTimeoutMillis: ctx.server.parameters.cursorTimeoutMillis,
     authenticationMechanisms: [],
     maxBsonObjectSize: MAX_BSON_OBJECT_SIZE,
   };
@@ -82,12 +83,19 @@ function getParameter(command: Doc, ctx: CommandContext): Doc {
   return { ...reply, ok: 1 };
 }
 
+/** The parameters setParameter may change, with the least value each accepts. */
+const SETTABLE_PARAMETERS = { ttlMonitorSleepSecs: 1, cursorTimeoutMillis: 0 } as const;
+
 function setParameter(command: Doc, ctx: CommandContext): Doc {
-  const seconds = numberArg(command, 'ttlMonitorSleepSecs');
-  if (seconds === undefined) throw new MongoCommandError('InvalidOptions', 'no option found to set, use help:true to see options');
-  if (!(seconds >= 1)) throw new MongoCommandError('BadValue', 'ttlMonitorSleepSecs must be at least 1');
-  const was = ctx.server.parameters.ttlMonitorSleepSecs;
-  ctx.server.parameters.ttlMonitorSleepSecs = seconds;
+  const names = (Object.keys(SETTABLE_PARAMETERS) as Array<keyof typeof SETTABLE_PARAMETERS>).filter((name) => name in command);
+  if (names.length === 0) throw new MongoCommandError('InvalidOptions', 'no option found to set, use help:true to see options');
+  const values = names.map((name) => {
+    const value = numberArg(command, name)!;
+    if (!(value >= SETTABLE_PARAMETERS[name])) throw new MongoCommandError('BadValue', `${name} must be at least ${SETTABLE_PARAMETERS[name]}`);
+    return value;
+  });
+  const was = ctx.server.parameters[names[0]!];
+  names.forEach((name, i) => (ctx.server.parameters[name] = values[i]!));
   return { was, ok: 1 };
 }
 
@@ -172,7 +180,7 @@ function serverStatus(_command: Doc, ctx: CommandContext): Doc {
     connections: { current: ctx.server.connections.current, available: 1_000_000, totalCreated: ctx.server.connections.totalCreated },
     storageEngine: { name: 'embedded', persistent: ctx.server.storage.durable },
     mem: { bits: 64, resident: Math.round(process.memoryUsage().rss / 2 ** 20) },
-    metrics: { cursor: { open: { total: ctx.server.cursors.size } } },
+    metrics: { cursor: { timedOut: ctx.server.cursors.timedOut, open: { total: ctx.server.cursors.size } } },
     ok: 1,
   };
 }

@@ -12,7 +12,7 @@ export interface ServerState {
   readonly host: string;
   port: number;
   readonly argv: string[];
-  readonly parameters: { ttlMonitorSleepSecs: number };
+  readonly parameters: { ttlMonitorSleepSecs: number; cursorTimeoutMillis: number };
   readonly connections: { current: number; totalCreated: number };
   /** Stops the server after the current reply is sent (the `shutdown` command). */
   requestShutdown(): void;

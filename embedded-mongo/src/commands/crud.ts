@@ -73,7 +73,8 @@ function find(command: Doc, ctx: CommandContext): Doc {
   const ns = namespaceOf(ctx, name);
   const batchSize = numberArg(command, 'batchSize');
   const single = command.singleBatch === true || limit < 0;
-  const batch = ctx.server.cursors.open(ns, projectedBatches(docs, command.projection, filter), batchSize, single);
+  const noTimeout = command.noCursorTimeout === true;
+  const batch = ctx.server.cursors.open(ns, projectedBatches(docs, command.projection, filter), batchSize, single, noTimeout);
   return { cursor: { firstBatch: batch.docs, id: batch.id, ns }, ok: 1 };
 }
 

@@ -396,6 +396,36 @@ describe('cursors', () => {
     expect(error.codeName).toBe('CursorNotFound');
   });
 
+  it('closes a cursor left idle past cursorTimeoutMillis, after which getMore fails with code 43', async () => {
+    const admin = ctx.db.admin();
+    const timedOut = async () => Number((await admin.command({ serverStatus: 1 })).metrics.cursor.timedOut);
+    const { was } = await admin.command({ setParameter: 1, cursorTimeoutMillis: 200 });
+    try {
+      const before = await timedOut();
+      const idle = await ctx.db.command({ find: coll.collectionName, filter: {}, batchSize: 2 });
+      const kept = await ctx.db.command({ find: coll.collectionName, filter: {}, batchSize: 2, noCursorTimeout: true });
+      expect(asLong(idle.cursor.id).isZero()).toBe(false);
+
+      // The server counts each cursor it closes for idleness; wait until it has closed ours.
+      const deadline = Date.now() + 30_000;
+      while ((await timedOut()) === before) {
+        if (Date.now() > deadline) throw new Error('no cursor timed out within 30 s');
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+
+      const error = await rejectionOf(ctx.db.command({ getMore: asLong(idle.cursor.id), collection: coll.collectionName }));
+      expect(error).toBeInstanceOf(MongoServerError);
+      expect(error.code).toBe(43);
+      expect(error.codeName).toBe('CursorNotFound');
+      // noCursorTimeout keeps a cursor open however long it waits.
+      const more = await ctx.db.command({ getMore: asLong(kept.cursor.id), collection: coll.collectionName, batchSize: 2 });
+      expect(more.cursor.nextBatch).toHaveLength(2);
+      await ctx.db.command({ killCursors: coll.collectionName, cursors: [asLong(kept.cursor.id)] });
+    } finally {
+      await admin.command({ setParameter: 1, cursorTimeoutMillis: was });
+    }
+  });
+
   it('returns an empty first batch and a closed cursor for a missing collection', async () => {
     const reply = await ctx.db.command({ find: ctx.freshName('missing'), filter: {} });
     expect(reply.ok).toBe(1);
