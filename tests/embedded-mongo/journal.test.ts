@@ -35,6 +35,49 @@ async function bytesOnDisk(dir: string): Promise<number> {
 }
 
 describe('the journal', () => {
+  it('makes concurrent acknowledged writes share fsyncs (group commit)', async () => {
+    const dbPath = await tempDir();
+    const server = await startEmbeddedMongo({ dbPath });
+    // Many connections, so the inserts really arrive together rather than queued on one socket.
+    const client = await MongoClient.connect(server.uri, { maxPoolSize: 50, minPoolSize: 50 });
+    try {
+      const admin = client.db('admin');
+      const journal = async () => (await admin.command({ serverStatus: 1 })).embedded.journal as { fsyncs: number; records: number };
+      const events = client.db('app').collection('events');
+      await events.insertOne({ warm: true });
+      const before = await journal();
+
+      const writes = 200;
+      await Promise.all(
+        Array.from({ length: writes }, (_, i) => events.insertOne({ i }, { writeConcern: { w: 1, j: true } })),
+      );
+
+      const after = await journal();
+      expect(after.records - before.records).toBe(writes);
+      expect(after.fsyncs - before.fsyncs).toBeGreaterThan(0);
+      expect(after.fsyncs - before.fsyncs).toBeLessThan(writes / 3);
+      expect(await events.countDocuments({ i: { $exists: true } })).toBe(writes);
+    } finally {
+      await client.close();
+      await server.stop();
+    }
+  });
+
+  it('fsyncs once per write for a single client writing one at a time', async () => {
+    const dbPath = await tempDir();
+    await withServer(dbPath, async (client) => {
+      const admin = client.db('admin');
+      const journal = async () => (await admin.command({ serverStatus: 1 })).embedded.journal as { fsyncs: number; records: number };
+      const events = client.db('app').collection('events');
+      await events.insertOne({ warm: true });
+      const before = await journal();
+      for (let i = 0; i < 5; i++) await events.insertOne({ i });
+      const after = await journal();
+      expect(after.records - before.records).toBe(5);
+      expect(after.fsyncs - before.fsyncs).toBe(5);
+    });
+  });
+
   it('is compacted so rewriting one document many times does not grow the files without bound', async () => {
     const dbPath = await tempDir();
     const payload = 'x'.repeat(1000);

@@ -169,6 +169,7 @@ function collStats(command: Doc, ctx: CommandContext): Doc {
 
 function serverStatus(_command: Doc, ctx: CommandContext): Doc {
   const uptimeMillis = Date.now() - ctx.server.startedAt;
+  const journal = ctx.server.storage.journalStats;
   return {
     host: os.hostname(),
     version: MONGOD_VERSION,
@@ -181,6 +182,8 @@ function serverStatus(_command: Doc, ctx: CommandContext): Doc {
     storageEngine: { name: 'embedded', persistent: ctx.server.storage.durable },
     mem: { bits: 64, resident: Math.round(process.memoryUsage().rss / 2 ** 20) },
     metrics: { cursor: { timedOut: ctx.server.cursors.timedOut, open: { total: ctx.server.cursors.size } } },
+    // Engine-specific section, as mongod has `wiredTiger`: fsyncs and records of the journal.
+    ...(journal ? { embedded: { journal } } : {}),
     ok: 1,
   };
 }

@@ -164,6 +164,11 @@ export class Storage {
     return this.journal !== undefined;
   }
 
+  /** Journal counters (fsyncs, records) when durable: how well group commit shares fsyncs. */
+  get journalStats(): { fsyncs: number; records: number } | undefined {
+    return this.journal ? { ...this.journal.stats } : undefined;
+  }
+
   private async recover(dir: string): Promise<void> {
     await mkdir(dir, { recursive: true });
     this.unlock = await lockDbPath(dir);

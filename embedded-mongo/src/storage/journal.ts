@@ -91,6 +91,8 @@ export class Journal {
   generation: number;
   /** Bytes appended to the current generation's file, flushed or not. */
   size: number;
+  /** Since opening: fdatasync calls and records made durable by them (serverStatus shows both). */
+  readonly stats = { fsyncs: 0, records: 0 };
 
   private constructor(
     readonly dir: string,
@@ -186,6 +188,8 @@ export class Journal {
       written += bytesWritten;
     }
     await this.handle.datasync();
+    this.stats.fsyncs++;
+    this.stats.records += frames.length;
   }
 
   async close(): Promise<void> {
