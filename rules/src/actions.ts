@@ -1,6 +1,7 @@
 // The actions a rule can take, each with the zod schema of its params. The server runs every one
 // through the same command a person's action goes through.
 import { z } from 'zod';
+import { CONVERSATION_EVENTS, RULE_EVENTS, type RuleEvent } from './vocabulary.ts';
 
 export const objectIdSchema = z.string().regex(/^[0-9a-f]{24}$/i, 'must be an id (24 hexadecimal characters)');
 
@@ -69,8 +70,14 @@ export const ACTIONS = {
       .strict()
       .refine((params) => Boolean(params.to) !== Boolean(params.email), { message: 'give either "to" or "email"' }),
   },
+  show_campaign: {
+    description: 'offer the visitor a campaign: its message appears above the launcher (campaigns compile to this; widget.page_viewed only)',
+    params: z.object({ campaignId: objectIdSchema }).strict(),
+    events: ['widget.page_viewed'],
+  },
   send_webhook: {
     description: 'POST the event as JSON to an address (http or https)',
+    events: RULE_EVENTS,
     params: z
       .object({
         url: z
@@ -79,7 +86,7 @@ export const ACTIONS = {
       })
       .strict(),
   },
-} as const satisfies Record<string, { description: string; params: z.ZodType }>;
+} as const satisfies Record<string, { description: string; params: z.ZodType; events?: readonly RuleEvent[] }>;
 
 export type ActionType = keyof typeof ACTIONS;
 export const ACTION_TYPES = Object.keys(ACTIONS) as ActionType[];
@@ -88,5 +95,8 @@ export type ActionParams<T extends ActionType> = z.output<(typeof ACTIONS)[T]['p
 /** An action as it leaves the rules package: type and checked params. */
 export type RuleAction = { [T in ActionType]: { type: T; params: ActionParams<T> } }[ActionType];
 
-/** Actions that act on a conversation (all but send_webhook); a rule on a conversation-less event may not use them. */
-export const CONVERSATION_ACTIONS: readonly ActionType[] = ACTION_TYPES.filter((type) => type !== 'send_webhook');
+/** The events whose rules may take the action: those with a conversation unless it says otherwise. */
+export function eventsOfAction(type: ActionType): readonly RuleEvent[] {
+  const action = ACTIONS[type] as { events?: readonly RuleEvent[] };
+  return action.events ?? CONVERSATION_EVENTS;
+}

@@ -1,7 +1,7 @@
 // The rule-set document (version 1): its zod schema — the one definition the parser and the JSON
 // Schema are made from — and the checks zod cannot express (a fact's event, operator and value).
 import { z } from 'zod';
-import { ACTIONS, ACTION_TYPES, objectIdSchema, type ActionType, type RuleAction } from './actions.ts';
+import { ACTIONS, ACTION_TYPES, eventsOfAction, objectIdSchema, type ActionType, type RuleAction } from './actions.ts';
 import { FACTS, FACT_NAMES, OPERATORS, OPERATOR_NAMES, RULE_EVENTS, eventsOfFact, type FactDefinition, type FactName, type OperatorName, type RuleEvent } from './vocabulary.ts';
 
 export const LIMITS = {
@@ -271,6 +271,12 @@ function checkMeaning(ruleSet: RuleSet): RuleError[] {
       errors.push(...checkLeaf(leaf, path, rule.on));
     });
     if (leaves > LIMITS.conditionsPerRule) errors.push({ path: `rules[${index}].conditions`, message: `has more than ${LIMITS.conditionsPerRule} conditions` });
+    rule.actions.forEach((action, actionIndex) => {
+      const events = eventsOfAction(action.type);
+      if (!events.includes(rule.on)) {
+        errors.push({ path: `rules[${index}].actions[${actionIndex}].type`, message: `${action.type} cannot run on ${rule.on} events (only on ${events.join(', ')})` });
+      }
+    });
   });
   return errors;
 }

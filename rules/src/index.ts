@@ -8,3 +8,4 @@ export * from './engine.ts';
 export * from './template.ts';
 export * from './presets.ts';
 export * from './json-schema.ts';
+export * from './campaigns.ts';

@@ -8,6 +8,7 @@ export const RULE_EVENTS = [
   'conversation.status_changed',
   'conversation.updated',
   'contact.updated',
+  'widget.page_viewed',
 ] as const;
 export type RuleEvent = (typeof RULE_EVENTS)[number];
 
@@ -59,10 +60,18 @@ export interface FactDefinition {
 }
 
 /** Events that carry a conversation (and so its contact and inbox); contact.updated does when a conversation caused it. */
-export const CONVERSATION_EVENTS = RULE_EVENTS;
+export const CONVERSATION_EVENTS = [
+  'conversation.created',
+  'message.created',
+  'conversation.status_changed',
+  'conversation.updated',
+  'contact.updated',
+] as const satisfies readonly RuleEvent[];
 
 const STATUSES = ['open', 'pending', 'snoozed', 'resolved'] as const;
-const VISITOR_EVENTS = ['message.created', 'conversation.created'] as const satisfies readonly RuleEvent[];
+const VISITOR_EVENTS = ['message.created', 'conversation.created', 'widget.page_viewed'] as const satisfies readonly RuleEvent[];
+/** A page view has a contact and an inbox but no conversation yet. */
+const CONTACT_EVENTS = [...CONVERSATION_EVENTS, 'widget.page_viewed'] as const satisfies readonly RuleEvent[];
 
 export const FACTS = {
   'message.content': { type: 'string', description: 'the text of the message', events: ['message.created'] },
@@ -97,27 +106,29 @@ export const FACTS = {
   'conversation.emailRequested': { type: 'boolean', description: 'the contact has already been asked for an e-mail address in this conversation' },
   'conversation.campaign': { type: 'id', description: 'the campaign the conversation started from, empty when none' },
 
-  'contact.email': { type: 'string', description: 'the contact\'s e-mail address' },
-  'contact.name': { type: 'string', description: 'the contact\'s name' },
-  'contact.phone': { type: 'string', description: 'the contact\'s phone number' },
-  'contact.blocked': { type: 'boolean', description: 'the contact is blocked' },
-  'contact.customAttributes': { type: 'attributes', description: 'the contact\'s custom attributes; name one with "path": "$.plan"' },
+  'contact.email': { type: 'string', description: 'the contact\'s e-mail address', events: CONTACT_EVENTS },
+  'contact.name': { type: 'string', description: 'the contact\'s name', events: CONTACT_EVENTS },
+  'contact.phone': { type: 'string', description: 'the contact\'s phone number', events: CONTACT_EVENTS },
+  'contact.blocked': { type: 'boolean', description: 'the contact is blocked', events: CONTACT_EVENTS },
+  'contact.customAttributes': { type: 'attributes', description: 'the contact\'s custom attributes; name one with "path": "$.plan"', events: CONTACT_EVENTS },
 
-  'inbox.channelType': { type: 'enum', values: ['web_widget', 'email', 'api', 'telegram'], description: 'the inbox\'s channel', },
-  'inbox.withinWorkingHours': { type: 'boolean', description: 'now is inside the inbox\'s working hours (always true when it has none)', },
+  'inbox.channelType': { type: 'enum', values: ['web_widget', 'email', 'api', 'telegram'], description: 'the inbox\'s channel', events: CONTACT_EVENTS },
+  'inbox.withinWorkingHours': { type: 'boolean', description: 'now is inside the inbox\'s working hours (always true when it has none)', events: CONTACT_EVENTS },
 
   'visitor.pageUrl': { type: 'string', description: 'the page the visitor is on', events: VISITOR_EVENTS },
   'visitor.referrer': { type: 'string', description: 'the page that led the visitor there', events: VISITOR_EVENTS },
   'visitor.timeOnPage': { type: 'number', description: 'seconds the visitor has spent on the page', events: VISITOR_EVENTS },
   'visitor.locale': { type: 'string', description: 'the locale the widget shows (en, es …)', events: VISITOR_EVENTS },
   'visitor.browserLanguage': { type: 'string', description: 'the browser\'s language (es-ES …)', events: VISITOR_EVENTS },
+  'visitor.hasConversation': { type: 'boolean', description: 'the visitor has already written to this inbox', events: ['widget.page_viewed'] },
 
   'time.weekday': {
     type: 'enum',
     values: ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'],
     description: 'the day of the week in the inbox\'s time zone (UTC for account-wide rules)',
-      },
-  'time.hour': { type: 'number', description: 'the hour (0–23) in the inbox\'s time zone (UTC for account-wide rules)', },
+    events: CONTACT_EVENTS,
+  },
+  'time.hour': { type: 'number', description: 'the hour (0–23) in the inbox\'s time zone (UTC for account-wide rules)', events: CONTACT_EVENTS },
 } as const satisfies Record<string, FactDefinition>;
 export type FactName = keyof typeof FACTS;
 export const FACT_NAMES = Object.keys(FACTS) as FactName[];

@@ -2,6 +2,7 @@
 // data → HTTP. `main.ts` calls it for `npm start`; tests call it on port 0.
 import { join } from 'node:path';
 import mongoose from 'mongoose';
+import { createAccountRules } from './automation/account-rules.ts';
 import { bootstrapInstallation, type BootstrapReport } from './bootstrap.ts';
 import type { Config } from './config.ts';
 import { connectDatabase, type Database } from './db/connect.ts';
@@ -49,7 +50,7 @@ export async function startCharla(config: Config, logger: Logger, options: Start
     const bus = createInProcessEventBus(logger);
     const scheduler = createAgendaScheduler({ db: mongoose.connection.db!, logger, processEveryMs: options.jobsProcessEveryMs });
     const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox'), logger });
-    const services: Services = { config, logger, bus, scheduler, mailer, now: options.now ?? (() => new Date()) };
+    const services: Services = { config, logger, bus, scheduler, mailer, rules: createAccountRules(), now: options.now ?? (() => new Date()) };
 
     defineJobs(services);
     registerListeners(services);

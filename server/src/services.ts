@@ -1,4 +1,5 @@
 // What commands, listeners and jobs need from the running server, passed explicitly.
+import type { AccountRules } from './automation/account-rules.ts';
 import type { Config } from './config.ts';
 import type { EventBus } from './events/bus.ts';
 import type { Scheduler } from './jobs/scheduler.ts';
@@ -11,6 +12,8 @@ export interface Services {
   bus: EventBus;
   scheduler: Scheduler;
   mailer: Mailer;
+  /** Each account's compiled rules, presets and campaigns. */
+  rules: AccountRules;
   /** The current time; tests may move it. */
   now(): Date;
 }

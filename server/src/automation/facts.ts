@@ -21,6 +21,19 @@ export interface RuleTrigger {
   inbox: Stored<InboxFields> | null;
   previousStatus?: ConversationStatus;
   changes?: ConversationChange[];
+  /** The page the widget reports (widget.page_viewed); otherwise the conversation's last report. */
+  visitor?: VisitorPage;
+  /** The contact's channel identity in this inbox (widget.page_viewed). */
+  contactInboxId?: Types.ObjectId;
+}
+
+/** What the widget tells about the visitor's page and browser. */
+export interface VisitorPage {
+  pageUrl?: string;
+  referrer?: string;
+  timeOnPage?: number;
+  locale?: string;
+  browserLanguage?: string;
 }
 
 /** Loads what the event does not carry: the conversation's inbox and contact. */
@@ -45,8 +58,9 @@ const VISIBLE_TYPES: Array<'incoming' | 'outgoing'> = ['incoming', 'outgoing'];
 const agentReplyFilter = { messageType: 'outgoing' as const, private: false, 'sender.type': 'agent' as const };
 
 /** The visitor's page and browser, as the widget last reported them on the conversation. */
-function visitorOf(trigger: RuleTrigger): Record<string, unknown> {
-  const attributes = trigger.conversation?.additionalAttributes as { visitor?: Record<string, unknown> } | null | undefined;
+function visitorOf(trigger: RuleTrigger): VisitorPage {
+  if (trigger.visitor) return trigger.visitor;
+  const attributes = trigger.conversation?.additionalAttributes as { visitor?: VisitorPage } | null | undefined;
   return attributes?.visitor ?? {};
 }
 
@@ -102,6 +116,7 @@ const COMPUTERS: Record<FactName, FactComputer> = {
   'visitor.timeOnPage': (trigger) => visitorOf(trigger).timeOnPage ?? null,
   'visitor.locale': (trigger) => visitorOf(trigger).locale ?? null,
   'visitor.browserLanguage': (trigger) => visitorOf(trigger).browserLanguage ?? null,
+  'visitor.hasConversation': async ({ contactInboxId }) => (contactInboxId ? Boolean(await Conversation.exists({ contactInboxId })) : null),
 
   'time.weekday': (trigger, now) => localTime(now, timezoneOf(trigger)).weekday,
   'time.hour': (trigger, now) => localTime(now, timezoneOf(trigger)).hour,

@@ -35,6 +35,8 @@ const SNOOZE_OPTIONS: Record<'until_next_reply' | 'tomorrow' | 'next_week', Snoo
 
 export async function runAction(services: Services, trigger: RuleTrigger, action: RuleAction, performedBy: Extract<Actor, { type: 'rule' }>): Promise<ActionOutcome> {
   if (action.type === 'send_webhook') return sendWebhook(trigger, action.params.url, performedBy);
+  // The offer is the answer to the widget's page view (see offerCampaign); nothing to change.
+  if (action.type === 'show_campaign') return { outcome: 'done', detail: action.params.campaignId };
   if (!trigger.conversation) return { outcome: 'skipped', detail: 'the event has no conversation' };
   // Earlier actions may have changed it: each action starts from the stored conversation.
   const conversation = await currentConversation(trigger.conversation._id);

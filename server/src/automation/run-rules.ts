@@ -13,22 +13,27 @@ import { runAction } from './run-action.ts';
 /** Rule actions may set off rules again this many times deep (a rule's resolve → the CSAT preset). */
 export const MAX_RULE_DEPTH = 3;
 
-export async function runRules(services: Services, rules: AccountRules, trigger: RuleTrigger, performedBy: Actor): Promise<void> {
+/** Runs the matching rules' actions; returns the rules that ran, in order. */
+export async function runRules(services: Services, rules: AccountRules, trigger: RuleTrigger, performedBy: Actor): Promise<MatchedRule[]> {
   const depth = performedBy.type === 'rule' ? (performedBy.depth ?? 1) : 0;
-  if (depth >= MAX_RULE_DEPTH) return;
-  const inboxId = trigger.conversation ? String(trigger.conversation.inboxId) : null;
+  if (depth >= MAX_RULE_DEPTH) return [];
+  const inbox = trigger.inbox?._id ?? trigger.conversation?.inboxId;
+  const inboxId = inbox ? String(inbox) : null;
   const index = await rules.indexFor(trigger.accountId);
-  if (!index.hasRules(trigger.event, inboxId)) return;
+  if (!index.hasRules(trigger.event, inboxId)) return [];
 
   const now = services.now();
   const facts = await computeFacts(trigger, index.factsNeeded(trigger.event, inboxId), now);
   const { matched } = await index.evaluate(trigger.event, inboxId, facts);
+  const ran: MatchedRule[] = [];
   for (const match of matched) {
     // A rule's own changes never set it off again.
     if (performedBy.type === 'rule' && performedBy.ruleSetKey === match.ruleSetKey && performedBy.ruleId === match.rule.id) continue;
     if (!(await claimLimit(match, trigger, now))) continue;
     await runMatch(services, trigger, match, { type: 'rule', accountId: trigger.accountId, ruleId: match.rule.id, ruleSetKey: match.ruleSetKey, depth: depth + 1 });
+    ran.push(match);
   }
+  return ran;
 }
 
 async function runMatch(services: Services, trigger: RuleTrigger, match: MatchedRule, actor: Extract<Actor, { type: 'rule' }>): Promise<void> {
@@ -42,6 +47,8 @@ async function runMatch(services: Services, trigger: RuleTrigger, match: Matched
       results.push({ type: action.type, outcome: 'failed', detail });
     }
   }
+  // A campaign offered on a page view is the answer to that view, not worth a record each time.
+  if (match.actions.every((action) => action.type === 'show_campaign')) return;
   await RuleRun.create({
     accountId: trigger.accountId,
     ruleSetKey: match.ruleSetKey,

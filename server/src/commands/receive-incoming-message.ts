@@ -1,6 +1,10 @@
 // A contact's message arriving through a channel (the web widget today): finds or starts the
 // conversation, reopens a snoozed or resolved one (unless muted), and stores the message.
-import type { Types } from 'mongoose';
+import { textForLocale, type Campaign } from '@charla/rules';
+import { Types } from 'mongoose';
+import type { VisitorPage } from '../automation/facts.ts';
+import { CampaignModel, type CampaignFields } from '../db/models/campaign.ts';
+import { Message } from '../db/models/message.ts';
 import { nextDisplayId } from '../db/models/account.ts';
 import { Contact } from '../db/models/contact.ts';
 import { isDuplicateKey } from '../db/duplicate-key.ts';
@@ -25,6 +29,10 @@ export interface ReceiveIncomingMessageProps {
   /** Start a new conversation even when the latest one could take the message. */
   newConversation?: boolean;
   externalId?: string;
+  /** The campaign the visitor is answering: a new conversation starts with its message. */
+  campaignId?: Types.ObjectId;
+  /** The page and browser the widget reports; kept on the conversation for rules and agents. */
+  visitorPage?: VisitorPage;
   performedBy: ContactActor;
 }
 
@@ -71,11 +79,23 @@ export async function receiveIncomingMessage(services: Services, props: ReceiveI
   if (attachmentIds.length > 0) await assertAttachmentsUsable(attachmentIds, contact._id, inbox);
 
   if (!conversation) {
-    conversation = await startConversation(services, inbox, contactInbox, performedBy, latest?._id ?? null);
+    const campaign = props.campaignId ? await answerableCampaign(inbox, contactInbox._id, props.campaignId) : null;
+    const started = await startConversation(services, inbox, contactInbox, performedBy, latest?._id ?? null, campaign?._id ?? null);
+    // Of two messages racing to start it, the one that created it posts the campaign's message.
+    const opensWithCampaign = campaign && started.campaignId?.equals(campaign._id) && !(await Message.exists({ conversationId: started._id }));
+    conversation = opensWithCampaign ? await postCampaignMessage(services, started, campaign, inbox) : started;
   } else if ((conversation.status === 'snoozed' || conversation.status === 'resolved') && !conversation.muted) {
     // A contact's message reopens it; contact actors write no activity line.
     await changeConversationStatus(services, { conversation, status: initialStatusFor(inbox), performedBy });
     conversation = (await Conversation.findById(conversation._id)) ?? conversation;
+  }
+
+  if (props.visitorPage) {
+    conversation = (await Conversation.findOneAndUpdate(
+      { _id: conversation._id },
+      { $set: { 'additionalAttributes.visitor': props.visitorPage } },
+      { returnDocument: 'after', timestamps: false },
+    )) ?? conversation;
   }
 
   const attachments = attachmentIds.length > 0 ? await claimAttachments({ attachmentIds, uploader: { type: 'contact', id: contact._id }, conversation }) : [];
@@ -117,6 +137,7 @@ async function startConversation(
   contactInbox: ReceiveIncomingMessageProps['contactInbox'],
   performedBy: ContactActor,
   previousConversationId: Types.ObjectId | null,
+  campaignId: Types.ObjectId | null,
 ): Promise<ConversationDoc> {
   const now = services.now();
   let conversation: ConversationDoc;
@@ -129,6 +150,7 @@ async function startConversation(
       contactId: contactInbox.contactId,
       contactInboxId: contactInbox._id,
       status: initialStatusFor(inbox),
+      campaignId,
       lastActivityAt: now,
       createdAt: now,
       updatedAt: now,
@@ -147,4 +169,27 @@ async function startConversation(
   }
   services.bus.publish('conversation.created', { conversation: conversation.toObject() as Stored<ConversationFields>, performedBy });
   return conversation;
+}
+
+/** An enabled campaign of this inbox that has not started a conversation with this visitor yet. */
+async function answerableCampaign(inbox: InboxDoc, contactInboxId: Types.ObjectId, campaignId: Types.ObjectId): Promise<Stored<CampaignFields> | null> {
+  const campaign = (await CampaignModel.findOne({ _id: campaignId, accountId: inbox.accountId, inboxId: inbox._id, enabled: true }).lean()) as Stored<CampaignFields> | null;
+  if (!campaign) throw notFound('campaign');
+  // Never twice for the same visitor: a second reply to it is an ordinary conversation.
+  if (await Conversation.exists({ contactInboxId, campaignId })) return null;
+  return campaign;
+}
+
+/** The campaign's message opens the conversation, from the campaign's sender (an agent or the bot). */
+async function postCampaignMessage(services: Services, conversation: ConversationDoc, campaign: Stored<CampaignFields>, inbox: InboxDoc): Promise<ConversationDoc> {
+  const document = campaign.document as Campaign;
+  const content = textForLocale(document.message, inbox.settings?.locale ?? 'en');
+  // Performed by the system: automation writing as an agent is not the team responding.
+  const performedBy = { type: 'system' as const, accountId: inbox.accountId };
+  if (document.sender.type === 'agent') {
+    await createMessage(services, { conversation, messageType: 'outgoing', content, sender: { type: 'agent', id: new Types.ObjectId(document.sender.agentId) }, performedBy });
+  } else {
+    await createMessage(services, { conversation, messageType: 'template', content, sender: { type: 'bot' }, performedBy });
+  }
+  return (await Conversation.findById(conversation._id)) ?? conversation;
 }

@@ -37,7 +37,7 @@ export interface EventMap {
   /** An administrator (or first start) created, changed or deleted an inbox, agent, team, label or canned response. */
   'settings.changed': {
     accountId: Types.ObjectId;
-    entity: 'inbox' | 'agent' | 'team' | 'label' | 'canned_response' | 'rule_set';
+    entity: 'inbox' | 'agent' | 'team' | 'label' | 'canned_response' | 'rule_set' | 'campaign';
     id: Types.ObjectId;
     action: 'created' | 'updated' | 'deleted';
     performedBy: Actor;

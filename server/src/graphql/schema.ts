@@ -6,6 +6,7 @@ import { makeExecutableSchema } from '@graphql-tools/schema';
 import type { GraphQLSchema } from 'graphql';
 import { adminResolvers } from './resolvers/admin.ts';
 import { authResolvers } from './resolvers/auth.ts';
+import { campaignsResolvers } from './resolvers/campaigns.ts';
 import { contactsResolvers } from './resolvers/contacts.ts';
 import { conversationsResolvers } from './resolvers/conversations.ts';
 import { healthResolvers } from './resolvers/health.ts';
@@ -40,6 +41,7 @@ export function buildSchema(): GraphQLSchema {
       notificationsResolvers,
       reportsResolvers,
       rulesResolvers,
+      campaignsResolvers,
       transcriptsResolvers,
       widgetResolvers,
     ],

@@ -1,18 +1,17 @@
 // Feeds domain events to automation (rules and presets), and forgets an account's compiled rules
 // when its rule sets or inboxes change.
-import { createAccountRules } from '../automation/account-rules.ts';
 import { completeTrigger, conversationOf } from '../automation/facts.ts';
 import { runRules } from '../automation/run-rules.ts';
 import type { Services } from '../services.ts';
 
 export function registerRulesListener(services: Services): void {
-  const rules = createAccountRules();
+  const { rules } = services;
   const run = async (...[input, performedBy]: [Parameters<typeof completeTrigger>[0], Parameters<typeof runRules>[3]]): Promise<void> => {
     await runRules(services, rules, await completeTrigger(input), performedBy);
   };
 
   services.bus.on('settings.changed', ({ accountId, entity }) => {
-    if (entity === 'inbox' || entity === 'rule_set') rules.forget(accountId);
+    if (entity === 'inbox' || entity === 'rule_set' || entity === 'campaign') rules.forget(accountId);
   });
 
   services.bus.on('conversation.created', ({ conversation, performedBy }) =>

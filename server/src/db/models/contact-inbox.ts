@@ -16,6 +16,8 @@ const contactInboxSchema = new Schema(
      * already holds (name, phone …).
      */
     claimedByEmail: { type: Boolean, default: false },
+    /** The visitor closed a campaign bubble: no campaign is offered before this time. */
+    campaignsSnoozedUntil: { type: Date, default: null },
     /** SHA-256 of the visitor token; the token itself is never stored. */
     visitorTokenHash: { type: String },
   },

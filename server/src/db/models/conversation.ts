@@ -53,6 +53,8 @@ conversationSchema.index(
   { contactInboxId: 1, previousConversationId: 1 },
   { unique: true, partialFilterExpression: { previousConversationId: { $exists: true } } },
 );
+// A campaign starts at most one conversation per contact-inbox.
+conversationSchema.index({ contactInboxId: 1, campaignId: 1 }, { unique: true, partialFilterExpression: { campaignId: { $type: 'objectId' } } });
 // Reports: conversations created in a period.
 conversationSchema.index({ accountId: 1, createdAt: -1 });
 

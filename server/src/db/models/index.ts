@@ -18,3 +18,4 @@ export * from './access-token.ts';
 export * from './outbox-email.ts';
 export * from './rule-set.ts';
 export * from './rule-run.ts';
+export * from './campaign.ts';

@@ -14,6 +14,13 @@ import { MAX_CSAT_FEEDBACK_LENGTH, submitCsat } from '../../commands/submit-csat
 import { submitEmail } from '../../commands/submit-email.ts';
 import { submitPreChatForm } from '../../commands/submit-pre-chat-form.ts';
 import { toggleTyping } from '../../commands/toggle-typing.ts';
+import { offerCampaign, snoozeCampaigns } from '../../commands/offer-campaign.ts';
+import { withoutUndefined } from '../../commands/create-inbox.ts';
+import type { VisitorPage } from '../../automation/facts.ts';
+import type { Campaign } from '@charla/rules';
+import type { ContactFields } from '../../db/models/contact.ts';
+import type { ContactInboxFields } from '../../db/models/contact-inbox.ts';
+import type { InboxFields } from '../../db/models/inbox.ts';
 import { Contact, type ContactDoc } from '../../db/models/contact.ts';
 import { ContactInbox, type ContactInboxDoc } from '../../db/models/contact-inbox.ts';
 import { Conversation, type ConversationFields } from '../../db/models/conversation.ts';
@@ -115,12 +122,40 @@ export const widgetResolvers = {
       };
     },
 
-    sendVisitorMessage: async (_parent: unknown, args: { content: unknown; attachmentIds?: unknown }, context: GraphQLContext) => {
+    sendVisitorMessage: async (_parent: unknown, args: VisitorMessageArgs, context: GraphQLContext) => {
       return receiveVisitorMessage(context, args, false);
     },
 
-    startNewConversation: async (_parent: unknown, args: { content: unknown; attachmentIds?: unknown }, context: GraphQLContext) => {
+    startNewConversation: async (_parent: unknown, args: VisitorMessageArgs, context: GraphQLContext) => {
       return receiveVisitorMessage(context, args, true);
+    },
+
+    pageViewed: async (_parent: unknown, args: { page: unknown }, context: GraphQLContext) => {
+      const visitor = await currentVisitor(context);
+      const offer = await offerCampaign(context.services, {
+        inbox: visitor.inbox.toObject() as Stored<InboxFields>,
+        contact: visitor.contact.toObject() as Stored<ContactFields>,
+        contactInbox: visitor.contactInbox.toObject() as Stored<ContactInboxFields>,
+        page: parseVisitorPage(args.page),
+        performedBy: visitor.actor,
+      });
+      if (!offer.campaign) return { campaign: null, nextCheckInSeconds: offer.nextCheckInSeconds };
+      const sender = (offer.campaign.document as Campaign).sender;
+      const agent = sender.type === 'agent' ? await User.findOne({ _id: sender.agentId, accountId: visitor.inbox.accountId }, { name: 1 }).lean() : null;
+      return {
+        campaign: {
+          id: String(offer.campaign._id),
+          message: offer.campaign.text,
+          sender: agent ? { type: 'agent', name: agent.name, avatarUrl: null } : { type: 'bot', name: visitor.inbox.name, avatarUrl: null },
+        },
+        nextCheckInSeconds: null,
+      };
+    },
+
+    dismissCampaigns: async (_parent: unknown, _args: unknown, context: GraphQLContext) => {
+      const visitor = await currentVisitor(context);
+      await snoozeCampaigns(context.services, visitor.contactInbox._id);
+      return true;
     },
 
     submitEmail: async (_parent: unknown, args: { messageId: unknown; email: unknown }, context: GraphQLContext) => {
@@ -213,7 +248,14 @@ async function visitorsMessage(visitor: CurrentVisitor, messageId: Types.ObjectI
   return { message, conversation };
 }
 
-async function receiveVisitorMessage(context: GraphQLContext, args: { content: unknown; attachmentIds?: unknown }, newConversation: boolean) {
+interface VisitorMessageArgs {
+  content: unknown;
+  attachmentIds?: unknown;
+  campaignId?: unknown;
+  page?: unknown;
+}
+
+async function receiveVisitorMessage(context: GraphQLContext, args: VisitorMessageArgs, newConversation: boolean) {
   const visitor = await currentVisitor(context);
   const attachmentIds = parseAttachmentIds(args.attachmentIds);
   const content = parseString(args.content, 'content', { max: MAX_MESSAGE_LENGTH, min: attachmentIds.length > 0 ? 0 : 1 });
@@ -222,9 +264,28 @@ async function receiveVisitorMessage(context: GraphQLContext, args: { content: u
     content,
     attachmentIds,
     newConversation,
+    campaignId: args.campaignId === undefined || args.campaignId === null ? undefined : parseId(args.campaignId, 'campaignId'),
+    visitorPage: args.page === undefined || args.page === null ? undefined : parseVisitorPage(args.page),
     performedBy: visitor.actor,
   });
   return visitorPresenter(visitor.inbox).message(message);
+}
+
+function parseVisitorPage(value: unknown): VisitorPage {
+  const input = parsePlainObject(value, 'page');
+  const text = (key: string, max: number): string | undefined =>
+    input[key] === undefined || input[key] === null ? undefined : parseString(input[key], `page.${key}`, { max }).trim();
+  const seconds = input.timeOnPage;
+  if (seconds !== undefined && seconds !== null && (typeof seconds !== 'number' || !Number.isInteger(seconds) || seconds < 0 || seconds > 86_400 * 30)) {
+    throw invalidInput('page.timeOnPage', 'must be a whole number of seconds');
+  }
+  return withoutUndefined({
+    pageUrl: text('url', 2_048),
+    referrer: text('referrer', 2_048),
+    timeOnPage: typeof seconds === 'number' ? seconds : undefined,
+    locale: text('locale', 20),
+    browserLanguage: text('browserLanguage', 40),
+  });
 }
 
 function parseIdentity(value: unknown): VisitorIdentity | undefined {
