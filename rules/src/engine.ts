@@ -1,10 +1,13 @@
 // Evaluates rule sets with json-rules-engine. Rule sets are compiled once per change into one
-// engine per (event, inbox), so an event only meets the rules that listen to it; each engine
-// knows the facts its rules read, so the server computes only those.
-import { Engine, type NestedCondition, type RuleResult, type TopLevelCondition } from 'json-rules-engine';
+// bucket per (event, inbox), so an event only meets the rules that listen to it; each bucket knows
+// the facts its rules read, so the server computes only those. Within a bucket an index of each
+// rule's necessary condition (a word it needs in the message, a value a fact must equal) picks
+// the candidates, and json-rules-engine evaluates just those — like a database index, it only
+// skips rules that cannot match.
+import { Almanac, Engine, type NestedCondition, type Rule as EngineRule, type RuleResult, type TopLevelCondition } from 'json-rules-engine';
 import type { RuleAction } from './actions.ts';
 import { forEachLeaf, type Condition, type ConditionGroup, type Rule, type RuleSet } from './document.ts';
-import { OPERATOR_IMPLEMENTATIONS } from './operators.ts';
+import { OPERATOR_IMPLEMENTATIONS, wordsOf } from './operators.ts';
 import { OPERATOR_NAMES, type FactName, type FactValues, type RuleEvent } from './vocabulary.ts';
 
 export interface RuleSetEntry {
@@ -57,13 +60,27 @@ interface CompiledRule {
   order: number;
 }
 
+/** A condition every match of a rule satisfies, cheap to look up before evaluating the rule. */
+type Guard = { kind: 'value'; fact: FactName; values: ReadonlyArray<string | number | boolean> } | { kind: 'words'; fact: FactName; firstWords: string[] };
+
 interface Bucket {
   rules: CompiledRule[];
-  engine: Engine;
+  /** The json-rules-engine rules, by position; their engine holds the operators. */
+  engineRules: EvaluableRule[];
   facts: Set<FactName>;
-  /** json-rules-engine keeps run state on the engine, so one run at a time per engine. */
-  queue: Promise<unknown>;
+  /** Rules without a guard: always evaluated. */
+  unguarded: number[];
+  /** fact → value → rules that need the fact to equal it. */
+  byValue: Map<FactName, Map<unknown, number[]>>;
+  /** fact → word → rules that need the word in the fact's text. */
+  byWord: Map<FactName, Map<string, number[]>>;
 }
+
+/**
+ * json-rules-engine's Rule evaluates itself against an almanac (Engine.run does just that for each
+ * rule, but keeps run state on the engine, which concurrent runs would share).
+ */
+type EvaluableRule = EngineRule & { evaluate(almanac: Almanac): Promise<RuleResult> };
 
 const WILDCARD = '*';
 
@@ -112,9 +129,13 @@ export class RuleIndex {
   async evaluate(event: RuleEvent, inboxId: string | null, facts: FactValues, options: { explain?: boolean } = {}): Promise<Evaluation> {
     const bucket = this.bucketFor(event, inboxId);
     if (!bucket) return { matched: [], explanations: options.explain ? [] : undefined };
-    const run = bucket.queue.then(() => bucket.engine.run(factsFor(bucket, facts)));
-    bucket.queue = run.catch(() => undefined);
-    const { results, failureResults } = await run;
+    // Explaining covers every rule; otherwise only those the guards leave.
+    const candidates = options.explain ? bucket.rules.map((_rule, index) => index) : candidatesOf(bucket, facts);
+    const almanac = new Almanac(ALMANAC_OPTIONS);
+    for (const [fact, value] of Object.entries(factsFor(bucket, facts))) almanac.addRuntimeFact(fact, value);
+    const evaluated = await Promise.all(candidates.map((index) => bucket.engineRules[index]!.evaluate(almanac)));
+    const results = evaluated.filter((result) => result.result === true);
+    const failureResults = evaluated.filter((result) => result.result !== true);
 
     const matchedIndexes = new Set(results.map(indexOf));
     const stoppedSets = new Set<string>();
@@ -158,24 +179,77 @@ const bucketKey = (event: RuleEvent, inbox: string): string => `${event}\u0000${
 
 const indexOf = (result: RuleResult): number => Number((result.event?.params as { index: number }).index);
 
+const ALMANAC_OPTIONS = {
+  allowUndefinedFacts: true,
+  // A path names one attribute ("$.plan"); looked up directly, never evaluated as JSONPath.
+  pathResolver: (value: object, path: string): unknown => {
+    const key = path.slice(2);
+    return value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
+  },
+};
+
 function compileBucket(rules: CompiledRule[]): Bucket {
-  const engine = new Engine([], {
-    allowUndefinedFacts: true,
-    // A path names one attribute ("$.plan"); looked up directly, never evaluated as JSONPath.
-    pathResolver: (value, path) => {
-      const key = path.slice(2);
-      return value !== null && typeof value === 'object' && Object.hasOwn(value, key) ? (value as Record<string, unknown>)[key] : undefined;
-    },
-  });
+  const engine = new Engine([], ALMANAC_OPTIONS);
   for (const name of OPERATOR_NAMES) engine.addOperator(name, OPERATOR_IMPLEMENTATIONS[name]);
-  const facts = new Set<FactName>();
+  const bucket: Bucket = { rules, engineRules: [], facts: new Set(), unguarded: [], byValue: new Map(), byWord: new Map() };
   rules.forEach(({ rule }, index) => {
-    forEachLeaf(rule.conditions, '', (leaf) => facts.add(leaf.fact));
-    // One priority for the engine: ordering is ours (priority, then document order), and rules
-    // of one priority are evaluated together in a single pass.
-    engine.addRule({ name: String(index), priority: 1, conditions: toEngineCondition(rule.conditions) as TopLevelCondition, event: { type: 'match', params: { index } } });
+    forEachLeaf(rule.conditions, '', (leaf) => bucket.facts.add(leaf.fact));
+    engine.addRule({ name: String(index), conditions: toEngineCondition(rule.conditions) as TopLevelCondition, event: { type: 'match', params: { index } } });
+    const guard = guardOf(rule.conditions);
+    if (!guard) bucket.unguarded.push(index);
+    else if (guard.kind === 'value') for (const value of guard.values) listIn(mapIn(bucket.byValue, guard.fact), value).push(index);
+    else for (const word of guard.firstWords) listIn(mapIn(bucket.byWord, guard.fact), word).push(index);
   });
-  return { rules, engine, facts, queue: Promise.resolve() };
+  // Engine.addRule keeps the rules in its list, each bound to the engine and its operators.
+  bucket.engineRules = (engine as unknown as { rules: EvaluableRule[] }).rules;
+  return bucket;
+}
+
+const mapIn = <K, V>(map: Map<FactName, Map<K, V>>, key: FactName): Map<K, V> => map.get(key) ?? map.set(key, new Map()).get(key)!;
+const listIn = <K>(map: Map<K, number[]>, key: K): number[] => map.get(key) ?? map.set(key, []).get(key)!;
+
+/**
+ * The most selective condition the rule cannot match without: one of the conditions that all of
+ * its top-level `all` groups require. A `hasWord` needs the first word of one of its phrases; an
+ * `equal` or `in` needs one of its values.
+ */
+function guardOf(conditions: ConditionGroup): Guard | undefined {
+  const required: Condition[] = [];
+  const collect = (condition: Condition): void => {
+    if ('all' in condition) condition.all.forEach(collect);
+    else if (!('any' in condition) && !('not' in condition)) required.push(condition);
+  };
+  collect(conditions);
+  let best: { guard: Guard; rank: number } | undefined;
+  for (const leaf of required) {
+    if (!('fact' in leaf) || leaf.path) continue;
+    let candidate: { guard: Guard; rank: number } | undefined;
+    if (leaf.operator === 'hasWord') {
+      const phrases = typeof leaf.value === 'string' ? [leaf.value] : (leaf.value as string[]);
+      const firstWords = phrases.map((phrase) => wordsOf(phrase)[0]);
+      if (firstWords.every((word): word is string => word !== undefined)) candidate = { guard: { kind: 'words', fact: leaf.fact, firstWords: [...new Set(firstWords)] }, rank: 3 };
+    } else if (leaf.operator === 'equal' && ['string', 'number', 'boolean'].includes(typeof leaf.value)) {
+      candidate = { guard: { kind: 'value', fact: leaf.fact, values: [leaf.value as string] }, rank: typeof leaf.value === 'boolean' ? 0 : 2 };
+    } else if (leaf.operator === 'in' && Array.isArray(leaf.value)) {
+      candidate = { guard: { kind: 'value', fact: leaf.fact, values: leaf.value as string[] }, rank: 1 };
+    }
+    if (candidate && (!best || candidate.rank > best.rank)) best = candidate;
+  }
+  return best?.guard;
+}
+
+/** The rules whose guard the facts meet, plus the unguarded ones, in bucket order. */
+function candidatesOf(bucket: Bucket, facts: FactValues): number[] {
+  const found = new Set(bucket.unguarded);
+  for (const [fact, rulesByValue] of bucket.byValue) {
+    for (const index of rulesByValue.get(facts[fact] ?? null) ?? []) found.add(index);
+  }
+  for (const [fact, rulesByWord] of bucket.byWord) {
+    const value = facts[fact];
+    if (typeof value !== 'string') continue;
+    for (const word of new Set(wordsOf(value))) for (const index of rulesByWord.get(word) ?? []) found.add(index);
+  }
+  return [...found].sort((a, b) => a - b);
 }
 
 function toEngineCondition(condition: Condition | ConditionGroup): NestedCondition {

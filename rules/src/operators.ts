@@ -15,7 +15,29 @@ export function foldText(value: string): string {
 
 /** The words of a text, folded; letters and digits make words, everything else separates them. */
 export function wordsOf(value: string): string[] {
-  return foldText(value).match(/[\p{L}\p{N}]+/gu) ?? [];
+  // Every hasWord condition of an evaluation asks about the same message: split it once.
+  if (value === lastText) return lastWords;
+  const words = foldText(value).match(/[\p{L}\p{N}]+/gu) ?? [];
+  if (value.length > 64) {
+    lastText = value;
+    lastWords = words;
+  }
+  return words;
+}
+let lastText: string | undefined;
+let lastWords: string[] = [];
+
+/** The words of a rule's phrase, split once: rules are compiled once and evaluated often. */
+const phraseWords = new Map<string, string[]>();
+const MAX_CACHED_PHRASES = 20_000;
+function wordsOfPhrase(phrase: string): string[] {
+  let words = phraseWords.get(phrase);
+  if (!words) {
+    words = wordsOf(phrase);
+    if (phraseWords.size >= MAX_CACHED_PHRASES) phraseWords.clear();
+    phraseWords.set(phrase, words);
+  }
+  return words;
 }
 
 /** Whether `words` contains the phrase (a sequence of words) as consecutive whole words. */
@@ -31,7 +53,7 @@ function containsPhrase(words: string[], phrase: string[]): boolean {
 export function hasWord(fact: unknown, wanted: string | readonly string[]): boolean {
   const words = wordsOf(text(fact));
   const phrases = typeof wanted === 'string' ? [wanted] : wanted;
-  return phrases.some((phrase) => containsPhrase(words, wordsOf(phrase)));
+  return phrases.some((phrase) => containsPhrase(words, wordsOfPhrase(phrase)));
 }
 
 /**

@@ -101,4 +101,35 @@ describe('RuleIndex', () => {
     const results = await Promise.all(counts.map((count) => index.evaluate('message.created', INBOX_A, { 'conversation.messageCount': count })));
     results.forEach((result, position) => expect(result.matched).toHaveLength(Math.min(counts[position]! + 1, 20)));
   });
+
+  it('matches the same rules with its candidate index as when it evaluates every rule', async () => {
+    // Rules whose necessary conditions are words, values and lists, inside nested groups.
+    const words = ['factura', 'pedido', 'envio', 'agente', 'hola', 'precio'];
+    const statuses = ['open', 'pending', 'snoozed', 'resolved'];
+    let seed = 7;
+    const next = (n: number): number => (seed = (seed * 48_271) % 2_147_483_647) % n;
+    const rules = Array.from({ length: 120 }, (_, index) => {
+      const single = next(2) === 1;
+      const leaves = [
+        { fact: 'message.content', operator: 'hasWord', value: [words[next(6)], `${words[next(6)]} ${words[next(6)]}`] },
+        { fact: 'conversation.status', operator: single ? 'equal' : 'in', value: single ? statuses[next(4)] : [statuses[next(4)], statuses[next(4)]] },
+        { fact: 'conversation.hasAgentReply', operator: 'equal', value: next(2) === 1 },
+        { any: [{ fact: 'conversation.labels', operator: 'contains', value: 'vip' }, { fact: 'message.content', operator: 'hasWord', value: 'urgente' }] },
+      ];
+      const chosen = leaves.filter(() => next(3) > 0);
+      return { id: `r${index}`, name: `r${index}`, on: 'message.created', conditions: { all: chosen.length > 0 ? chosen : [leaves[3]] }, actions: label('x') };
+    });
+    const index = new RuleIndex([{ key: 'set', ruleSet: ruleSet({ rules }) }]);
+    for (let sample = 0; sample < 60; sample += 1) {
+      const facts = {
+        'message.content': Array.from({ length: 1 + next(5) }, () => words[next(6)]).join(' ') + (next(4) === 0 ? ' ¡URGENTE!' : ''),
+        'conversation.status': statuses[next(4)],
+        'conversation.hasAgentReply': next(2) === 1,
+        'conversation.labels': next(3) === 0 ? ['vip'] : [],
+      };
+      const fast = (await index.evaluate('message.created', INBOX_A, facts)).matched.map((match) => match.rule.id);
+      const full = (await index.evaluate('message.created', INBOX_A, facts, { explain: true })).explanations!.filter((rule) => rule.matched).map((rule) => rule.ruleId);
+      expect(fast).toEqual(full);
+    }
+  });
 });
