@@ -36,6 +36,8 @@ export interface Rule {
   stopProcessing: boolean;
   /** Fire at most once per conversation, or once per conversation within `everyMinutes`. */
   limit?: { per: 'conversation'; everyMinutes?: number };
+  /** For `on: "schedule"`: when it runs — five cron fields (minute hour day-of-month month weekday) in a time zone. */
+  schedule?: { cron: string; timezone: string };
 }
 
 export interface RuleSet {
@@ -134,6 +136,13 @@ const ruleShape = {
       .object({ per: z.literal('conversation'), everyMinutes: z.number().int().min(1).max(525_600).optional() })
       .strict()
       .optional(),
+    schedule: z
+      .object({
+        cron: z.string().trim().max(100).refine(isCron, 'must be five cron fields: minute hour day-of-month month weekday, like "0 9 * * 1-5"'),
+        timezone: z.string().max(64).refine(isTimezone, 'is not a known IANA time zone such as Europe/Madrid').default('UTC'),
+      })
+      .strict()
+      .optional(),
 };
 
 const ruleSetShape = {
@@ -156,6 +165,39 @@ const ruleSetSchema = z.object(ruleSetShape).strict();
 export const ruleSetDocumentSchema = z
   .object({ ...ruleSetShape, rules: z.array(z.object({ ...ruleShape, conditions: groupSchema }).strict()).max(LIMITS.rules) })
   .strict();
+
+const CRON_FIELDS: ReadonlyArray<[number, number]> = [
+  [0, 59],
+  [0, 23],
+  [1, 31],
+  [1, 12],
+  [0, 7],
+];
+
+/** Five fields of numbers, ranges, lists and steps ("*\/15", "1-5", "0,30"), each within its bounds. */
+function isCron(expression: string): boolean {
+  const fields = expression.split(/\s+/);
+  if (fields.length !== CRON_FIELDS.length) return false;
+  return fields.every((field, index) => {
+    const [low, high] = CRON_FIELDS[index]!;
+    return field.split(',').every((part) => {
+      const match = /^(\*|(\d{1,2})(?:-(\d{1,2}))?)(?:\/(\d{1,2}))?$/.exec(part);
+      if (!match) return false;
+      const [, , from, to, step] = match;
+      const inBounds = (value: string | undefined) => value === undefined || (Number(value) >= low && Number(value) <= high);
+      return inBounds(from) && inBounds(to) && (to === undefined || Number(to) >= Number(from)) && (step === undefined || Number(step) >= 1);
+    });
+  });
+}
+
+function isTimezone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export type ParseResult = { ok: true; ruleSet: RuleSet } | { ok: false; errors: RuleError[] };
 
@@ -271,6 +313,8 @@ function checkMeaning(ruleSet: RuleSet): RuleError[] {
       errors.push(...checkLeaf(leaf, path, rule.on));
     });
     if (leaves > LIMITS.conditionsPerRule) errors.push({ path: `rules[${index}].conditions`, message: `has more than ${LIMITS.conditionsPerRule} conditions` });
+    if (rule.on === 'schedule' && !rule.schedule) errors.push({ path: `rules[${index}].schedule`, message: 'a rule on schedule needs "schedule": { "cron": "…" }' });
+    if (rule.on !== 'schedule' && rule.schedule) errors.push({ path: `rules[${index}].schedule`, message: 'only rules on schedule take a schedule' });
     rule.actions.forEach((action, actionIndex) => {
       const events = eventsOfAction(action.type);
       if (!events.includes(rule.on)) {

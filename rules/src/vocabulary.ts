@@ -9,6 +9,8 @@ export const RULE_EVENTS = [
   'conversation.updated',
   'contact.updated',
   'widget.page_viewed',
+  /** On a timetable (the rule's `schedule`): the rule meets each open, pending or snoozed conversation of its inboxes. */
+  'schedule',
 ] as const;
 export type RuleEvent = (typeof RULE_EVENTS)[number];
 
@@ -66,6 +68,7 @@ export const CONVERSATION_EVENTS = [
   'conversation.status_changed',
   'conversation.updated',
   'contact.updated',
+  'schedule',
 ] as const satisfies readonly RuleEvent[];
 
 const STATUSES = ['open', 'pending', 'snoozed', 'resolved'] as const;
@@ -105,6 +108,7 @@ export const FACTS = {
   'conversation.isNew': { type: 'boolean', description: 'this is the conversation\'s first message from the contact (or, for conversation.created, always)' },
   'conversation.emailRequested': { type: 'boolean', description: 'the contact has already been asked for an e-mail address in this conversation' },
   'conversation.campaign': { type: 'id', description: 'the campaign the conversation started from, empty when none' },
+  'conversation.minutesSinceActivity': { type: 'number', description: 'minutes since the last message of the contact or the team' },
 
   'contact.email': { type: 'string', description: 'the contact\'s e-mail address', events: CONTACT_EVENTS },
   'contact.name': { type: 'string', description: 'the contact\'s name', events: CONTACT_EVENTS },

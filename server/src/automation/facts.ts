@@ -101,6 +101,7 @@ const COMPUTERS: Record<FactName, FactComputer> = {
   'conversation.emailRequested': async ({ conversation }) =>
     conversation ? Boolean(await Message.exists({ conversationId: conversation._id, contentType: 'input_email' })) : null,
   'conversation.campaign': ({ conversation }) => (conversation?.campaignId ? String(conversation.campaignId) : null),
+  'conversation.minutesSinceActivity': ({ conversation }, now) => (conversation ? Math.max(0, (now.getTime() - conversation.lastActivityAt.getTime()) / 60_000) : null),
 
   'contact.email': ({ contact }) => contact?.email ?? null,
   'contact.name': ({ contact }) => contact?.name ?? null,

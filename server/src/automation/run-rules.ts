@@ -1,25 +1,24 @@
 // Automation for one event: the account's compiled rules for the event and the conversation's
 // inbox are evaluated on the event's facts, and each matching rule's actions run in order. One
 // failing action does not stop the others; every matching rule leaves a ruleRuns record.
-import type { MatchedRule } from '@charla/rules';
+import type { MatchedRule, RuleIndex } from '@charla/rules';
 import { isDuplicateKey } from '../db/duplicate-key.ts';
 import { RuleFiring, RuleRun } from '../db/models/rule-run.ts';
 import type { Actor } from '../events/actor.ts';
 import type { Services } from '../services.ts';
-import type { AccountRules } from './account-rules.ts';
 import { computeFacts, type RuleTrigger } from './facts.ts';
 import { runAction } from './run-action.ts';
 
 /** Rule actions may set off rules again this many times deep (a rule's resolve → the CSAT preset). */
 export const MAX_RULE_DEPTH = 3;
 
-/** Runs the matching rules' actions; returns the rules that ran, in order. */
-export async function runRules(services: Services, rules: AccountRules, trigger: RuleTrigger, performedBy: Actor): Promise<MatchedRule[]> {
+/** Runs the matching rules' actions (of `index`, else the account's rules); returns the rules that ran, in order. */
+export async function runRules(services: Services, trigger: RuleTrigger, performedBy: Actor, index?: RuleIndex): Promise<MatchedRule[]> {
   const depth = performedBy.type === 'rule' ? (performedBy.depth ?? 1) : 0;
   if (depth >= MAX_RULE_DEPTH) return [];
   const inbox = trigger.inbox?._id ?? trigger.conversation?.inboxId;
   const inboxId = inbox ? String(inbox) : null;
-  const index = await rules.indexFor(trigger.accountId);
+  index ??= await services.rules.indexFor(trigger.accountId);
   if (!index.hasRules(trigger.event, inboxId)) return [];
 
   const now = services.now();

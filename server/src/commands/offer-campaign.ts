@@ -42,7 +42,7 @@ export async function offerCampaign(services: Services, props: OfferCampaignProp
     visitor: { timeOnPage: 0, ...page },
     contactInboxId: contactInbox._id,
   });
-  const ran = await runRules(services, services.rules, trigger, props.performedBy);
+  const ran = await runRules(services, trigger, props.performedBy);
   const snoozed = contactInbox.campaignsSnoozedUntil && contactInbox.campaignsSnoozedUntil.getTime() > services.now().getTime();
   if (snoozed) return { campaign: null, nextCheckInSeconds: null };
 

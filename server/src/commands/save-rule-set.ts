@@ -11,6 +11,7 @@ import { User } from '../db/models/user.ts';
 import { RuleSetModel, RuleSetVersion, type RuleSetDoc } from '../db/models/rule-set.ts';
 import type { AgentActor } from '../events/actor.ts';
 import { AppError, notFound } from '../errors.ts';
+import { syncRuleSchedules } from '../jobs/run-scheduled-rule.ts';
 import type { Services } from '../services.ts';
 
 export interface SaveRuleSetProps {
@@ -79,6 +80,7 @@ export async function checkedRuleSet(accountId: Types.ObjectId, json: unknown): 
 export async function saveRuleSet(services: Services, props: SaveRuleSetProps): Promise<RuleSetDoc> {
   const { accountId, performedBy } = props;
   const document = await checkedRuleSet(accountId, props.json);
+  const previous = props.ruleSetId ? await RuleSetModel.findOne({ _id: props.ruleSetId, accountId }, { document: 1 }).lean() : null;
   let saved: RuleSetDoc | null;
   try {
     saved = props.ruleSetId
@@ -94,6 +96,7 @@ export async function saveRuleSet(services: Services, props: SaveRuleSetProps): 
   }
   if (!saved) throw notFound('rule_set');
   await RuleSetVersion.create({ accountId, ruleSetId: saved._id, version: saved.version, document, savedById: performedBy.userId });
+  await syncRuleSchedules(services, saved._id, (previous?.document as RuleSet | undefined) ?? null, document);
   services.bus.publish('settings.changed', { accountId, entity: 'rule_set', id: saved._id, action: props.ruleSetId ? 'updated' : 'created', performedBy });
   return saved;
 }
@@ -108,5 +111,6 @@ export async function deleteRuleSet(services: Services, { accountId, ruleSetId, 
   const deleted = await RuleSetModel.findOneAndDelete({ _id: ruleSetId, accountId });
   if (!deleted) throw notFound('rule_set');
   await RuleSetVersion.deleteMany({ ruleSetId });
+  await syncRuleSchedules(services, ruleSetId, deleted.document as RuleSet, null);
   services.bus.publish('settings.changed', { accountId, entity: 'rule_set', id: ruleSetId, action: 'deleted', performedBy });
 }

@@ -1,9 +1,11 @@
 // Registers every Agenda job handler with the scheduler (names in scheduler.ts).
 import type { Services } from '../services.ts';
 import { defineDeliverOutboxEmailJob } from './deliver-outbox-email.ts';
+import { defineRunScheduledRuleJob } from './run-scheduled-rule.ts';
 import { defineWakeSnoozedConversationJob } from './wake-snoozed-conversation.ts';
 
 export function defineJobs(services: Services): void {
   defineWakeSnoozedConversationJob(services);
   defineDeliverOutboxEmailJob(services);
+  defineRunScheduledRuleJob(services);
 }

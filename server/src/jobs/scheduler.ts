@@ -9,6 +9,7 @@ import type { Logger } from '../logger.ts';
 export const JOB_NAMES = {
   wakeSnoozedConversation: 'conversation.wake-snoozed',
   deliverOutboxEmail: 'outbox.deliver-email',
+  runScheduledRule: 'rules.run-scheduled',
 } as const;
 export type JobName = (typeof JOB_NAMES)[keyof typeof JOB_NAMES];
 
@@ -21,6 +22,8 @@ export interface Scheduler {
   define<Data>(name: JobName, handler: (data: Data) => Promise<void>, options?: JobOptions): void;
   /** Runs `name` at `when`; with the same `data` a later call replaces the earlier one. */
   scheduleOnce<Data extends Record<string, string>>(name: JobName, when: Date, data: Data): Promise<void>;
+  /** Runs `name` on a cron timetable in a time zone; with the same `data` a later call replaces the earlier one. */
+  scheduleRepeating<Data extends Record<string, string>>(name: JobName, cron: string, timezone: string, data: Data): Promise<void>;
   cancel<Data extends Record<string, string>>(name: JobName, data: Data): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
@@ -52,9 +55,10 @@ export function createAgendaScheduler({ db, logger, processEveryMs = 1_000 }: Sc
       );
     },
     async scheduleOnce(name, when, data) {
-      const unique: Record<string, string> = { name };
-      for (const [key, value] of Object.entries(data)) unique[`data.${key}`] = value;
-      await agenda.create(name, data).unique(unique).schedule(when).save();
+      await agenda.create(name, data).unique(uniqueBy(name, data)).schedule(when).save();
+    },
+    async scheduleRepeating(name, cron, timezone, data) {
+      await agenda.create(name, data).unique(uniqueBy(name, data)).repeatEvery(cron, { timezone, skipImmediate: true }).save();
     },
     async cancel(name, data) {
       await agenda.cancel({ name, data });
@@ -62,4 +66,11 @@ export function createAgendaScheduler({ db, logger, processEveryMs = 1_000 }: Sc
     start: () => agenda.start(),
     stop: () => agenda.stop(),
   };
+}
+
+/** One stored job per name and data. */
+function uniqueBy(name: JobName, data: Record<string, string>): Record<string, string> {
+  const unique: Record<string, string> = { name };
+  for (const [key, value] of Object.entries(data)) unique[`data.${key}`] = value;
+  return unique;
 }

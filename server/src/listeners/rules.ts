@@ -6,8 +6,8 @@ import type { Services } from '../services.ts';
 
 export function registerRulesListener(services: Services): void {
   const { rules } = services;
-  const run = async (...[input, performedBy]: [Parameters<typeof completeTrigger>[0], Parameters<typeof runRules>[3]]): Promise<void> => {
-    await runRules(services, rules, await completeTrigger(input), performedBy);
+  const run = async (...[input, performedBy]: [Parameters<typeof completeTrigger>[0], Parameters<typeof runRules>[2]]): Promise<void> => {
+    await runRules(services, await completeTrigger(input), performedBy);
   };
 
   services.bus.on('settings.changed', ({ accountId, entity }) => {
