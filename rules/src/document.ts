@@ -342,14 +342,14 @@ function checkLeaf(leaf: ConditionLeaf, path: string, event: RuleEvent): RuleErr
   if (fact.type === 'attributes') {
     if (!leaf.path) errors.push({ path: `${path}.path`, message: `${leaf.fact} needs "path" naming the attribute, like "$.plan"` });
   } else if (leaf.path !== undefined) {
-    errors.push({ path: `${path}.path`, message: `only attribute facts take a path; ${leaf.fact} is a ${fact.type}` });
+    errors.push({ path: `${path}.path`, message: `only attribute facts take a path; ${leaf.fact} is of type ${fact.type}` });
   }
   // An attribute can hold any scalar, so it takes every scalar operator.
   const effectiveType = fact.type === 'attributes' ? undefined : fact.type;
   if (effectiveType && !(operator.appliesTo as readonly string[]).includes(effectiveType)) {
     errors.push({
       path: `${path}.operator`,
-      message: `${leaf.operator} does not apply to ${leaf.fact} (a ${fact.type}); use one of ${operatorsFor(fact).join(', ')}`,
+      message: `${leaf.operator} does not apply to ${leaf.fact}, a fact of type ${fact.type}; use one of ${operatorsFor(fact).join(', ')}`,
     });
     return errors;
   }
