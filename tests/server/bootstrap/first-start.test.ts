@@ -58,6 +58,20 @@ describe('first start with the demo', () => {
     expect(session.widgetSession.config.inboxName).toBe('Website');
   });
 
+  it('greets a visitor\'s "Hola" on the demo inbox and asks for an e-mail', async () => {
+    const session = await charla.mutate(`mutation($t: String!) { widgetSession(websiteToken: $t) { visitorToken } }`, { t: report.websiteToken });
+    const token = session.widgetSession.visitorToken;
+    await charla.mutate(`mutation { sendVisitorMessage(content: "Hola") { id } }`, {}, token);
+    await charla.services.bus.idle();
+    const { visitorMessages } = await charla.mutate(`{ visitorMessages { edges { node { messageType contentType content } } } }`, {}, token);
+    expect(visitorMessages.edges.map((edge: { node: Record<string, string> }) => [edge.node.messageType, edge.node.contentType, edge.node.content])).toEqual([
+      ['INCOMING', 'TEXT', 'Hola'],
+      ['TEMPLATE', 'TEXT', 'Hi there 👋 We are here to help.'],
+      ['TEMPLATE', 'TEXT', 'Give the team a way to reach you.'],
+      ['TEMPLATE', 'INPUT_EMAIL', 'Get notified by email'],
+    ]);
+  });
+
   it('creates nothing on a later start', async () => {
     const before = await Promise.all([Account.countDocuments(), User.countDocuments(), Inbox.countDocuments()]);
     expect(await bootstrapInstallation(charla.services)).toEqual({ created: false });
