@@ -1,9 +1,13 @@
 // The actions a rule can take, each with the zod schema of its params. The server runs every one
 // through the same command a person's action goes through.
 import { z } from 'zod';
-import { CONVERSATION_EVENTS, RULE_EVENTS, type RuleEvent } from './vocabulary.ts';
+import { CONVERSATION_EVENTS, type RuleEvent } from './vocabulary.ts';
 
-export const objectIdSchema = z.string().regex(/^[0-9a-f]{24}$/i, 'must be an id (24 hexadecimal characters)');
+// Stored ids are lower case; one pasted in capitals means the same record.
+export const objectIdSchema = z
+  .string()
+  .regex(/^[0-9a-f]{24}$/i, 'must be an id (24 hexadecimal characters)')
+  .transform((id) => id.toLowerCase());
 
 export const LOCALES = ['en', 'es'] as const;
 export type RuleLocale = (typeof LOCALES)[number];
@@ -77,7 +81,6 @@ export const ACTIONS = {
   },
   send_webhook: {
     description: 'POST the event as JSON to an address (http or https)',
-    events: RULE_EVENTS,
     params: z
       .object({
         url: z

@@ -47,7 +47,10 @@ export interface RuleExplanation {
 }
 
 export interface Evaluation {
-  /** Rules whose conditions hold, in the order their actions run. */
+  /**
+   * Rules whose conditions hold, in the order their actions would run — before stopProcessing,
+   * which depends on what actually runs (a rule held back by its limit stops nothing).
+   */
   matched: MatchedRule[];
   /** Every rule that listened to the event, with why it did or did not match (explain mode). */
   explanations?: RuleExplanation[];
@@ -138,20 +141,14 @@ export class RuleIndex {
     const failureResults = evaluated.filter((result) => result.result !== true);
 
     const matchedIndexes = new Set(results.map(indexOf));
-    const stoppedSets = new Set<string>();
-    const stopped = new Set<number>();
-    const matched: MatchedRule[] = [];
-    for (const index of [...matchedIndexes].sort((a, b) => compareRules(bucket.rules[a]!, bucket.rules[b]!))) {
-      const compiled = bucket.rules[index]!;
-      if (stoppedSets.has(compiled.entry.key)) {
-        stopped.add(index);
-        continue;
-      }
-      matched.push({ ruleSetKey: compiled.entry.key, rule: compiled.rule, actions: compiled.rule.actions });
-      if (compiled.rule.stopProcessing) stoppedSets.add(compiled.entry.key);
-    }
+    const matched: MatchedRule[] = [...matchedIndexes]
+      .sort((a, b) => compareRules(bucket.rules[a]!, bucket.rules[b]!))
+      .map((index) => ({ ruleSetKey: bucket.rules[index]!.entry.key, rule: bucket.rules[index]!.rule, actions: bucket.rules[index]!.rule.actions }));
     if (!options.explain) return { matched };
 
+    // Explained as if every match ran: a stopProcessing rule hides the later ones of its set.
+    const running = new Set(withStopProcessing(matched));
+    const stoppedIds = new Set(matched.filter((match) => !running.has(match)).map((match) => `${match.ruleSetKey}\u0000${match.rule.id}`));
     const explanations = [...results, ...failureResults]
       .map((result) => ({ result, index: indexOf(result) }))
       .sort((a, b) => compareRules(bucket.rules[a.index]!, bucket.rules[b.index]!))
@@ -161,13 +158,37 @@ export class RuleIndex {
           ruleSetKey: entry.key,
           ruleId: rule.id,
           name: rule.name,
-          matched: matchedIndexes.has(index) && !stopped.has(index),
-          stopped: stopped.has(index),
+          matched: matchedIndexes.has(index) && !stoppedIds.has(`${entry.key}\u0000${rule.id}`),
+          stopped: stoppedIds.has(`${entry.key}\u0000${rule.id}`),
           conditions: explain(result.conditions as unknown as EngineCondition, facts),
         };
       });
     return { matched, explanations };
   }
+}
+
+/**
+ * stopProcessing: once a rule that says so has run, the later rules of its set do not. `blocks`
+ * before running a match, `ran` after.
+ */
+export class StopProcessing {
+  private readonly stoppedSets = new Set<string>();
+  blocks(match: MatchedRule): boolean {
+    return this.stoppedSets.has(match.ruleSetKey);
+  }
+  ran(match: MatchedRule): void {
+    if (match.rule.stopProcessing) this.stoppedSets.add(match.ruleSetKey);
+  }
+}
+
+/** The matches that run when each one that is not stopped runs (dry-runs, plain evaluation). */
+export function withStopProcessing(matched: readonly MatchedRule[]): MatchedRule[] {
+  const stop = new StopProcessing();
+  return matched.filter((match) => {
+    if (stop.blocks(match)) return false;
+    stop.ran(match);
+    return true;
+  });
 }
 
 /** Higher priority first; equal priorities in document order. */

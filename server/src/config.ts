@@ -29,6 +29,7 @@ const environmentSchema = z.object({
   SMTP_URL: z.preprocess(unsetWhenEmpty, z.string().regex(/^smtps?:\/\/\S+$/, 'must be an smtp:// or smtps:// URL').optional()),
   MAIL_FROM: z.preprocess(unsetWhenEmpty, z.string().default('Charla <no-reply@charla.local>')),
   UPLOAD_LIMIT_MB: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(1024).default(40)),
+  WEBHOOKS_ALLOW_PRIVATE_NETWORKS: z.preprocess(unsetWhenEmpty, z.enum(['0', '1']).default('0')),
 });
 
 export type LogLevel = z.infer<typeof environmentSchema>['LOG_LEVEL'];
@@ -53,6 +54,8 @@ export interface Config {
   smtpUrl: string | undefined;
   mailFrom: string;
   uploadLimitBytes: number;
+  /** Whether automation's webhooks may reach loopback, private and link-local addresses. */
+  webhooksAllowPrivateNetworks: boolean;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -77,5 +80,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: values.SMTP_URL,
     mailFrom: values.MAIL_FROM,
     uploadLimitBytes: Math.round(values.UPLOAD_LIMIT_MB * 1024 * 1024),
+    webhooksAllowPrivateNetworks: values.WEBHOOKS_ALLOW_PRIVATE_NETWORKS === '1',
   };
 }

@@ -1,7 +1,7 @@
 // Evaluation: only the rules of the event and inbox meet the facts; matches come back in the
 // order their actions run, and dry-runs explain every condition.
 import { describe, expect, it } from 'vitest';
-import { parseRuleSet, RuleIndex, type RuleSet } from '../../rules/src/index.ts';
+import { parseRuleSet, RuleIndex, withStopProcessing, type RuleSet } from '../../rules/src/index.ts';
 
 const INBOX_A = 'aaaaaaaaaaaaaaaaaaaaaaaa';
 const INBOX_B = 'bbbbbbbbbbbbbbbbbbbbbbbb';
@@ -27,7 +27,8 @@ describe('RuleIndex', () => {
     const other = ruleSet({ rules: [{ id: 'other', name: 'other', on: 'message.created', conditions: { all: [incoming] }, actions: label('other') }] });
     const index = new RuleIndex([{ key: 'one', ruleSet: set }, { key: 'two', ruleSet: other }]);
     const { matched, explanations } = await index.evaluate('message.created', INBOX_A, { 'message.type': 'incoming' }, { explain: true });
-    expect(matched.map((match) => `${match.ruleSetKey}/${match.rule.id}`)).toEqual(['one/high', 'two/other']);
+    expect(matched.map((match) => `${match.ruleSetKey}/${match.rule.id}`)).toEqual(['one/high', 'one/also-high', 'one/low', 'two/other']);
+    expect(withStopProcessing(matched).map((match) => `${match.ruleSetKey}/${match.rule.id}`)).toEqual(['one/high', 'two/other']);
     expect(explanations!.find((rule) => rule.ruleId === 'low')).toMatchObject({ matched: false, stopped: true });
   });
 
@@ -128,7 +129,7 @@ describe('RuleIndex', () => {
         'conversation.labels': next(3) === 0 ? ['vip'] : [],
       };
       const fast = (await index.evaluate('message.created', INBOX_A, facts)).matched.map((match) => match.rule.id);
-      const full = (await index.evaluate('message.created', INBOX_A, facts, { explain: true })).explanations!.filter((rule) => rule.matched).map((rule) => rule.ruleId);
+      const full = (await index.evaluate('message.created', INBOX_A, facts, { explain: true })).explanations!.filter((rule) => rule.matched || rule.stopped).map((rule) => rule.ruleId);
       expect(fast).toEqual(full);
     }
   });

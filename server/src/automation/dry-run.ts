@@ -1,7 +1,7 @@
 // Dry-run of a rule-set document: which rules would match a sample event, why the others would
 // not, and the actions that would run — against a real conversation (and message) of the
 // account, sample facts, or both (sample facts win). Nothing is changed.
-import { RuleIndex, FACTS, type FactName, type FactValues, type RuleEvent, type RuleExplanation, type RuleSet } from '@charla/rules';
+import { RuleIndex, FACTS, withStopProcessing, type FactName, type FactValues, type RuleEvent, type RuleExplanation, type RuleSet } from '@charla/rules';
 import type { Types } from 'mongoose';
 import { Conversation, type ConversationFields } from '../db/models/conversation.ts';
 import { Message, type MessageFields } from '../db/models/message.ts';
@@ -49,7 +49,7 @@ export async function dryRunRuleSet(props: DryRunProps): Promise<DryRunResult> {
   return {
     appliesToInbox: inboxes.includes('*') || !conversation || inboxes.includes(String(conversation.inboxId)),
     rules: evaluation.explanations ?? [],
-    actions: evaluation.matched.flatMap((match) => match.actions.map((action) => ({ ruleId: match.rule.id, type: action.type, params: action.params }))),
+    actions: withStopProcessing(evaluation.matched).flatMap((match) => match.actions.map((action) => ({ ruleId: match.rule.id, type: action.type, params: action.params }))),
   };
 }
 

@@ -23,8 +23,6 @@ export interface RuleTrigger {
   changes?: ConversationChange[];
   /** The page the widget reports (widget.page_viewed); otherwise the conversation's last report. */
   visitor?: VisitorPage;
-  /** The contact's channel identity in this inbox (widget.page_viewed). */
-  contactInboxId?: Types.ObjectId;
 }
 
 /** What the widget tells about the visitor's page and browser. */
@@ -117,7 +115,7 @@ const COMPUTERS: Record<FactName, FactComputer> = {
   'visitor.timeOnPage': (trigger) => visitorOf(trigger).timeOnPage ?? null,
   'visitor.locale': (trigger) => visitorOf(trigger).locale ?? null,
   'visitor.browserLanguage': (trigger) => visitorOf(trigger).browserLanguage ?? null,
-  'visitor.hasConversation': async ({ contactInboxId }) => (contactInboxId ? Boolean(await Conversation.exists({ contactInboxId })) : null),
+  'visitor.hasConversation': async ({ contact, inbox }) => (contact && inbox ? Boolean(await Conversation.exists({ contactId: contact._id, inboxId: inbox._id })) : null),
 
   'time.weekday': (trigger, now) => localTime(now, timezoneOf(trigger)).weekday,
   'time.hour': (trigger, now) => localTime(now, timezoneOf(trigger)).hour,

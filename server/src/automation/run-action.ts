@@ -1,6 +1,6 @@
 // Carries out one rule action through the same command a person's action goes through, performed
 // by the rule. Returns what happened; a failure is thrown and recorded by the caller.
-import { renderTemplate, textForLocale, type RuleAction, type TemplateVariable } from '@charla/rules';
+import { renderTemplate, textForLocale, type LocalizedText, type RuleAction, type TemplateVariable } from '@charla/rules';
 import { Types } from 'mongoose';
 import { assignConversation } from '../commands/assign-conversation.ts';
 import { assignTeam } from '../commands/assign-team.ts';
@@ -15,6 +15,8 @@ import { requestEmail } from '../commands/request-email.ts';
 import { sendTranscript } from '../commands/send-transcript.ts';
 import { setConversationPriority } from '../commands/set-conversation-priority.ts';
 import { snoozeUntil, type SnoozeOption } from '../commands/snooze-time.ts';
+import { MAX_MESSAGE_LENGTH } from '../commands/send-message.ts';
+import { ContactInbox } from '../db/models/contact-inbox.ts';
 import { Team } from '../db/models/team.ts';
 import { User } from '../db/models/user.ts';
 import type { Actor } from '../events/actor.ts';
@@ -22,6 +24,7 @@ import { notFound } from '../errors.ts';
 import { translate } from '../i18n/activity.ts';
 import type { Services } from '../services.ts';
 import type { RuleTrigger } from './facts.ts';
+import { postJson } from './post-webhook.ts';
 
 export type ActionOutcome = { outcome: 'done' | 'skipped'; detail?: string };
 
@@ -34,7 +37,7 @@ const SNOOZE_OPTIONS: Record<'until_next_reply' | 'tomorrow' | 'next_week', Snoo
 };
 
 export async function runAction(services: Services, trigger: RuleTrigger, action: RuleAction, performedBy: Extract<Actor, { type: 'rule' }>): Promise<ActionOutcome> {
-  if (action.type === 'send_webhook') return sendWebhook(trigger, action.params.url, performedBy);
+  if (action.type === 'send_webhook') return sendWebhook(services, trigger, action.params.url, performedBy);
   // The offer is the answer to the widget's page view (see offerCampaign); nothing to change.
   if (action.type === 'show_campaign') return { outcome: 'done', detail: action.params.campaignId };
   if (!trigger.conversation) return { outcome: 'skipped', detail: 'the event has no conversation' };
@@ -44,7 +47,7 @@ export async function runAction(services: Services, trigger: RuleTrigger, action
 
   switch (action.type) {
     case 'send_message': {
-      const content = renderTemplate(textForLocale(action.params.text, locale), await templateVariables(trigger, locale)).trim();
+      const content = await renderedText(trigger, action.params.text, locale);
       if (!content) return { outcome: 'skipped', detail: 'the text is empty' };
       if (action.params.messageType === 'outgoing') {
         const agent = await agentOfAccount(trigger, action.params.agentId!);
@@ -96,7 +99,7 @@ export async function runAction(services: Services, trigger: RuleTrigger, action
       await muteConversation(services, { conversation, performedBy });
       return { outcome: 'done' };
     case 'add_private_note': {
-      const content = renderTemplate(textForLocale(action.params.text, locale), await templateVariables(trigger, locale)).trim();
+      const content = await renderedText(trigger, action.params.text, locale);
       if (!content) return { outcome: 'skipped', detail: 'the text is empty' };
       await createMessage(services, { conversation, messageType: 'outgoing', private: true, content, sender: { type: 'bot' }, performedBy });
       return { outcome: 'done' };
@@ -119,19 +122,33 @@ async function agentOfAccount(trigger: RuleTrigger, id: string) {
   return agent;
 }
 
+/** The action's text in the locale with its variables filled in; at most a message's length. */
+async function renderedText(trigger: RuleTrigger, text: LocalizedText, locale: 'en' | 'es'): Promise<string> {
+  const content = renderTemplate(textForLocale(text, locale), await templateVariables(trigger, locale)).trim();
+  if (content.length > MAX_MESSAGE_LENGTH) throw new Error(`the text is longer than ${MAX_MESSAGE_LENGTH} characters once its variables are filled in`);
+  return content;
+}
+
 async function templateVariables(trigger: RuleTrigger, locale: 'en' | 'es'): Promise<Partial<Record<TemplateVariable, string | number | null>>> {
   const { contact, inbox, conversation } = trigger;
-  const assignee = conversation?.assigneeId ? await User.findById(conversation.assigneeId, { name: 1 }).lean() : null;
-  return {
-    'contact.name': contact?.name,
-    'contact.email': contact?.email,
-    'contact.phone': contact?.phone,
+  const [assignee, contactInbox] = await Promise.all([
+    conversation?.assigneeId ? User.findById(conversation.assigneeId, { name: 1 }).lean() : null,
+    conversation ? ContactInbox.findById(conversation.contactInboxId, { claimedByEmail: 1, hmacVerified: 1 }).lean() : null,
+  ]);
+  // A visitor who claimed a known contact by typing its e-mail must not read what the contact holds.
+  const shownContact = contactInbox?.claimedByEmail && !contactInbox.hmacVerified ? null : contact;
+  const variables: Partial<Record<TemplateVariable, string | number | null>> = {
+    'contact.name': shownContact?.name,
+    'contact.email': shownContact?.email,
+    'contact.phone': shownContact?.phone,
     'inbox.name': inbox?.name,
-    'inbox.greeting': inbox?.settings?.greeting?.text,
-    'inbox.outOfOfficeMessage': inbox?.settings?.workingHours?.outOfOfficeMessage?.trim() || translate(locale, 'automation.out_of_office'),
     'conversation.displayId': conversation?.displayId,
     'agent.name': assignee?.name,
   };
+  // The inbox's own texts may use the variables too ("Hola {{contact.name}}").
+  variables['inbox.greeting'] = renderTemplate(inbox?.settings?.greeting?.text ?? '', variables);
+  variables['inbox.outOfOfficeMessage'] = renderTemplate(inbox?.settings?.workingHours?.outOfOfficeMessage?.trim() || translate(locale, 'automation.out_of_office'), variables);
+  return variables;
 }
 
 async function transcriptAddress(trigger: RuleTrigger, assigneeId: Types.ObjectId | null, params: { to?: 'contact' | 'assignee'; email?: string }): Promise<string | null> {
@@ -142,7 +159,7 @@ async function transcriptAddress(trigger: RuleTrigger, assigneeId: Types.ObjectI
   return assignee?.email ?? null;
 }
 
-async function sendWebhook(trigger: RuleTrigger, url: string, performedBy: Extract<Actor, { type: 'rule' }>): Promise<ActionOutcome> {
+async function sendWebhook(services: Services, trigger: RuleTrigger, url: string, performedBy: Extract<Actor, { type: 'rule' }>): Promise<ActionOutcome> {
   const { conversation, message, contact } = trigger;
   const body = {
     event: trigger.event,
@@ -158,17 +175,10 @@ async function sendWebhook(trigger: RuleTrigger, url: string, performedBy: Extra
       teamId: conversation.teamId ? String(conversation.teamId) : null,
       priority: conversation.priority,
     },
-    message: message && !message.private && { id: String(message._id), messageType: message.messageType, contentType: message.contentType, content: message.content },
+    message: message && !message.private ? { id: String(message._id), messageType: message.messageType, contentType: message.contentType, content: message.content } : null,
     contact: contact && { id: String(contact._id), name: contact.name, email: contact.email ?? null },
   };
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', 'user-agent': 'Charla-Automation' },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
-    redirect: 'manual',
-  });
-  await response.body?.cancel();
-  if (!response.ok) throw new Error(`the webhook answered HTTP ${response.status}`);
-  return { outcome: 'done', detail: `HTTP ${response.status}` };
+  const status = await postJson(url, body, { allowPrivateNetworks: services.config.webhooksAllowPrivateNetworks, timeoutMs: WEBHOOK_TIMEOUT_MS });
+  if (status < 200 || status >= 300) throw new Error(`the webhook answered HTTP ${status}`);
+  return { outcome: 'done', detail: `HTTP ${status}` };
 }

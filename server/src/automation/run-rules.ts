@@ -1,7 +1,7 @@
 // Automation for one event: the account's compiled rules for the event and the conversation's
 // inbox are evaluated on the event's facts, and each matching rule's actions run in order. One
 // failing action does not stop the others; every matching rule leaves a ruleRuns record.
-import type { MatchedRule, RuleIndex } from '@charla/rules';
+import { StopProcessing, type MatchedRule, type RuleIndex } from '@charla/rules';
 import { isDuplicateKey } from '../db/duplicate-key.ts';
 import { RuleFiring, RuleRun } from '../db/models/rule-run.ts';
 import type { Actor } from '../events/actor.ts';
@@ -25,11 +25,15 @@ export async function runRules(services: Services, trigger: RuleTrigger, perform
   const facts = await computeFacts(trigger, index.factsNeeded(trigger.event, inboxId), now);
   const { matched } = await index.evaluate(trigger.event, inboxId, facts);
   const ran: MatchedRule[] = [];
+  const stop = new StopProcessing();
   for (const match of matched) {
-    // A rule's own changes never set it off again.
+    if (stop.blocks(match)) continue;
+    // A rule's own changes never set it off again; a rule held back by its limit does not run.
+    // Neither stops the rules after it.
     if (performedBy.type === 'rule' && performedBy.ruleSetKey === match.ruleSetKey && performedBy.ruleId === match.rule.id) continue;
     if (!(await claimLimit(match, trigger, now))) continue;
     await runMatch(services, trigger, match, { type: 'rule', accountId: trigger.accountId, ruleId: match.rule.id, ruleSetKey: match.ruleSetKey, depth: depth + 1 });
+    stop.ran(match);
     ran.push(match);
   }
   return ran;

@@ -57,14 +57,17 @@ export async function createMessage(services: Services, input: NewMessage): Prom
   // Each timing field is written with a condition or an operator rather than from the snapshot
   // the caller held, so messages arriving together cannot overwrite each other's facts.
   const id = conversation._id;
-  const isAgentReply = input.messageType === 'outgoing' && !input.private && input.sender?.type === 'agent';
+  // A person on the team answering: automation writing in an agent's name (a campaign's opening
+  // message, a rule's outgoing message) neither answers the contact nor makes the agent take part.
+  const writtenByAgent = input.sender?.type === 'agent' && input.performedBy.type === 'agent';
+  const isAgentReply = input.messageType === 'outgoing' && !input.private && writtenByAgent;
   if (input.messageType === 'incoming') await Conversation.updateOne({ _id: id, waitingSince: null }, { $set: { waitingSince: now } });
   if (isAgentReply) await Conversation.updateOne({ _id: id, firstReplyAt: null }, { $set: { firstReplyAt: now } });
   const update: Record<string, Record<string, unknown>> = {};
   // Activity lines and private notes are not conversation activity the list should re-sort on.
   if (input.messageType !== 'activity' && !input.private) update.$max = { lastActivityAt: now };
   if (isAgentReply) update.$set = { waitingSince: null };
-  if (input.sender?.type === 'agent' && input.sender.id) update.$addToSet = { participants: input.sender.id };
+  if (writtenByAgent && input.sender?.id) update.$addToSet = { participants: input.sender.id };
   const updated =
     Object.keys(update).length > 0
       ? await Conversation.findOneAndUpdate({ _id: id }, update, { returnDocument: 'after' }).lean()

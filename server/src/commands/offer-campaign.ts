@@ -1,6 +1,7 @@
-// A visitor's page view (widget.page_viewed): runs the rules listening to page views and answers
-// with the campaign to show above the launcher, if one matches — or when to ask again, if one
-// would match after more time on the page. Closing a bubble snoozes campaigns for an hour.
+// A visitor's page view (widget.page_viewed): evaluates the rules listening to page views — the
+// inbox's campaigns — and answers with the campaign to show above the launcher, if one matches, or
+// when to ask again, if one would match after more time on the page. Closing a bubble snoozes
+// campaigns for an hour (and nothing is evaluated meanwhile).
 import { matchesUrlPattern, textForLocale, type Campaign } from '@charla/rules';
 import type { Types } from 'mongoose';
 import { completeTrigger, type VisitorPage } from '../automation/facts.ts';
@@ -31,6 +32,8 @@ export interface CampaignOffer {
 
 export async function offerCampaign(services: Services, props: OfferCampaignProps): Promise<CampaignOffer> {
   const { inbox, contact, contactInbox, page } = props;
+  const snoozed = contactInbox.campaignsSnoozedUntil && contactInbox.campaignsSnoozedUntil.getTime() > services.now().getTime();
+  if (snoozed) return { campaign: null, nextCheckInSeconds: null };
   const trigger = await completeTrigger({
     event: 'widget.page_viewed',
     accountId: inbox.accountId,
@@ -40,11 +43,8 @@ export async function offerCampaign(services: Services, props: OfferCampaignProp
     inbox,
     // A view that says nothing of time is the moment the page opened.
     visitor: { timeOnPage: 0, ...page },
-    contactInboxId: contactInbox._id,
   });
   const ran = await runRules(services, trigger, props.performedBy);
-  const snoozed = contactInbox.campaignsSnoozedUntil && contactInbox.campaignsSnoozedUntil.getTime() > services.now().getTime();
-  if (snoozed) return { campaign: null, nextCheckInSeconds: null };
 
   const offeredId = ran.flatMap((match) => match.actions).find((action) => action.type === 'show_campaign')?.params.campaignId;
   if (offeredId) {

@@ -4,7 +4,6 @@ import { textForLocale, type Campaign } from '@charla/rules';
 import { Types } from 'mongoose';
 import type { VisitorPage } from '../automation/facts.ts';
 import { CampaignModel, type CampaignFields } from '../db/models/campaign.ts';
-import { Message } from '../db/models/message.ts';
 import { nextDisplayId } from '../db/models/account.ts';
 import { Contact } from '../db/models/contact.ts';
 import { isDuplicateKey } from '../db/duplicate-key.ts';
@@ -79,11 +78,10 @@ export async function receiveIncomingMessage(services: Services, props: ReceiveI
   if (attachmentIds.length > 0) await assertAttachmentsUsable(attachmentIds, contact._id, inbox);
 
   if (!conversation) {
-    const campaign = props.campaignId ? await answerableCampaign(inbox, contactInbox._id, props.campaignId) : null;
+    const campaign = props.campaignId ? await answerableCampaign(inbox, contactInbox, props.campaignId) : null;
     const started = await startConversation(services, inbox, contactInbox, performedBy, latest?._id ?? null, campaign?._id ?? null);
-    // Of two messages racing to start it, the one that created it posts the campaign's message.
-    const opensWithCampaign = campaign && started.campaignId?.equals(campaign._id) && !(await Message.exists({ conversationId: started._id }));
-    conversation = opensWithCampaign ? await postCampaignMessage(services, started, campaign, inbox) : started;
+    // Of two messages racing to start it, only the one that created it posts the campaign's message.
+    conversation = campaign && started.created ? await postCampaignMessage(services, started.conversation, campaign, inbox) : started.conversation;
   } else if ((conversation.status === 'snoozed' || conversation.status === 'resolved') && !conversation.muted) {
     // A contact's message reopens it; contact actors write no activity line.
     await changeConversationStatus(services, { conversation, status: initialStatusFor(inbox), performedBy });
@@ -138,7 +136,7 @@ async function startConversation(
   performedBy: ContactActor,
   previousConversationId: Types.ObjectId | null,
   campaignId: Types.ObjectId | null,
-): Promise<ConversationDoc> {
+): Promise<{ conversation: ConversationDoc; created: boolean }> {
   const now = services.now();
   let conversation: ConversationDoc;
   try {
@@ -165,18 +163,26 @@ async function startConversation(
       previousConversationId: previousConversationId ?? { $type: 'null' },
     });
     if (!winner) throw error;
-    return winner;
+    return { conversation: winner, created: false };
   }
   services.bus.publish('conversation.created', { conversation: conversation.toObject() as Stored<ConversationFields>, performedBy });
-  return conversation;
+  return { conversation, created: true };
 }
 
-/** An enabled campaign of this inbox that has not started a conversation with this visitor yet. */
-async function answerableCampaign(inbox: InboxDoc, contactInboxId: Types.ObjectId, campaignId: Types.ObjectId): Promise<Stored<CampaignFields> | null> {
+/**
+ * An enabled campaign of this inbox that has not started a conversation with this contact yet.
+ * Otherwise (switched off meanwhile, already answered, not this inbox's) the visitor's message
+ * starts an ordinary conversation: it is never lost for the campaign's sake.
+ */
+async function answerableCampaign(
+  inbox: InboxDoc,
+  contactInbox: ReceiveIncomingMessageProps['contactInbox'],
+  campaignId: Types.ObjectId,
+): Promise<Stored<CampaignFields> | null> {
   const campaign = (await CampaignModel.findOne({ _id: campaignId, accountId: inbox.accountId, inboxId: inbox._id, enabled: true }).lean()) as Stored<CampaignFields> | null;
-  if (!campaign) throw notFound('campaign');
-  // Never twice for the same visitor: a second reply to it is an ordinary conversation.
-  if (await Conversation.exists({ contactInboxId, campaignId })) return null;
+  if (!campaign) return null;
+  // Once per contact, whichever browser they answer from.
+  if (await Conversation.exists({ contactId: contactInbox.contactId, inboxId: inbox._id, campaignId })) return null;
   return campaign;
 }
 

@@ -1,7 +1,7 @@
 // Asks the contact for an e-mail address (the e-mail capture of PRODUCT.md): "Give the team a way
 // to reach you." and the e-mail field, as template messages in the inbox's language. Once per
 // conversation: an e-mail field already asked for is not asked again.
-import type { ConversationFields } from '../db/models/conversation.ts';
+import { Conversation, type ConversationFields } from '../db/models/conversation.ts';
 import { Inbox } from '../db/models/inbox.ts';
 import { Message } from '../db/models/message.ts';
 import type { Actor } from '../events/actor.ts';
@@ -18,9 +18,21 @@ export interface RequestEmailProps {
 /** Whether the request was posted (false: the conversation already has one). */
 export async function requestEmail(services: Services, { conversation, performedBy }: RequestEmailProps): Promise<boolean> {
   if (await Message.exists({ conversationId: conversation._id, contentType: 'input_email' })) return false;
+  // Claimed atomically: two rules (or two events) asking at once post one request.
+  const claimed = await Conversation.findOneAndUpdate(
+    { _id: conversation._id, emailRequestedAt: null },
+    { $set: { emailRequestedAt: services.now() } },
+    { returnDocument: 'after', timestamps: false },
+  ).lean();
+  if (!claimed) return false;
   const inbox = await Inbox.findById(conversation.inboxId, { 'settings.locale': 1 }).lean();
   const locale = inbox?.settings?.locale ?? 'en';
-  const first = await createMessage(services, { conversation, messageType: 'template', content: translate(locale, 'email.give_team_a_way'), performedBy });
+  const first = await createMessage(services, {
+    conversation: claimed as Stored<ConversationFields>,
+    messageType: 'template',
+    content: translate(locale, 'email.give_team_a_way'),
+    performedBy,
+  });
   await createMessage(services, {
     conversation: first.conversation,
     messageType: 'template',

@@ -96,8 +96,9 @@ export async function saveRuleSet(services: Services, props: SaveRuleSetProps): 
   }
   if (!saved) throw notFound('rule_set');
   await RuleSetVersion.create({ accountId, ruleSetId: saved._id, version: saved.version, document, savedById: performedBy.userId });
-  await syncRuleSchedules(services, saved._id, (previous?.document as RuleSet | undefined) ?? null, document);
+  // Told first: the saved rules take effect even if scheduling their timetables fails below.
   services.bus.publish('settings.changed', { accountId, entity: 'rule_set', id: saved._id, action: props.ruleSetId ? 'updated' : 'created', performedBy });
+  await syncRuleSchedules(services, saved._id, (previous?.document as RuleSet | undefined) ?? null, document);
   return saved;
 }
 
@@ -111,6 +112,6 @@ export async function deleteRuleSet(services: Services, { accountId, ruleSetId, 
   const deleted = await RuleSetModel.findOneAndDelete({ _id: ruleSetId, accountId });
   if (!deleted) throw notFound('rule_set');
   await RuleSetVersion.deleteMany({ ruleSetId });
-  await syncRuleSchedules(services, ruleSetId, deleted.document as RuleSet, null);
   services.bus.publish('settings.changed', { accountId, entity: 'rule_set', id: ruleSetId, action: 'deleted', performedBy });
+  await syncRuleSchedules(services, ruleSetId, deleted.document as RuleSet, null);
 }

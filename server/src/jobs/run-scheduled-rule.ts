@@ -1,6 +1,6 @@
 // Agenda job 'rules.run-scheduled': a rule on schedule meets each open, pending or snoozed
-// conversation of its inboxes, the longest idle first, at most MAX_CONVERSATIONS_PER_RUN a run.
-// Idempotent enough to repeat: a rule that changed or went away cancels its own job.
+// conversation of its inboxes, the longest idle first, in pages, up to MAX_CONVERSATIONS_PER_RUN
+// a run. Idempotent enough to repeat: a rule that changed or went away cancels its own job.
 import { RuleIndex, type Rule, type RuleSet } from '@charla/rules';
 import { Types } from 'mongoose';
 import { completeTrigger } from '../automation/facts.ts';
@@ -11,8 +11,9 @@ import type { Stored } from '../events/event-map.ts';
 import type { Services } from '../services.ts';
 import { JOB_NAMES } from './scheduler.ts';
 
-/** Bounds one run's work; the next run goes on with what this one left. */
-export const MAX_CONVERSATIONS_PER_RUN = 500;
+/** Bounds one run's work: the longest idle conversations come first, the rest wait for the next run. */
+export const MAX_CONVERSATIONS_PER_RUN = 10_000;
+const PAGE_SIZE = 500;
 const ACTIVE_STATUSES = ['open', 'pending', 'snoozed'] as const;
 
 export interface ScheduledRuleData {
@@ -46,20 +47,27 @@ export async function runScheduledRule(services: Services, data: ScheduledRuleDa
   }
   const index = new RuleIndex([{ key: String(stored._id), ruleSet: { ...document, rules: [rule] } }]);
   const inboxIds = document.inboxes.includes('*') ? null : document.inboxes.map((id) => new Types.ObjectId(id));
-  const conversations = (await Conversation.find({
-    accountId: stored.accountId,
-    status: { $in: ACTIVE_STATUSES },
-    ...(inboxIds && { inboxId: { $in: inboxIds } }),
-  })
-    .sort({ lastActivityAt: 1 })
-    .limit(MAX_CONVERSATIONS_PER_RUN)
-    .lean()) as Array<Stored<ConversationFields>>;
+  const filter = { accountId: stored.accountId, status: { $in: ACTIVE_STATUSES }, ...(inboxIds && { inboxId: { $in: inboxIds } }) };
   const performedBy = { type: 'system' as const, accountId: stored.accountId };
-  for (const conversation of conversations) {
-    const trigger = await completeTrigger({ event: 'schedule', accountId: stored.accountId, conversation, message: null, contact: null });
-    await runRules(services, trigger, performedBy, index);
+  let seen = 0;
+  let after: Pick<ConversationFields, 'lastActivityAt'> & { _id: Types.ObjectId } | undefined;
+  while (seen < MAX_CONVERSATIONS_PER_RUN) {
+    // Keyset pages on (lastActivityAt, _id): what the rule changes cannot make a page skip or repeat one.
+    const page = (await Conversation.find(
+      after ? { ...filter, $or: [{ lastActivityAt: { $gt: after.lastActivityAt } }, { lastActivityAt: after.lastActivityAt, _id: { $gt: after._id } }] } : filter,
+    )
+      .sort({ lastActivityAt: 1, _id: 1 })
+      .limit(Math.min(PAGE_SIZE, MAX_CONVERSATIONS_PER_RUN - seen))
+      .lean()) as Array<Stored<ConversationFields>>;
+    for (const conversation of page) {
+      const trigger = await completeTrigger({ event: 'schedule', accountId: stored.accountId, conversation, message: null, contact: null });
+      await runRules(services, trigger, performedBy, index);
+    }
+    seen += page.length;
+    if (page.length < PAGE_SIZE) break;
+    after = page[page.length - 1];
   }
-  services.logger.info({ ruleSetId: data.ruleSetId, ruleId: data.ruleId, conversations: conversations.length }, 'scheduled rule ran');
+  services.logger.info({ ruleSetId: data.ruleSetId, ruleId: data.ruleId, conversations: seen }, 'scheduled rule ran');
 }
 
 function sameSchedule(rule: Rule, data: ScheduledRuleData): boolean {

@@ -121,12 +121,34 @@ describe('answering a campaign', () => {
     expect((await agentMessages(charla, ana.token, second)).map((message) => message.content)).toEqual(['Otra vez', '¡Hola!']);
   });
 
-  it('refuses a campaign of another inbox', async () => {
-    const { campaignId } = await inboxWithCampaign(pricing());
+  it('does not make the campaign\'s agent the one who answered: the visitor is still waiting', async () => {
+    const { inbox, campaignId } = await inboxWithCampaign(pricing({ triggerRules: { url: '*', timeOnPage: 0 } }), {
+      workingHours: { enabled: true, timezone: 'UTC', outOfOfficeMessage: 'Volvemos mañana', days: ALWAYS_CLOSED },
+    });
+    charla.services.bus.publish('settings.changed', { accountId: inbox.accountId, entity: 'inbox', id: inbox._id, action: 'updated', performedBy: { type: 'system', accountId: inbox.accountId } });
+    const visitor = await openWidget(charla, inbox.websiteToken!);
+    await charla.mutate(SEND, { content: '¿Tenéis plan anual?', campaignId }, visitor.visitorToken);
+    const conversationId = await currentConversationId(charla, visitor.visitorToken);
+    await charla.services.bus.idle();
+    const { Conversation } = await import('../../../server/src/db/models/conversation.ts');
+    const stored = await Conversation.findById(conversationId).lean();
+    expect(stored).toMatchObject({ firstReplyAt: null, participants: [] });
+    expect(stored!.waitingSince).toBeInstanceOf(Date);
+    // Outside working hours the out-of-office message still answers: no agent has replied.
+    expect((await agentMessages(charla, ana.token, conversationId)).map((message) => message.content)).toContain('Volvemos mañana');
+  });
+
+  it('starts an ordinary conversation, and loses nothing, for a campaign switched off meanwhile or of another inbox', async () => {
+    const { inbox, campaignId } = await inboxWithCampaign(pricing());
+    await charla.mutate(SAVE, { id: campaignId, inboxId: String(inbox._id), json: pricing({ enabled: false }) }, admin.token);
     const other = await buildInbox(admin.user.accountId, { memberIds: [ana.user._id] });
-    const visitor = await openWidget(charla, other.websiteToken!);
-    const result = await charla.graphql(SEND, { content: 'Hola', campaignId }, visitor.visitorToken);
-    expect(result.errors?.[0]?.extensions?.code).toBe('campaign/not_found');
+    for (const target of [inbox, other]) {
+      const visitor = await openWidget(charla, target.websiteToken!);
+      await charla.mutate(SEND, { content: 'Hola, ¿seguís ahí?', campaignId }, visitor.visitorToken);
+      const conversationId = await currentConversationId(charla, visitor.visitorToken);
+      await charla.services.bus.idle();
+      expect((await agentMessages(charla, ana.token, conversationId)).map((message) => message.content)).toEqual(['Hola, ¿seguís ahí?']);
+    }
   });
 });
 

@@ -92,6 +92,12 @@ describe('greeting and e-mail capture', () => {
     ]);
   });
 
+  it('fills the greeting\'s variables', async () => {
+    const inbox = await inboxWith({ greeting: { enabled: true, text: 'Hola {{contact.name}}, bienvenida a {{inbox.name}}' } });
+    const { messages } = await visitorSays(inbox, 'Hola', { identifier: `lucia-${Date.now()}`, name: 'Lucía' });
+    expect(shown(messages)[1]).toEqual(['TEMPLATE', 'TEXT', `Hola Lucía, bienvenida a ${inbox.name}`]);
+  });
+
   it('posts nothing when both settings are off', async () => {
     const inbox = await inboxWith({ greeting: { enabled: false, text: GREETING }, emailCollect: false });
     const { messages } = await visitorSays(inbox);
@@ -216,6 +222,16 @@ describe('a bot inbox', () => {
     await say(charla, visitor.visitorToken, 'No me sirve, quiero hablar con un AGENTE');
     await charla.services.bus.idle();
     expect((await charla.mutate(CONVERSATION, { id: conversationId }, ana.token)).conversation.status).toBe('OPEN');
+  });
+
+  it('hands off at once a contact whose e-mail is already known, after the greeting', async () => {
+    const inbox = (await botInbox()) as InboxDoc & { member: BuiltAgent };
+    const { conversationId, messages } = await visitorSays(inbox, 'Hola', { identifier: `known-${Date.now()}`, email: `known-${Date.now()}@example.test` });
+    expect(shown(messages)).toEqual([
+      ['INCOMING', 'TEXT', 'Hola'],
+      ['TEMPLATE', 'TEXT', GREETING],
+    ]);
+    expect((await charla.mutate(CONVERSATION, { id: conversationId }, ana.token)).conversation).toEqual({ status: 'OPEN', assignee: { id: String(inbox.member.user._id) } });
   });
 
   it('stays pending while the visitor talks to the bot about other things', async () => {

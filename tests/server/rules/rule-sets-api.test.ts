@@ -50,7 +50,8 @@ const facturaRuleSet = (overrides: Record<string, unknown> = {}) => ({
 });
 
 beforeAll(async () => {
-  charla = await startTestCharla();
+  // The test's webhook receiver listens on 127.0.0.1, which production refuses by default.
+  charla = await startTestCharla({}, { WEBHOOKS_ALLOW_PRIVATE_NETWORKS: '1' });
   const account = await buildAccount();
   admin = await buildAgent(account._id, { role: 'administrator', name: 'Luis Admin' });
   agent = await buildAgent(account._id, { name: 'Ana García' });
@@ -246,6 +247,40 @@ describe('running actions', () => {
       conversation: { id: conversationId, status: 'OPEN'.toLowerCase() },
       message: { messageType: 'incoming', content: '¿Dónde está mi pedido?' },
     });
+    await charla.mutate(`mutation($id: ID!) { deleteRuleSet(id: $id) }`, { id: saved.id }, admin.token);
+  });
+
+  it('a rule held back by its limit does not stop the rules after it', async () => {
+    const json = {
+      version: 1,
+      name: 'Welcome once, then the fallback',
+      inboxes: [String(inbox._id)],
+      rules: [
+        {
+          id: 'welcome',
+          name: 'Welcome',
+          on: 'message.created',
+          priority: 10,
+          limit: { per: 'conversation' },
+          stopProcessing: true,
+          conditions: { all: [{ fact: 'message.type', operator: 'equal', value: 'incoming' }] },
+          actions: [{ type: 'send_message', params: { text: 'Bienvenido' } }],
+        },
+        {
+          id: 'fallback',
+          name: 'Fallback',
+          on: 'message.created',
+          conditions: { all: [{ fact: 'message.type', operator: 'equal', value: 'incoming' }] },
+          actions: [{ type: 'send_message', params: { text: 'Te leemos' } }],
+        },
+      ],
+    };
+    const saved = (await charla.mutate(SAVE, { json }, admin.token)).saveRuleSet;
+    const { visitor, conversationId } = await visitorWrites('Hola');
+    await say(charla, visitor.visitorToken, 'Otra pregunta');
+    await charla.services.bus.idle();
+    const templates = (await agentMessages(charla, agent.token, conversationId)).filter((message) => message.messageType === 'TEMPLATE');
+    expect(templates.map((message) => message.content)).toEqual(['Bienvenido', 'Te leemos']);
     await charla.mutate(`mutation($id: ID!) { deleteRuleSet(id: $id) }`, { id: saved.id }, admin.token);
   });
 

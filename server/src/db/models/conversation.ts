@@ -28,6 +28,8 @@ const conversationSchema = new Schema(
     /** Since when the contact has been waiting for an agent's reply; null when answered. */
     waitingSince: { type: Date, default: null },
     firstReplyAt: { type: Date, default: null },
+    /** When the contact was asked for an e-mail address (once per conversation). */
+    emailRequestedAt: { type: Date, default: null },
     /** Whether the CSAT survey was already posted (once per conversation). */
     csatSentAt: { type: Date, default: null },
     lastTranscriptAt: { type: Date, default: null },

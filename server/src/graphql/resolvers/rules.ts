@@ -1,6 +1,7 @@
 // Resolvers for schema/rules.graphql: rule sets, presets, the vocabulary and dry-runs. The enums
 // RuleEvent, RuleActionType and RuleOperator are generated from the rules vocabulary.
-import { ACTIONS, ACTION_TYPES, FACTS, OPERATORS, PRESETS, RULE_EVENTS, type RuleEvent, type RuleSet } from '@charla/rules';
+import { ACTIONS, ACTION_TYPES, FACTS, OPERATORS, PRESETS, RULE_EVENTS, type PresetKey, type RuleEvent, type RuleSet } from '@charla/rules';
+import { presetKeyOf } from '../../automation/account-rules.ts';
 import type { Types } from 'mongoose';
 import { z } from 'zod';
 import { parseId } from '../../auth/input.ts';
@@ -113,6 +114,14 @@ export const rulesResolvers = {
       RuleSetVersion.find({ ruleSetId: ruleSet._id }).sort({ version: -1 }).limit(clampFirst(args.first)).lean().exec(),
     runs: async (ruleSet: StoredRuleSet, args: { first?: number | null }) =>
       RuleRun.find({ accountId: ruleSet.accountId, ruleSetKey: String(ruleSet._id) }).sort({ createdAt: -1 }).limit(clampFirst(args.first)).lean().exec(),
+  },
+
+  RulePreset: {
+    // What the preset did in this account: it runs for every inbox whose setting switches it on.
+    runs: async (preset: { key: string }, args: { first?: number | null }, { viewer }: GraphQLContext) => {
+      const admin = requireAdministrator(viewer);
+      return RuleRun.find({ accountId: admin.accountId, ruleSetKey: presetKeyOf(preset.key as PresetKey) }).sort({ createdAt: -1 }).limit(clampFirst(args.first)).lean().exec();
+    },
   },
 
   RuleSetVersion: {
