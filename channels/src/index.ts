@@ -1,2 +1,5 @@
-// Placeholder: this package is built in a later change (see ARCHITECTURE.md).
-export {};
+// Channels: the adapter contract, signatures, and one adapter per channel.
+export * from './contract.ts';
+export * from './signature.ts';
+export * from './registry.ts';
+export { apiChannel, type ApiChannelConfig } from './api/adapter.ts';

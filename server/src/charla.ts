@@ -12,6 +12,7 @@ import { recordServerStart } from './db/models/system-info.ts';
 import { createInProcessEventBus } from './events/bus.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { createHttpServer } from './http/app.ts';
+import { createOutboundClient } from './http/outbound-request.ts';
 import { createAttachmentRouter } from './http/attachments.ts';
 import { defineJobs } from './jobs/index.ts';
 import { createAgendaScheduler } from './jobs/scheduler.ts';
@@ -50,7 +51,16 @@ export async function startCharla(config: Config, logger: Logger, options: Start
     const bus = createInProcessEventBus(logger);
     const scheduler = createAgendaScheduler({ db: mongoose.connection.db!, logger, processEveryMs: options.jobsProcessEveryMs });
     const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox'), logger });
-    const services: Services = { config, logger, bus, scheduler, mailer, rules: createAccountRules(), now: options.now ?? (() => new Date()) };
+    const services: Services = {
+      config,
+      logger,
+      bus,
+      scheduler,
+      mailer,
+      outbound: createOutboundClient(config.outboundAllowedNetworks),
+      rules: createAccountRules(),
+      now: options.now ?? (() => new Date()),
+    };
 
     defineJobs(services);
     registerListeners(services);

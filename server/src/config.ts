@@ -29,7 +29,14 @@ const environmentSchema = z.object({
   SMTP_URL: z.preprocess(unsetWhenEmpty, z.string().regex(/^smtps?:\/\/\S+$/, 'must be an smtp:// or smtps:// URL').optional()),
   MAIL_FROM: z.preprocess(unsetWhenEmpty, z.string().default('Charla <no-reply@charla.local>')),
   UPLOAD_LIMIT_MB: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(1024).default(40)),
-  WEBHOOKS_ALLOW_PRIVATE_NETWORKS: z.preprocess(unsetWhenEmpty, z.enum(['0', '1']).default('0')),
+  OUTBOUND_ALLOWED_NETWORKS: z.preprocess(
+    unsetWhenEmpty,
+    z
+      .string()
+      .regex(/^\s*[0-9a-fA-F:.]+(\/\d{1,3})?(\s*,\s*[0-9a-fA-F:.]+(\/\d{1,3})?)*\s*$/, 'must be IP addresses or networks separated by commas, like 127.0.0.1,10.0.0.0/8')
+      .default(''),
+  ),
+  DELIVERY_RETRY_BASE_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(3600).default(30)),
 });
 
 export type LogLevel = z.infer<typeof environmentSchema>['LOG_LEVEL'];
@@ -54,8 +61,10 @@ export interface Config {
   smtpUrl: string | undefined;
   mailFrom: string;
   uploadLimitBytes: number;
-  /** Whether automation's webhooks may reach loopback, private and link-local addresses. */
-  webhooksAllowPrivateNetworks: boolean;
+  /** Private networks (loopback, LAN …) that webhooks and channel callbacks may reach anyway. */
+  outboundAllowedNetworks: string[];
+  /** First wait before an outbound delivery is tried again; each retry waits twice as long. */
+  deliveryRetryBaseMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -80,6 +89,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: values.SMTP_URL,
     mailFrom: values.MAIL_FROM,
     uploadLimitBytes: Math.round(values.UPLOAD_LIMIT_MB * 1024 * 1024),
-    webhooksAllowPrivateNetworks: values.WEBHOOKS_ALLOW_PRIVATE_NETWORKS === '1',
+    outboundAllowedNetworks: values.OUTBOUND_ALLOWED_NETWORKS.split(',').map((entry) => entry.trim()).filter(Boolean),
+    deliveryRetryBaseMs: Math.round(values.DELIVERY_RETRY_BASE_SECONDS * 1000),
   };
 }

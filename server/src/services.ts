@@ -2,6 +2,7 @@
 import type { AccountRules } from './automation/account-rules.ts';
 import type { Config } from './config.ts';
 import type { EventBus } from './events/bus.ts';
+import type { OutboundClient } from './http/outbound-request.ts';
 import type { Scheduler } from './jobs/scheduler.ts';
 import type { Logger } from './logger.ts';
 import type { Mailer } from './mail/mailer.ts';
@@ -12,6 +13,8 @@ export interface Services {
   bus: EventBus;
   scheduler: Scheduler;
   mailer: Mailer;
+  /** HTTP to addresses administrators configure, under the outbound network policy. */
+  outbound: OutboundClient;
   /** Each account's compiled rules, presets and campaigns. */
   rules: AccountRules;
   /** The current time; tests may move it. */

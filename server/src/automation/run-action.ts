@@ -24,7 +24,6 @@ import { notFound } from '../errors.ts';
 import { translate } from '../i18n/activity.ts';
 import type { Services } from '../services.ts';
 import type { RuleTrigger } from './facts.ts';
-import { postJson } from './post-webhook.ts';
 
 export type ActionOutcome = { outcome: 'done' | 'skipped'; detail?: string };
 
@@ -178,7 +177,7 @@ async function sendWebhook(services: Services, trigger: RuleTrigger, url: string
     message: message && !message.private ? { id: String(message._id), messageType: message.messageType, contentType: message.contentType, content: message.content } : null,
     contact: contact && { id: String(contact._id), name: contact.name, email: contact.email ?? null },
   };
-  const status = await postJson(url, body, { allowPrivateNetworks: services.config.webhooksAllowPrivateNetworks, timeoutMs: WEBHOOK_TIMEOUT_MS });
+  const { status } = await services.outbound.post(url, { body: Buffer.from(JSON.stringify(body)), headers: { 'content-type': 'application/json' } }, { timeoutMs: WEBHOOK_TIMEOUT_MS });
   if (status < 200 || status >= 300) throw new Error(`the webhook answered HTTP ${status}`);
   return { outcome: 'done', detail: `HTTP ${status}` };
 }

@@ -51,7 +51,7 @@ const facturaRuleSet = (overrides: Record<string, unknown> = {}) => ({
 
 beforeAll(async () => {
   // The test's webhook receiver listens on 127.0.0.1, which production refuses by default.
-  charla = await startTestCharla({}, { WEBHOOKS_ALLOW_PRIVATE_NETWORKS: '1' });
+  charla = await startTestCharla({}, { OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1' });
   const account = await buildAccount();
   admin = await buildAgent(account._id, { role: 'administrator', name: 'Luis Admin' });
   agent = await buildAgent(account._id, { name: 'Ana García' });

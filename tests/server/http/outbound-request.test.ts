@@ -1,9 +1,9 @@
-// Automation's webhooks go to the public internet only, unless the configuration allows private
-// networks: an address that is, or resolves to, loopback, private or link-local is refused.
+// Requests to configured addresses go to the public internet only, unless the configuration allows
+// a private network: an address that is, or resolves to, loopback, private or link-local is refused.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isPrivateAddress, postJson, WebhookRefused } from '../../../server/src/automation/post-webhook.ts';
+import { createOutboundClient, isPrivateAddress, OutboundRefused } from '../../../server/src/http/outbound-request.ts';
 
 let server: Server;
 let port: number;
@@ -25,16 +25,22 @@ beforeAll(async () => {
 
 afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-describe('postJson', () => {
+const json = (value: unknown) => ({ body: Buffer.from(JSON.stringify(value)), headers: { 'content-type': 'application/json' } });
+
+describe('the outbound client', () => {
   it('refuses loopback addresses and names that resolve to them, and reaches nothing', async () => {
+    const client = createOutboundClient([]);
     for (const url of [`http://127.0.0.1:${port}/`, `http://localhost:${port}/`, `http://[::ffff:127.0.0.1]:${port}/`]) {
-      await expect(postJson(url, { hello: 1 }, { allowPrivateNetworks: false, timeoutMs: 2_000 })).rejects.toBeInstanceOf(WebhookRefused);
+      await expect(client.post(url, json({ hello: 1 }), { timeoutMs: 2_000 })).rejects.toBeInstanceOf(OutboundRefused);
     }
+    // Allowing another network does not open this one.
+    await expect(createOutboundClient(['10.0.0.0/8']).post(`http://127.0.0.1:${port}/`, json({}), { timeoutMs: 2_000 })).rejects.toBeInstanceOf(OutboundRefused);
     expect(received).toEqual([]);
   });
 
-  it('posts JSON when private networks are allowed', async () => {
-    expect(await postJson(`http://127.0.0.1:${port}/hook`, { hello: 'mundo' }, { allowPrivateNetworks: true, timeoutMs: 2_000 })).toBe(202);
+  it('posts to a private address the configuration allows, and returns the answer', async () => {
+    const answer = await createOutboundClient(['127.0.0.1']).post(`http://127.0.0.1:${port}/hook`, json({ hello: 'mundo' }), { timeoutMs: 2_000 });
+    expect(answer).toEqual({ status: 202, body: '' });
     expect(received).toEqual([{ hello: 'mundo' }]);
   });
 

@@ -1,0 +1,79 @@
+// The API channel: an integrator's system posts contacts' messages to the inbox's endpoint
+// (signed with the inbox secret) and receives agents' replies at its callback URL (signed the same
+// way, with a delivery id that stays the same across retries).
+import { z } from 'zod';
+import { DeliveryFailed, InboundRejected, type ChannelAdapter } from '../contract.ts';
+import { sign, SIGNATURE_HEADER, verifySignature } from '../signature.ts';
+
+const configSchema = z
+  .object({
+    /** Where agents' replies are POSTed; without one, replies stay in Charla. */
+    callbackUrl: z.url({ protocol: /^https?$/, message: 'must be an http or https address' }).max(2048).optional(),
+  })
+  .strict();
+export type ApiChannelConfig = z.infer<typeof configSchema>;
+
+const inboundSchema = z
+  .object({
+    contact: z
+      .object({
+        sourceId: z.string().trim().min(1).max(255),
+        name: z.string().trim().max(255).optional(),
+        email: z.email().max(254).optional(),
+        phone: z.string().trim().max(40).optional(),
+      })
+      .strict(),
+    message: z
+      .object({
+        /** The integrator's id for the message: sending it twice stores it once. */
+        externalId: z.string().trim().min(1).max(200),
+        content: z.string().min(1).max(10_000),
+      })
+      .strict(),
+  })
+  .strict();
+
+export const apiChannel: ChannelAdapter<ApiChannelConfig> = {
+  type: 'api',
+  capabilities: { attachments: false, typing: false, readReceipts: false, canInitiate: true, replyWindowHours: null },
+  configSchema,
+
+  verify(request, context) {
+    return verifySignature(context.secret, request.headers[SIGNATURE_HEADER], request.rawBody, context.now());
+  },
+
+  parseInbound(payload) {
+    const parsed = inboundSchema.safeParse(payload);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InboundRejected(issue.message, issue.path.map(String).join('.'));
+    }
+    const { contact, message } = parsed.data;
+    return [{ kind: 'message', contact, message }];
+  },
+
+  async send(outbound, context) {
+    const url = context.config.callbackUrl;
+    if (!url) throw new DeliveryFailed('the inbox has no callback URL', false);
+    const body = Buffer.from(JSON.stringify({ event: 'message.created', ...outbound }));
+    const response = await context.http(url, {
+      body,
+      headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(context.secret, body, context.now()), 'x-charla-delivery': outbound.deliveryId },
+    });
+    if (response.status < 200 || response.status >= 300) {
+      // A client error other than 408/429 will not change by trying again.
+      const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
+      throw new DeliveryFailed(`the callback answered HTTP ${response.status}`, retryable);
+    }
+    const answered = z.object({ id: z.string().max(200) }).safeParse(safeJson(response.body));
+    return { externalId: answered.success ? answered.data.id : outbound.deliveryId };
+  },
+};
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

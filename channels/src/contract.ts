@@ -1,0 +1,98 @@
+// The channel adapter contract: what a channel (e-mail, the API channel, Telegram …) tells the
+// server and does for it. An adapter never opens connections itself — the server hands it an HTTP
+// transport that enforces its network policy — and never touches the database: inbound payloads
+// become InboundEvents, outbound messages go out through `send`.
+import type { z } from 'zod';
+
+export interface ChannelCapabilities {
+  attachments: boolean;
+  typing: boolean;
+  readReceipts: boolean;
+  /** Whether Charla may write first (one-off campaigns), not only answer. */
+  canInitiate: boolean;
+  /** How long after the contact's last message a reply may still be sent; null = no limit. */
+  replyWindowHours: number | null;
+}
+
+/** A request as it reached the server's channel endpoint. */
+export interface InboundRequest {
+  /** Header names in lower case. */
+  headers: Readonly<Record<string, string | undefined>>;
+  /** The body exactly as received (signatures are computed over it). */
+  rawBody: Buffer;
+}
+
+export interface InboundContact {
+  /** The channel's id for this person (an address, a user id …); unique per inbox. */
+  sourceId: string;
+  name?: string;
+  email?: string;
+  phone?: string;
+}
+
+export interface InboundEvent {
+  kind: 'message';
+  contact: InboundContact;
+  message: {
+    /** The channel's id of the message; a second event with the same id is the same message. */
+    externalId: string;
+    content: string;
+  };
+}
+
+export interface OutboundMessage {
+  /** Stable across retries: the receiving side uses it to drop repeats. */
+  deliveryId: string;
+  conversation: { id: string; displayId: number };
+  contact: { sourceId: string; name: string; email: string | null };
+  message: { id: string; content: string; contentType: string; createdAt: string; sender: { type: string; name: string | null } };
+}
+
+export interface HttpResponse {
+  status: number;
+  body: string;
+}
+
+/** The server's HTTP client, with its network policy (no private addresses unless allowed). */
+export type HttpTransport = (url: string, request: { body: Buffer; headers: Record<string, string> }) => Promise<HttpResponse>;
+
+export interface ChannelContext<Config> {
+  config: Config;
+  /** The inbox's secret: signs what leaves and checks what arrives. */
+  secret: string;
+  http: HttpTransport;
+  now(): Date;
+}
+
+export interface ChannelAdapter<Config = unknown> {
+  type: string;
+  capabilities: ChannelCapabilities;
+  /** The inbox's channelConfig, checked when an inbox is created or changed. */
+  configSchema: z.ZodType<Config>;
+  /** Whether an inbound request really comes from the channel (signature, secret token …). */
+  verify(request: InboundRequest, context: ChannelContext<Config>): boolean;
+  /** The events in an inbound payload; throws InboundRejected for a payload it cannot take. */
+  parseInbound(payload: unknown, context: ChannelContext<Config>): InboundEvent[];
+  /** Sends one message; throws DeliveryFailed (retryable or not) when it does not get through. */
+  send(outbound: OutboundMessage, context: ChannelContext<Config>): Promise<{ externalId: string }>;
+}
+
+/** An inbound payload the channel cannot take; `path` names the field. */
+export class InboundRejected extends Error {
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(message);
+  }
+}
+
+export class DeliveryFailed extends Error {
+  constructor(
+    message: string,
+    /** False when trying again cannot help (no address to send to, a refused target). */
+    readonly retryable: boolean,
+  ) {
+    super(message);
+  }
+}

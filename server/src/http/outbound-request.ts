@@ -1,0 +1,126 @@
+// Requests the server makes to addresses administrators configure (automation's webhooks, the API
+// channel's callbacks). They may not reach loopback, private or link-local networks unless the
+// configuration allows those networks — checked on the address the connection really uses, so a
+// name that resolves there (or changes to) is refused too.
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { BlockList, isIP, type LookupFunction } from 'node:net';
+
+const PRIVATE_NETWORKS = new BlockList();
+for (const [network, prefix] of [
+  ['0.0.0.0', 8],
+  ['10.0.0.0', 8],
+  ['100.64.0.0', 10],
+  ['127.0.0.0', 8],
+  ['169.254.0.0', 16],
+  ['172.16.0.0', 12],
+  ['192.168.0.0', 16],
+] as const) {
+  PRIVATE_NETWORKS.addSubnet(network, prefix, 'ipv4');
+}
+for (const [network, prefix] of [
+  ['::', 128],
+  ['::1', 128],
+  ['fc00::', 7],
+  ['fe80::', 10],
+] as const) {
+  PRIVATE_NETWORKS.addSubnet(network, prefix, 'ipv6');
+}
+
+export class OutboundRefused extends Error {}
+
+/** Networks a configuration allows despite being private: "127.0.0.1", "10.0.0.0/8", "::1". */
+export function allowedNetworks(entries: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address, prefix] = entry.split('/');
+    const family = isIP(address ?? '');
+    if (family === 0) throw new Error(`not an IP address or network: ${entry}`);
+    const type = family === 4 ? 'ipv4' : 'ipv6';
+    if (prefix === undefined) list.addAddress(address!, type);
+    else list.addSubnet(address!, Number(prefix), type);
+  }
+  return list;
+}
+
+function familyOf(address: string): 'ipv4' | 'ipv6' {
+  return isIP(address) === 4 ? 'ipv4' : 'ipv6';
+}
+
+function unmapped(address: string): string {
+  return /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1] ?? address;
+}
+
+export function isPrivateAddress(address: string): boolean {
+  const plain = unmapped(address);
+  return isIP(plain) === 0 || PRIVATE_NETWORKS.check(plain, familyOf(plain));
+}
+
+function permitted(address: string, allowed: BlockList): boolean {
+  const plain = unmapped(address);
+  return !isPrivateAddress(plain) || allowed.check(plain, familyOf(plain));
+}
+
+function guardedLookup(allowed: BlockList): LookupFunction {
+  return (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
+      if (error) return callback(error, '', 0);
+      const usable = addresses.filter((entry) => permitted(entry.address, allowed));
+      if (usable.length === 0) return callback(new OutboundRefused('the address is in a private network'), '', 0);
+      if (options.all) return (callback as unknown as (error: null, addresses: LookupAddress[]) => void)(null, usable);
+      callback(null, usable[0]!.address, usable[0]!.family);
+    });
+  };
+}
+
+export interface OutboundOptions {
+  /** Private networks that may be reached anyway. */
+  allowed: BlockList;
+  timeoutMs: number;
+  /** Longest answer body kept (the rest is read away). */
+  maxResponseBytes?: number;
+}
+
+/** POSTs `body`; resolves with the status and (the start of) the answer, rejects on network errors, timeouts and refused addresses. */
+export function postGuarded(url: string, request: { body: Buffer; headers: Record<string, string> }, options: OutboundOptions): Promise<{ status: number; body: string }> {
+  const target = new URL(url);
+  const host = target.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host) !== 0 && !permitted(host, options.allowed)) return Promise.reject(new OutboundRefused('the address is in a private network'));
+  const send = target.protocol === 'https:' ? httpsRequest : httpRequest;
+  const maxBytes = options.maxResponseBytes ?? 64 * 1024;
+  return new Promise((resolve, reject) => {
+    const outgoing = send(
+      target,
+      {
+        method: 'POST',
+        headers: { 'content-length': String(request.body.length), 'user-agent': 'Charla', ...request.headers },
+        timeout: options.timeoutMs,
+        lookup: guardedLookup(options.allowed),
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        response.on('data', (chunk: Buffer) => {
+          if (size < maxBytes) chunks.push(chunk);
+          size += chunk.length;
+        });
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8') }));
+        response.on('error', reject);
+      },
+    );
+    outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer within ${options.timeoutMs / 1000} s`)));
+    outgoing.on('error', reject);
+    outgoing.end(request.body);
+  });
+}
+
+/** What commands and jobs use: the configured policy, once. */
+export interface OutboundClient {
+  post(url: string, request: { body: Buffer; headers: Record<string, string> }, options: { timeoutMs: number }): Promise<{ status: number; body: string }>;
+}
+
+export function createOutboundClient(allowedEntries: readonly string[]): OutboundClient {
+  const allowed = allowedNetworks(allowedEntries);
+  return { post: (url, request, { timeoutMs }) => postGuarded(url, request, { allowed, timeoutMs }) };
+}
