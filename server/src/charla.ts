@@ -14,6 +14,7 @@ import { buildSchema } from './graphql/schema.ts';
 import { createHttpServer } from './http/app.ts';
 import { createOutboundClient } from './http/outbound-request.ts';
 import { createAttachmentRouter } from './http/attachments.ts';
+import { createChannelInboundRouter } from './http/channel-inbound.ts';
 import { defineJobs } from './jobs/index.ts';
 import { createAgendaScheduler } from './jobs/scheduler.ts';
 import { registerListeners } from './listeners/index.ts';
@@ -71,7 +72,7 @@ export async function startCharla(config: Config, logger: Logger, options: Start
       logger,
       services,
       schema: buildSchema(),
-      routers: [createAttachmentRouter(services)],
+      routers: [createAttachmentRouter(services), createChannelInboundRouter(services)],
       socketRecheckMs: options.socketRecheckMs,
     });
     const url = await httpServer.listen(config.port, config.host);

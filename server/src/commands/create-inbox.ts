@@ -2,6 +2,7 @@
 // website token their snippet uses; every inbox gets a secret for identity verification (HMAC).
 import type { Types } from 'mongoose';
 import { z } from 'zod';
+import { adapterFor } from '@charla/channels';
 import { randomId } from '../auth/tokens.ts';
 import { parsePlainObject } from '../auth/input.ts';
 import { Inbox, type ChannelType, type InboxDoc } from '../db/models/inbox.ts';
@@ -26,7 +27,7 @@ export interface CreateInboxProps {
 export async function createInbox(services: Services, props: CreateInboxProps): Promise<InboxDoc> {
   const name = parseInput(nameSchema(100), props.name, 'name');
   const settings = withoutUndefined(parseInput(inboxSettingsInputSchema, props.settings ?? {}, 'settings'));
-  const channelConfig = props.channelConfig == null ? {} : parsePlainObject(props.channelConfig, 'channelConfig');
+  const channelConfig = checkedChannelConfig(props.channelType, props.channelConfig ?? {});
   const hmacMandatory = parseInput(z.boolean(), props.hmacMandatory ?? false, 'hmacMandatory');
   const memberIds = await agentsOfAccount(props.accountId, props.memberIds ?? [], 'memberIds');
 
@@ -43,6 +44,13 @@ export async function createInbox(services: Services, props: CreateInboxProps): 
   });
   services.bus.publish('settings.changed', { accountId: props.accountId, entity: 'inbox', id: inbox._id, action: 'created', performedBy: props.performedBy });
   return inbox;
+}
+
+/** The channel configuration, flat JSON, checked by the channel's adapter when it has one. */
+export function checkedChannelConfig(channelType: ChannelType, value: unknown): Record<string, unknown> {
+  const flat = parsePlainObject(value, 'channelConfig');
+  const adapter = adapterFor(channelType);
+  return adapter ? (parseInput(adapter.configSchema, flat, 'channelConfig') as Record<string, unknown>) : flat;
 }
 
 /** Drops keys whose value is undefined (also inside nested objects), so the model's defaults fill them in. */

@@ -2,12 +2,12 @@
 // settings (what is not given stays as it was).
 import type { Types } from 'mongoose';
 import { z } from 'zod';
-import { parsePlainObject } from '../auth/input.ts';
 import { Inbox, type InboxDoc } from '../db/models/inbox.ts';
 import { notFound } from '../errors.ts';
 import type { Actor } from '../events/actor.ts';
 import type { Services } from '../services.ts';
 import { inboxSettingsInputSchema, nameSchema, parseInput, settingsUpdatePaths } from './admin-input.ts';
+import { checkedChannelConfig } from './create-inbox.ts';
 
 export interface UpdateInboxProps {
   accountId: Types.ObjectId;
@@ -22,7 +22,11 @@ export interface UpdateInboxProps {
 export async function updateInbox(services: Services, props: UpdateInboxProps): Promise<InboxDoc> {
   const set: Record<string, unknown> = {};
   if (props.name != null) set.name = parseInput(nameSchema(100), props.name, 'name');
-  if (props.channelConfig != null) set.channelConfig = parsePlainObject(props.channelConfig, 'channelConfig');
+  if (props.channelConfig != null) {
+    const current = await Inbox.findOne({ _id: props.inboxId, accountId: props.accountId }, { channelType: 1 }).lean();
+    if (!current) throw notFound('inbox');
+    set.channelConfig = checkedChannelConfig(current.channelType, props.channelConfig);
+  }
   if (props.hmacMandatory != null) set.hmacMandatory = parseInput(z.boolean(), props.hmacMandatory, 'hmacMandatory');
   if (props.settings != null) Object.assign(set, settingsUpdatePaths(parseInput(inboxSettingsInputSchema, props.settings, 'settings')));
 

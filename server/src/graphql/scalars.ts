@@ -67,7 +67,7 @@ export const enumValues = {
   MessageType: lowercase('INCOMING', 'OUTGOING', 'ACTIVITY', 'TEMPLATE'),
   MessageContentType: lowercase('TEXT', 'INPUT_EMAIL', 'INPUT_CSAT', 'INPUT_SELECT', 'CARDS', 'FORM'),
   SenderType: lowercase('AGENT', 'CONTACT', 'BOT'),
-  DeliveryStatus: lowercase('SENT', 'DELIVERED', 'READ', 'FAILED'),
+  DeliveryStatus: lowercase('PENDING', 'SENT', 'DELIVERED', 'READ', 'FAILED'),
   NotificationType: lowercase(
     'CONVERSATION_CREATED',
     'CONVERSATION_ASSIGNED',

@@ -1,5 +1,6 @@
 // Registers every Agenda job handler with the scheduler (names in scheduler.ts).
 import type { Services } from '../services.ts';
+import { defineDeliverChannelMessageJob } from './deliver-channel-message.ts';
 import { defineDeliverOutboxEmailJob } from './deliver-outbox-email.ts';
 import { defineRunScheduledRuleJob } from './run-scheduled-rule.ts';
 import { defineWakeSnoozedConversationJob } from './wake-snoozed-conversation.ts';
@@ -8,4 +9,5 @@ export function defineJobs(services: Services): void {
   defineWakeSnoozedConversationJob(services);
   defineDeliverOutboxEmailJob(services);
   defineRunScheduledRuleJob(services);
+  defineDeliverChannelMessageJob(services);
 }

@@ -10,6 +10,7 @@ export const JOB_NAMES = {
   wakeSnoozedConversation: 'conversation.wake-snoozed',
   deliverOutboxEmail: 'outbox.deliver-email',
   runScheduledRule: 'rules.run-scheduled',
+  deliverChannelMessage: 'channels.deliver-message',
 } as const;
 export type JobName = (typeof JOB_NAMES)[keyof typeof JOB_NAMES];
 

@@ -2,12 +2,14 @@
 import type { Services } from '../services.ts';
 import { registerAutoAssignmentListener } from './auto-assignment.ts';
 import { registerNotificationListeners } from './notifications.ts';
+import { registerOutboundDeliveryListener } from './outbound-delivery.ts';
 import { registerReportingListener } from './reporting.ts';
 import { registerRulesListener } from './rules.ts';
 
 export function registerListeners(services: Services): void {
   registerAutoAssignmentListener(services);
   registerNotificationListeners(services);
+  registerOutboundDeliveryListener(services);
   registerReportingListener(services);
   registerRulesListener(services);
 }

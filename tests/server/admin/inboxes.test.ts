@@ -65,10 +65,10 @@ describe('createInbox', () => {
   });
 
   it('gives other channels an HMAC secret but no website token', async () => {
-    const { createInbox } = await charla.mutate(CREATE, { input: { name: 'Integración', channelType: 'API', channelConfig: { webhookUrl: 'https://example.test/hook' } } }, admin.token);
+    const { createInbox } = await charla.mutate(CREATE, { input: { name: 'Integración', channelType: 'API', channelConfig: { callbackUrl: 'https://example.test/hook' } } }, admin.token);
     expect(createInbox.websiteToken).toBeNull();
     expect(createInbox.hmacSecret).toBeTruthy();
-    expect((await Inbox.findById(createInbox.id).lean())?.channelConfig).toEqual({ webhookUrl: 'https://example.test/hook' });
+    expect((await Inbox.findById(createInbox.id).lean())?.channelConfig).toEqual({ callbackUrl: 'https://example.test/hook' });
   });
 
   it('stores working hours, allowed domains and a pre-chat form', async () => {

@@ -7,7 +7,8 @@ export type MessageType = (typeof MESSAGE_TYPES)[number];
 export const CONTENT_TYPES = ['text', 'input_email', 'input_csat', 'input_select', 'cards', 'form'] as const;
 export type ContentType = (typeof CONTENT_TYPES)[number];
 export const SENDER_TYPES = ['agent', 'contact', 'bot'] as const;
-export const DELIVERY_STATUSES = ['sent', 'delivered', 'read', 'failed'] as const;
+/** pending: waiting for (another try at) delivery through the inbox's channel. */
+export const DELIVERY_STATUSES = ['pending', 'sent', 'delivered', 'read', 'failed'] as const;
 
 const attachmentRefSchema = new Schema(
   {
@@ -47,6 +48,8 @@ const messageSchema = new Schema(
 );
 // Conversation history newest first, paged by _id (which grows with time).
 messageSchema.index({ conversationId: 1, _id: -1 });
+// A channel's message arriving twice (a retried webhook) is stored once.
+messageSchema.index({ inboxId: 1, externalId: 1 }, { unique: true, partialFilterExpression: { externalId: { $type: 'string' }, messageType: 'incoming' } });
 // Reports: CSAT surveys sent in a period (only survey messages are in this index).
 messageSchema.index({ accountId: 1, createdAt: -1 }, { partialFilterExpression: { contentType: 'input_csat' } });
 

@@ -210,6 +210,8 @@ export const adminResolvers = {
     websiteToken: (inbox: StoredInbox) => inbox.websiteToken ?? null,
     hmacMandatory: (inbox: StoredInbox) => inbox.hmacMandatory === true,
     // The secret signs visitor identities: whoever has it can impersonate any visitor.
+    channelConfig: (inbox: StoredInbox, _args: unknown, { viewer }: GraphQLContext) =>
+      viewer.kind === 'agent' && viewer.isAdministrator && inbox.accountId.equals(viewer.accountId) ? (inbox.channelConfig ?? {}) : null,
     hmacSecret: (inbox: StoredInbox, _args: unknown, { viewer }: GraphQLContext) =>
       viewer.kind === 'agent' && viewer.isAdministrator && inbox.accountId.equals(viewer.accountId) ? inbox.hmacSecret : null,
     members: (inbox: StoredInbox) =>

@@ -1,0 +1,97 @@
+// Agenda job 'channels.deliver-message': sends an agent's (or the bot's) message to the contact
+// through the inbox's channel adapter. A failure that may pass is tried again with exponential
+// backoff (DELIVERY_RETRY_BASE_SECONDS, doubling, MAX_DELIVERY_ATTEMPTS tries — hours in all); the
+// last failure, or one that cannot pass, marks the message failed with its reason for the agents.
+import { adapterFor, DeliveryFailed, type OutboundMessage } from '@charla/channels';
+import { Types } from 'mongoose';
+import { channelContext } from '../channels/context.ts';
+import { Contact } from '../db/models/contact.ts';
+import { ContactInbox } from '../db/models/contact-inbox.ts';
+import { Conversation, type ConversationFields } from '../db/models/conversation.ts';
+import { Inbox } from '../db/models/inbox.ts';
+import { Message, type MessageFields } from '../db/models/message.ts';
+import { User } from '../db/models/user.ts';
+import type { Stored } from '../events/event-map.ts';
+import { OutboundRefused } from '../http/outbound-request.ts';
+import type { Services } from '../services.ts';
+import { JOB_NAMES } from './scheduler.ts';
+
+export const MAX_DELIVERY_ATTEMPTS = 10;
+
+export interface DeliverChannelMessageData {
+  messageId: string;
+  /** 1 for the first try. */
+  attempt: string;
+}
+
+/** Queues the first try at once. */
+export async function queueChannelDelivery(services: Services, messageId: Types.ObjectId): Promise<void> {
+  await Message.updateOne({ _id: messageId, status: { $ne: 'pending' } }, { $set: { status: 'pending' } });
+  await services.scheduler.scheduleOnce(JOB_NAMES.deliverChannelMessage, services.now(), { messageId: String(messageId), attempt: '1' });
+}
+
+export async function deliverChannelMessage(services: Services, data: DeliverChannelMessageData): Promise<void> {
+  if (!Types.ObjectId.isValid(data.messageId)) return;
+  const message = (await Message.findById(data.messageId).lean()) as Stored<MessageFields> | null;
+  // Sent already (a repeated job), deleted, or never for the contact: nothing to do.
+  if (!message || message.status !== 'pending' || message.private) return;
+  const [conversation, inbox] = await Promise.all([
+    Conversation.findById(message.conversationId).lean() as Promise<Stored<ConversationFields> | null>,
+    Inbox.findById(message.inboxId).lean(),
+  ]);
+  const adapter = inbox ? adapterFor(inbox.channelType) : undefined;
+  if (!conversation || !inbox || !adapter) return;
+  const attempt = Number(data.attempt) || 1;
+  try {
+    const { externalId } = await adapter.send(await outboundOf(message, conversation), channelContext(services, inbox));
+    await settle(services, message, conversation, { status: 'sent', externalId });
+  } catch (error) {
+    const retryable = error instanceof DeliveryFailed ? error.retryable : !(error instanceof OutboundRefused);
+    const reason = error instanceof Error ? error.message : String(error);
+    if (retryable && attempt < MAX_DELIVERY_ATTEMPTS) {
+      const wait = services.config.deliveryRetryBaseMs * 2 ** (attempt - 1);
+      await services.scheduler.scheduleOnce(JOB_NAMES.deliverChannelMessage, new Date(services.now().getTime() + wait), {
+        messageId: data.messageId,
+        attempt: String(attempt + 1),
+      });
+      services.logger.warn({ messageId: data.messageId, attempt, reason }, 'channel delivery failed; will try again');
+      return;
+    }
+    await settle(services, message, conversation, { status: 'failed', failureReason: `${reason} (after ${attempt} ${attempt === 1 ? 'try' : 'tries'})` });
+  }
+}
+
+async function settle(
+  services: Services,
+  message: Stored<MessageFields>,
+  conversation: Stored<ConversationFields>,
+  outcome: { status: 'sent'; externalId: string } | { status: 'failed'; failureReason: string },
+): Promise<void> {
+  const updated = await Message.findOneAndUpdate({ _id: message._id, status: 'pending' }, { $set: outcome }, { returnDocument: 'after' }).lean();
+  // Agents see it leave, or see why it did not.
+  if (updated) services.bus.publish('message.updated', { message: updated as Stored<MessageFields>, conversation, performedBy: { type: 'system', accountId: conversation.accountId } });
+}
+
+async function outboundOf(message: Stored<MessageFields>, conversation: Stored<ConversationFields>): Promise<OutboundMessage> {
+  const [contact, contactInbox, sender] = await Promise.all([
+    Contact.findById(conversation.contactId, { name: 1, email: 1 }).lean(),
+    ContactInbox.findById(conversation.contactInboxId, { sourceId: 1 }).lean(),
+    message.sender?.type === 'agent' && message.sender.id ? User.findById(message.sender.id, { name: 1 }).lean() : null,
+  ]);
+  return {
+    deliveryId: `msg_${String(message._id)}`,
+    conversation: { id: String(conversation._id), displayId: conversation.displayId },
+    contact: { sourceId: contactInbox?.sourceId ?? '', name: contact?.name ?? '', email: contact?.email ?? null },
+    message: {
+      id: String(message._id),
+      content: message.content,
+      contentType: message.contentType,
+      createdAt: message.createdAt.toISOString(),
+      sender: { type: message.sender?.type ?? 'bot', name: sender?.name ?? null },
+    },
+  };
+}
+
+export function defineDeliverChannelMessageJob(services: Services): void {
+  services.scheduler.define<DeliverChannelMessageData>(JOB_NAMES.deliverChannelMessage, (data) => deliverChannelMessage(services, data));
+}

@@ -1,0 +1,16 @@
+// Sends what agents and the bot write to the contact out through the inbox's channel: outgoing and
+// template messages only — never private notes or activity lines, and never what came in from the
+// channel (incoming messages), so nothing echoes back.
+import { adapterFor } from '@charla/channels';
+import { Inbox } from '../db/models/inbox.ts';
+import { queueChannelDelivery } from '../jobs/deliver-channel-message.ts';
+import type { Services } from '../services.ts';
+
+export function registerOutboundDeliveryListener(services: Services): void {
+  services.bus.on('message.created', async ({ message }) => {
+    if (message.private || (message.messageType !== 'outgoing' && message.messageType !== 'template')) return;
+    const inbox = await Inbox.findById(message.inboxId, { channelType: 1 }).lean();
+    if (!inbox || !adapterFor(inbox.channelType)) return;
+    await queueChannelDelivery(services, message._id);
+  });
+}

@@ -1,0 +1,197 @@
+// The API channel end to end: an integrator's signed webhook brings a contact's message in (once,
+// however often it is sent); agents' replies go out to the callback URL signed with the inbox
+// secret, retried with backoff until they get through, and marked failed when they cannot.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { sign, verifySignature } from '@charla/channels';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Contact } from '../../../server/src/db/models/contact.ts';
+import { Conversation } from '../../../server/src/db/models/conversation.ts';
+import { Message } from '../../../server/src/db/models/message.ts';
+import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../../support/charla.ts';
+import { buildAccount, buildAgent, type BuiltAgent } from '../../support/factories.ts';
+
+let charla: TestCharla;
+let admin: BuiltAgent;
+
+interface Received {
+  path: string;
+  headers: IncomingMessage['headers'];
+  raw: Buffer;
+  body: any;
+}
+
+/** A callback receiver on 127.0.0.1 that answers each request with the next status of `plan` (then 200). */
+async function startReceiver(plan: number[] = []) {
+  const received: Received[] = [];
+  const waiters: Array<() => void> = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      received.push({ path: request.url ?? '', headers: request.headers, raw, body: JSON.parse(raw.toString('utf8')) });
+      response.statusCode = plan.shift() ?? 200;
+      response.end(response.statusCode === 200 ? JSON.stringify({ id: `crm-${received.length}` }) : 'busy');
+      waiters.splice(0).forEach((wake) => wake());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/charla`,
+    received,
+    async waitFor(count: number): Promise<void> {
+      while (received.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
+    },
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
+
+const CREATE_INBOX = `mutation($input: CreateInboxInput!) { createInbox(input: $input) { id hmacSecret channelConfig } }`;
+
+async function apiInbox(callbackUrl?: string) {
+  const { createInbox } = await charla.mutate(CREATE_INBOX, { input: { name: `CRM ${Date.now()}`, channelType: 'API', channelConfig: callbackUrl ? { callbackUrl } : {} } }, admin.token);
+  return createInbox as { id: string; hmacSecret: string };
+}
+
+async function postInbound(inbox: { id: string; hmacSecret: string }, payload: unknown, signature?: string) {
+  const body = Buffer.from(JSON.stringify(payload));
+  const response = await fetch(`${charla.url}/channels/${inbox.id}/inbound`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-charla-signature': signature ?? sign(inbox.hmacSecret, body, new Date()) },
+    body,
+  });
+  return { status: response.status, body: (await response.json()) as any };
+}
+
+const hello = (externalId = 'crm-msg-1', sourceId = 'crm-contact-42') => ({
+  contact: { sourceId, name: 'Lucía Pérez', email: 'lucia@example.test' },
+  message: { externalId, content: 'Hola, ¿dónde está mi pedido?' },
+});
+
+async function replyTo(conversationId: string, content: string, isPrivate = false) {
+  await charla.mutate(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { conversationId, content, private: isPrivate } }, admin.token);
+}
+
+/** The message once its delivery is over (sent or failed): the delivery job runs on Agenda's clock. */
+async function settled(messageId: string) {
+  for (;;) {
+    const message = await Message.findById(messageId).lean();
+    if (message && message.status !== 'pending') return message;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+beforeAll(async () => {
+  // The receivers listen on 127.0.0.1: allowed here explicitly, refused by default.
+  charla = await startTestCharla({}, { OUTBOUND_ALLOWED_NETWORKS: '127.0.0.1', DELIVERY_RETRY_BASE_SECONDS: '0.2' });
+  const account = await buildAccount();
+  admin = await buildAgent(account._id, { role: 'administrator', name: 'Luis Admin' });
+});
+
+afterAll(stopAllTestCharlas);
+
+describe('inbound', () => {
+  it('a signed message creates the contact and the conversation, once however often it is sent', async () => {
+    const inbox = await apiInbox();
+    expect(await postInbound(inbox, hello())).toEqual({ status: 200, body: { stored: 1, duplicates: 0 } });
+    expect(await postInbound(inbox, hello())).toEqual({ status: 200, body: { stored: 0, duplicates: 1 } });
+    await charla.services.bus.idle();
+    const conversations = await Conversation.find({ inboxId: inbox.id }).lean();
+    expect(conversations).toHaveLength(1);
+    const contact = await Contact.findById(conversations[0]!.contactId).lean();
+    expect(contact).toMatchObject({ name: 'Lucía Pérez', email: 'lucia@example.test' });
+    expect((await Message.find({ conversationId: conversations[0]!._id }).lean()).map((message) => [message.messageType, message.content, message.externalId])).toEqual([
+      ['incoming', 'Hola, ¿dónde está mi pedido?', 'crm-msg-1'],
+    ]);
+    await postInbound(inbox, hello('crm-msg-2'));
+    expect(await Message.countDocuments({ conversationId: conversations[0]!._id })).toBe(2);
+  });
+
+  it('refuses forged, stale and missing signatures, bad payloads and unknown inboxes, storing nothing', async () => {
+    const inbox = await apiInbox();
+    const body = Buffer.from(JSON.stringify(hello('forged')));
+    const cases = [
+      await postInbound(inbox, hello('forged'), sign('not-the-secret', body, new Date())),
+      await postInbound(inbox, hello('forged'), sign(inbox.hmacSecret, body, new Date(Date.now() - 10 * 60 * 1000))),
+      await postInbound(inbox, hello('forged'), 'garbage'),
+    ];
+    expect(cases.map((result) => [result.status, result.body.error.code])).toEqual([
+      [401, 'channel/signature_invalid'],
+      [401, 'channel/signature_invalid'],
+      [401, 'channel/signature_invalid'],
+    ]);
+    const bad = await postInbound(inbox, { contact: { sourceId: { $ne: null } }, message: { externalId: 'x', content: 'hola' } });
+    expect(bad).toMatchObject({ status: 400, body: { error: { code: 'channel/payload_invalid', details: { field: 'contact.sourceId' } } } });
+    const unknown = await fetch(`${charla.url}/channels/aaaaaaaaaaaaaaaaaaaaaaaa/inbound`, { method: 'POST', body: '{}' });
+    expect(unknown.status).toBe(404);
+    expect(await Conversation.countDocuments({ inboxId: inbox.id })).toBe(0);
+  });
+});
+
+describe('outbound', () => {
+  it('an agent reply reaches the callback signed with the inbox secret; private notes never leave', async () => {
+    const receiver = await startReceiver();
+    const inbox = await apiInbox(receiver.url);
+    await postInbound(inbox, hello('out-1', 'crm-contact-7'));
+    const conversation = await Conversation.findOne({ inboxId: inbox.id }).lean();
+    await replyTo(String(conversation!._id), 'Nota interna: revisar almacén', true);
+    await replyTo(String(conversation!._id), 'Tu pedido sale mañana');
+    await receiver.waitFor(1);
+    const [delivery] = receiver.received;
+    expect(delivery!.body).toMatchObject({
+      event: 'message.created',
+      deliveryId: expect.stringMatching(/^msg_[0-9a-f]{24}$/),
+      contact: { sourceId: 'crm-contact-7', name: 'Lucía Pérez' },
+      message: { content: 'Tu pedido sale mañana', sender: { type: 'agent', name: 'Luis Admin' } },
+    });
+    expect(delivery!.headers['x-charla-delivery']).toBe(delivery!.body.deliveryId);
+    expect(verifySignature(inbox.hmacSecret, delivery!.headers['x-charla-signature'] as string, delivery!.raw, new Date())).toBe(true);
+    expect(await settled(delivery!.body.message.id)).toMatchObject({ status: 'sent', externalId: 'crm-1' });
+    expect(receiver.received).toHaveLength(1);
+    await receiver.close();
+  });
+
+  it('a receiver that fails twice gets the delivery on the third try, with the same delivery id', async () => {
+    const receiver = await startReceiver([503, 500]);
+    const inbox = await apiInbox(receiver.url);
+    await postInbound(inbox, hello('retry-1', 'crm-contact-8'));
+    const conversation = await Conversation.findOne({ inboxId: inbox.id }).lean();
+    await replyTo(String(conversation!._id), 'Ya lo miramos');
+    await receiver.waitFor(3);
+    expect(new Set(receiver.received.map((request) => request.body.deliveryId)).size).toBe(1);
+    const messageId = receiver.received[0]!.body.message.id;
+    // Sent once it got through: no fourth try.
+    expect((await settled(messageId))?.status).toBe('sent');
+    expect(receiver.received).toHaveLength(3);
+    await receiver.close();
+  });
+
+  it('a callback that refuses for good, or an address in a private network, marks the message failed for the agents', async () => {
+    const receiver = await startReceiver([404]);
+    const inbox = await apiInbox(receiver.url);
+    await postInbound(inbox, hello('fail-1', 'crm-contact-9'));
+    const conversation = await Conversation.findOne({ inboxId: inbox.id }).lean();
+    const events = await charla.subscribe(`subscription($inboxId: ID!) { conversationEvents(inboxId: $inboxId) { type message { id status failureReason } } }`, { inboxId: inbox.id }, admin.token);
+    await replyTo(String(conversation!._id), 'Hola de nuevo');
+    const failed = await events.waitFor((result) => result.data?.conversationEvents.message?.status === 'FAILED');
+    expect(failed.data.conversationEvents.message.failureReason).toBe('the callback answered HTTP 404 (after 1 try)');
+    expect(receiver.received).toHaveLength(1);
+    await events.close();
+    await receiver.close();
+
+    const privateTarget = await apiInbox('http://10.0.0.1/charla');
+    await postInbound(privateTarget, hello('fail-2', 'crm-contact-10'));
+    const other = await Conversation.findOne({ inboxId: privateTarget.id }).lean();
+    await replyTo(String(other!._id), '¿Sigues ahí?');
+    // The delivery is queued (pending) once the listeners are done.
+    await charla.services.bus.idle();
+    const outgoing = await Message.findOne({ conversationId: other!._id, messageType: 'outgoing' }).lean();
+    expect(await settled(String(outgoing!._id))).toMatchObject({ status: 'failed', failureReason: 'the address is in a private network (after 1 try)' });
+  });
+
+  it('checks the inbox\'s channel configuration', async () => {
+    const result = await charla.graphql(CREATE_INBOX, { input: { name: 'Bad CRM', channelType: 'API', channelConfig: { callbackUrl: 'ftp://crm.example' } } }, admin.token);
+    expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'input/invalid', details: { field: 'channelConfig.callbackUrl' } });
+  });
+});
