@@ -53,7 +53,7 @@ export const JSONScalar = new GraphQLScalarType({
   },
 });
 
-const lowercase = (...names: string[]) => Object.fromEntries(names.map((name) => [name, name.toLowerCase()]));
+export const lowercase = (...names: string[]) => Object.fromEntries(names.map((name) => [name, name.toLowerCase()]));
 
 /** Enum values as stored; resolvers read and return these, GraphQL shows the UPPER_CASE names. */
 export const enumValues = {

@@ -15,6 +15,7 @@ import { notificationsResolvers } from './resolvers/notifications.ts';
 import { reportsResolvers } from './resolvers/reports.ts';
 import { rulesEnumTypeDefs, rulesResolvers } from './resolvers/rules.ts';
 import { transcriptsResolvers } from './resolvers/transcripts.ts';
+import { webhooksResolvers } from './resolvers/webhooks.ts';
 import { widgetResolvers } from './resolvers/widget.ts';
 import { DateTime, enumValues, JSONScalar } from './scalars.ts';
 
@@ -42,6 +43,7 @@ export function buildSchema(): GraphQLSchema {
       reportsResolvers,
       rulesResolvers,
       campaignsResolvers,
+      webhooksResolvers,
       transcriptsResolvers,
       widgetResolvers,
     ],

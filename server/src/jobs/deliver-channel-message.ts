@@ -1,7 +1,6 @@
 // Agenda job 'channels.deliver-message': sends an agent's (or the bot's) message to the contact
-// through the inbox's channel adapter. A failure that may pass is tried again with exponential
-// backoff (DELIVERY_RETRY_BASE_SECONDS, doubling, MAX_DELIVERY_ATTEMPTS tries — hours in all); the
-// last failure, or one that cannot pass, marks the message failed with its reason for the agents.
+// through the inbox's channel adapter. A failure that may pass is tried again (retry-policy.ts);
+// the last failure, or one that cannot pass, marks the message failed with its reason for the agents.
 import { adapterFor, DeliveryFailed, type OutboundMessage } from '@charla/channels';
 import { Types } from 'mongoose';
 import { channelContext } from '../channels/context.ts';
@@ -14,9 +13,8 @@ import { User } from '../db/models/user.ts';
 import type { Stored } from '../events/event-map.ts';
 import { OutboundRefused } from '../http/outbound-request.ts';
 import type { Services } from '../services.ts';
+import { nextAttemptAt, triesText } from './retry-policy.ts';
 import { JOB_NAMES } from './scheduler.ts';
-
-export const MAX_DELIVERY_ATTEMPTS = 10;
 
 export interface DeliverChannelMessageData {
   messageId: string;
@@ -48,16 +46,13 @@ export async function deliverChannelMessage(services: Services, data: DeliverCha
   } catch (error) {
     const retryable = error instanceof DeliveryFailed ? error.retryable : !(error instanceof OutboundRefused);
     const reason = error instanceof Error ? error.message : String(error);
-    if (retryable && attempt < MAX_DELIVERY_ATTEMPTS) {
-      const wait = services.config.deliveryRetryBaseMs * 2 ** (attempt - 1);
-      await services.scheduler.scheduleOnce(JOB_NAMES.deliverChannelMessage, new Date(services.now().getTime() + wait), {
-        messageId: data.messageId,
-        attempt: String(attempt + 1),
-      });
+    const next = retryable ? nextAttemptAt(services.config, attempt, services.now()) : null;
+    if (next) {
+      await services.scheduler.scheduleOnce(JOB_NAMES.deliverChannelMessage, next, { messageId: data.messageId, attempt: String(attempt + 1) });
       services.logger.warn({ messageId: data.messageId, attempt, reason }, 'channel delivery failed; will try again');
       return;
     }
-    await settle(services, message, conversation, { status: 'failed', failureReason: `${reason} (after ${attempt} ${attempt === 1 ? 'try' : 'tries'})` });
+    await settle(services, message, conversation, { status: 'failed', failureReason: `${reason} (${triesText(attempt)})` });
   }
 }
 

@@ -2,6 +2,7 @@
 import type { Services } from '../services.ts';
 import { defineDeliverChannelMessageJob } from './deliver-channel-message.ts';
 import { defineDeliverOutboxEmailJob } from './deliver-outbox-email.ts';
+import { defineDeliverWebhookJob } from './deliver-webhook.ts';
 import { defineRunScheduledRuleJob } from './run-scheduled-rule.ts';
 import { defineWakeSnoozedConversationJob } from './wake-snoozed-conversation.ts';
 
@@ -10,4 +11,5 @@ export function defineJobs(services: Services): void {
   defineDeliverOutboxEmailJob(services);
   defineRunScheduledRuleJob(services);
   defineDeliverChannelMessageJob(services);
+  defineDeliverWebhookJob(services);
 }

@@ -11,6 +11,7 @@ export const JOB_NAMES = {
   deliverOutboxEmail: 'outbox.deliver-email',
   runScheduledRule: 'rules.run-scheduled',
   deliverChannelMessage: 'channels.deliver-message',
+  deliverWebhook: 'webhooks.deliver',
 } as const;
 export type JobName = (typeof JOB_NAMES)[keyof typeof JOB_NAMES];
 

@@ -1,5 +1,6 @@
 // Subscribes the listeners (notifications, reporting, auto-assignment, automation …) to the event bus.
 import type { Services } from '../services.ts';
+import { registerAccountWebhookListeners } from './account-webhooks.ts';
 import { registerAutoAssignmentListener } from './auto-assignment.ts';
 import { registerNotificationListeners } from './notifications.ts';
 import { registerOutboundDeliveryListener } from './outbound-delivery.ts';
@@ -12,4 +13,5 @@ export function registerListeners(services: Services): void {
   registerOutboundDeliveryListener(services);
   registerReportingListener(services);
   registerRulesListener(services);
+  registerAccountWebhookListeners(services);
 }

@@ -19,3 +19,4 @@ export * from './outbox-email.ts';
 export * from './rule-set.ts';
 export * from './rule-run.ts';
 export * from './campaign.ts';
+export * from './webhook.ts';

@@ -1,0 +1,71 @@
+// Account webhooks: each event an account's webhooks subscribe to becomes a delivery (stored, then
+// sent by the 'webhooks.deliver' job, signed and retried). What leaves is a presentation of the
+// event, not the stored documents: ids as strings, no secrets.
+import type { Types } from 'mongoose';
+import type { ContactFields } from '../db/models/contact.ts';
+import type { ConversationFields } from '../db/models/conversation.ts';
+import type { MessageFields } from '../db/models/message.ts';
+import { Webhook, WebhookDelivery, type WebhookEvent } from '../db/models/webhook.ts';
+import type { Stored } from '../events/event-map.ts';
+import { JOB_NAMES } from '../jobs/scheduler.ts';
+import type { Services } from '../services.ts';
+
+const id = (value: Types.ObjectId | null | undefined): string | null => (value ? String(value) : null);
+
+export function presentConversation(conversation: Stored<ConversationFields>) {
+  return {
+    id: String(conversation._id),
+    displayId: conversation.displayId,
+    inboxId: String(conversation.inboxId),
+    contactId: String(conversation.contactId),
+    status: conversation.status,
+    assigneeId: id(conversation.assigneeId),
+    teamId: id(conversation.teamId),
+    labels: conversation.labels,
+    priority: conversation.priority,
+    muted: conversation.muted,
+    createdAt: conversation.createdAt,
+    lastActivityAt: conversation.lastActivityAt,
+  };
+}
+
+function presentMessage(message: Stored<MessageFields>) {
+  return {
+    id: String(message._id),
+    conversationId: String(message.conversationId),
+    messageType: message.messageType,
+    contentType: message.contentType,
+    content: message.content,
+    private: message.private,
+    sender: message.sender ? { type: message.sender.type, id: id(message.sender.id) } : null,
+    status: message.status,
+    createdAt: message.createdAt,
+  };
+}
+
+function presentContact(contact: Stored<ContactFields>) {
+  return { id: String(contact._id), name: contact.name, email: contact.email ?? null, phone: contact.phone ?? null, customAttributes: contact.customAttributes ?? {} };
+}
+
+async function enqueue(services: Services, accountId: Types.ObjectId, event: WebhookEvent, data: Record<string, unknown>): Promise<void> {
+  const webhooks = await Webhook.find({ accountId, enabled: true, events: event }, { _id: 1 }).lean();
+  const now = services.now();
+  for (const webhook of webhooks) {
+    const delivery = await WebhookDelivery.create({ accountId, webhookId: webhook._id, event, payload: { event, occurredAt: now, ...data }, createdAt: now });
+    await services.scheduler.scheduleOnce(JOB_NAMES.deliverWebhook, now, { deliveryId: String(delivery._id), attempt: '1' });
+  }
+}
+
+export function registerAccountWebhookListeners(services: Services): void {
+  services.bus.on('conversation.created', ({ conversation }) => enqueue(services, conversation.accountId, 'conversation_created', { conversation: presentConversation(conversation) }));
+  services.bus.on('conversation.status_changed', ({ conversation, previousStatus }) =>
+    enqueue(services, conversation.accountId, 'conversation_status_changed', { conversation: presentConversation(conversation), previousStatus }),
+  );
+  services.bus.on('message.created', ({ message, conversation }) =>
+    enqueue(services, conversation.accountId, 'message_created', { message: presentMessage(message), conversation: presentConversation(conversation) }),
+  );
+  services.bus.on('message.updated', ({ message, conversation }) =>
+    enqueue(services, conversation.accountId, 'message_updated', { message: presentMessage(message), conversation: presentConversation(conversation) }),
+  );
+  services.bus.on('contact.updated', ({ contact }) => enqueue(services, contact.accountId, 'contact_updated', { contact: presentContact(contact) }));
+}
