@@ -1,6 +1,6 @@
 // The compiled rules of each account: its stored rule sets, the presets its inboxes' settings
 // switch on, and its inboxes' campaigns. Compiled once, kept until a rule set or an inbox changes (settings.changed).
-import { campaignRuleSet, PRESETS, RuleIndex, type Campaign, type PresetKey, type RuleSet, type RuleSetEntry } from '@charla/rules';
+import { campaignRuleSet, PRESETS, RuleIndex, type OngoingCampaign, type PresetKey, type RuleSet, type RuleSetEntry } from '@charla/rules';
 import type { Types } from 'mongoose';
 import { CampaignModel } from '../db/models/campaign.ts';
 import { Inbox, type InboxFields } from '../db/models/inbox.ts';
@@ -50,7 +50,7 @@ async function compileAccount(accountId: Types.ObjectId): Promise<RuleIndex> {
   const [inboxes, stored, campaigns] = await Promise.all([
     Inbox.find({ accountId }, { channelType: 1, settings: 1 }).lean(),
     RuleSetModel.find({ accountId, enabled: true }, { document: 1 }).sort({ _id: 1 }).lean(),
-    CampaignModel.find({ accountId, enabled: true }, { inboxId: 1, document: 1 }).sort({ _id: 1 }).lean(),
+    CampaignModel.find({ accountId, kind: { $ne: 'one_off' }, enabled: true }, { inboxId: 1, document: 1 }).sort({ _id: 1 }).lean(),
   ]);
   const presetInboxes = new Map<PresetKey, string[]>();
   for (const inbox of inboxes) {
@@ -59,10 +59,10 @@ async function compileAccount(accountId: Types.ObjectId): Promise<RuleIndex> {
   const entries: RuleSetEntry[] = [];
   for (const [preset, inboxIds] of presetInboxes) entries.push({ key: presetKeyOf(preset), ruleSet: { ...PRESETS[preset], inboxes: inboxIds } });
   for (const ruleSet of stored) entries.push({ key: String(ruleSet._id), ruleSet: ruleSet.document as RuleSet });
-  const campaignsOfInbox = new Map<string, Array<{ id: string; campaign: Campaign }>>();
+  const campaignsOfInbox = new Map<string, Array<{ id: string; campaign: OngoingCampaign }>>();
   for (const campaign of campaigns) {
     const inboxId = String(campaign.inboxId);
-    (campaignsOfInbox.get(inboxId) ?? campaignsOfInbox.set(inboxId, []).get(inboxId)!).push({ id: String(campaign._id), campaign: campaign.document as Campaign });
+    (campaignsOfInbox.get(inboxId) ?? campaignsOfInbox.set(inboxId, []).get(inboxId)!).push({ id: String(campaign._id), campaign: campaign.document as OngoingCampaign });
   }
   for (const [inboxId, list] of campaignsOfInbox) entries.push({ key: campaignsKeyOf(inboxId), ruleSet: campaignRuleSet(inboxId, list) });
   return new RuleIndex(entries);

@@ -1,4 +1,5 @@
 // Adds account labels to a conversation or removes them ("Ana added billing, vip").
+import type { Types } from 'mongoose';
 import { Label } from '../db/models/label.ts';
 import type { ConversationFields } from '../db/models/conversation.ts';
 import type { Actor } from '../events/actor.ts';
@@ -23,7 +24,7 @@ export function normaliseLabels(labels: string[]): string[] {
 export async function addLabels(services: Services, props: ChangeLabelsProps): Promise<Stored<ConversationFields>> {
   const conversation = storedConversation(props.conversation);
   const labels = normaliseLabels(props.labels);
-  await assertLabelsExist(conversation, labels, []);
+  await assertLabelsExist(conversation.accountId, labels, []);
   if (labels.length === 0) return conversation;
 
   const written = await writeConversation(conversation._id, { $addToSet: { labels: { $each: labels } } });
@@ -38,7 +39,7 @@ export async function removeLabels(services: Services, props: ChangeLabelsProps)
   const conversation = storedConversation(props.conversation);
   const labels = normaliseLabels(props.labels);
   // A label deleted from the account may still sit on old conversations; it can be removed.
-  await assertLabelsExist(conversation, labels, conversation.labels);
+  await assertLabelsExist(conversation.accountId, labels, conversation.labels);
   if (labels.length === 0) return conversation;
 
   const written = await writeConversation(conversation._id, { $pull: { labels: { $in: labels } } });
@@ -49,10 +50,11 @@ export async function removeLabels(services: Services, props: ChangeLabelsProps)
   return written.after;
 }
 
-async function assertLabelsExist(conversation: Stored<ConversationFields>, labels: string[], alsoAccepted: string[]): Promise<void> {
+/** Labels must exist in the account, but those in `alsoAccepted` (already on the record) may be removed. */
+export async function assertLabelsExist(accountId: Types.ObjectId, labels: string[], alsoAccepted: string[]): Promise<void> {
   const unknown = labels.filter((label) => !alsoAccepted.includes(label));
   if (unknown.length === 0) return;
-  const found = await Label.find({ accountId: conversation.accountId, title: { $in: unknown } }, { title: 1 }).lean();
+  const found = await Label.find({ accountId, title: { $in: unknown } }, { title: 1 }).lean();
   const missing = unknown.filter((label) => !found.some((existing) => existing.title === label));
   if (missing.length > 0) {
     throw new AppError('label/not_found', `No such label: ${missing.join(', ')}`, { labels: missing });

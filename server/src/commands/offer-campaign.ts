@@ -2,7 +2,7 @@
 // inbox's campaigns — and answers with the campaign to show above the launcher, if one matches, or
 // when to ask again, if one would match after more time on the page. Closing a bubble snoozes
 // campaigns for an hour (and nothing is evaluated meanwhile).
-import { matchesUrlPattern, textForLocale, type Campaign } from '@charla/rules';
+import { matchesUrlPattern, textForLocale, type Campaign, type OngoingCampaign } from '@charla/rules';
 import type { Types } from 'mongoose';
 import { completeTrigger, type VisitorPage } from '../automation/facts.ts';
 import { runRules } from '../automation/run-rules.ts';
@@ -57,9 +57,9 @@ export async function offerCampaign(services: Services, props: OfferCampaignProp
 /** Seconds until the soonest campaign of this page would be due by time on the page. */
 async function nextCheck(inboxId: Types.ObjectId, page: VisitorPage): Promise<number | null> {
   const elapsed = page.timeOnPage ?? 0;
-  const campaigns = await CampaignModel.find({ inboxId, enabled: true }, { document: 1 }).limit(200).lean();
+  const campaigns = await CampaignModel.find({ inboxId, kind: { $ne: 'one_off' }, enabled: true }, { document: 1 }).limit(200).lean();
   const waits = campaigns
-    .map((campaign) => (campaign.document as Campaign).triggerRules)
+    .map((campaign) => (campaign.document as OngoingCampaign).triggerRules)
     .filter((trigger) => trigger.timeOnPage > elapsed && matchesUrlPattern(page.pageUrl ?? '', trigger.url))
     .map((trigger) => trigger.timeOnPage - elapsed);
   return waits.length > 0 ? Math.min(...waits) : null;

@@ -179,7 +179,7 @@ async function answerableCampaign(
   contactInbox: ReceiveIncomingMessageProps['contactInbox'],
   campaignId: Types.ObjectId,
 ): Promise<Stored<CampaignFields> | null> {
-  const campaign = (await CampaignModel.findOne({ _id: campaignId, accountId: inbox.accountId, inboxId: inbox._id, enabled: true }).lean()) as Stored<CampaignFields> | null;
+  const campaign = (await CampaignModel.findOne({ _id: campaignId, accountId: inbox.accountId, inboxId: inbox._id, kind: { $ne: 'one_off' }, enabled: true }).lean()) as Stored<CampaignFields> | null;
   if (!campaign) return null;
   // Once per contact, whichever browser they answer from.
   if (await Conversation.exists({ contactId: contactInbox.contactId, inboxId: inbox._id, campaignId })) return null;

@@ -12,6 +12,7 @@ export const JOB_NAMES = {
   runScheduledRule: 'rules.run-scheduled',
   deliverChannelMessage: 'channels.deliver-message',
   deliverWebhook: 'webhooks.deliver',
+  runOneOffCampaign: 'campaigns.run-one-off',
 } as const;
 export type JobName = (typeof JOB_NAMES)[keyof typeof JOB_NAMES];
 

@@ -12,6 +12,8 @@ const contactSchema = new Schema(
     identifier: { type: String },
     avatarUrl: { type: String },
     customAttributes: { type: Schema.Types.Mixed, default: {} },
+    /** Account labels on the person (audiences of one-off campaigns). */
+    labels: { type: [String], default: [] },
     /** Browser, page, location and similar facts the widget reports. */
     additionalAttributes: { type: Schema.Types.Mixed, default: {} },
     blocked: { type: Boolean, default: false },
@@ -21,6 +23,8 @@ const contactSchema = new Schema(
 );
 contactSchema.index({ accountId: 1, email: 1 }, { unique: true, partialFilterExpression: { email: { $type: 'string' } } });
 contactSchema.index({ accountId: 1, identifier: 1 }, { unique: true, partialFilterExpression: { identifier: { $type: 'string' } } });
+// A campaign's audience: the account's contacts with a label, paged by _id.
+contactSchema.index({ accountId: 1, labels: 1, _id: 1 });
 // The contacts list: newest activity first, keyset-paged on (lastActivityAt, _id).
 contactSchema.index({ accountId: 1, lastActivityAt: -1, _id: -1 });
 

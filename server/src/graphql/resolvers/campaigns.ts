@@ -35,5 +35,7 @@ export const campaignsResolvers = {
   Campaign: {
     id: (campaign: Stored<CampaignFields>) => String(campaign._id),
     inboxId: (campaign: Stored<CampaignFields>) => String(campaign.inboxId),
+    kind: (campaign: Stored<CampaignFields>) => campaign.kind ?? 'ongoing',
+    progress: (campaign: Stored<CampaignFields>) => (campaign.kind === 'one_off' ? (campaign.progress ?? { audience: 0, sent: 0, skipped: 0 }) : null),
   },
 };

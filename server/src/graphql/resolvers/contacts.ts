@@ -4,7 +4,9 @@
 import type { QueryFilter, Types } from 'mongoose';
 import { z } from 'zod';
 import { literalPattern, parseId, parseString } from '../../auth/input.ts';
+import { changeContactLabels } from '../../commands/change-contact-labels.ts';
 import { Contact, type ContactFields } from '../../db/models/contact.ts';
+import { parseLabels } from './conversations.ts';
 import { Conversation } from '../../db/models/conversation.ts';
 import type { Stored } from '../../events/event-map.ts';
 import { assertInAgentAccount, requireAgent, visibleInboxIds } from '../../policies/index.ts';
@@ -20,6 +22,18 @@ export const CONTACT_CONVERSATIONS_LIMIT = 20;
 const contactCursorShape = z.object({ at: z.iso.datetime(), id: z.string().regex(/^[0-9a-f]{24}$/) });
 
 export const contactsResolvers = {
+  Mutation: {
+    addContactLabels: async (_parent: unknown, args: { contactId: unknown; labels: unknown }, { viewer, services }: GraphQLContext) => {
+      const agent = requireAgent(viewer);
+      const labels = parseLabels(args.labels, 'labels');
+      return changeContactLabels(services, { accountId: agent.accountId, contactId: parseId(args.contactId, 'contactId'), labels, change: 'add', performedBy: agent.actor });
+    },
+    removeContactLabels: async (_parent: unknown, args: { contactId: unknown; labels: unknown }, { viewer, services }: GraphQLContext) => {
+      const agent = requireAgent(viewer);
+      const labels = parseLabels(args.labels, 'labels');
+      return changeContactLabels(services, { accountId: agent.accountId, contactId: parseId(args.contactId, 'contactId'), labels, change: 'remove', performedBy: agent.actor });
+    },
+  },
   Query: {
     contacts: async (_parent: unknown, args: { search?: unknown; first?: unknown; after?: unknown }, { viewer }: GraphQLContext) => {
       const agent = requireAgent(viewer);
@@ -62,6 +76,7 @@ export const contactsResolvers = {
   },
 
   Contact: {
+    labels: (contact: StoredContact) => contact.labels ?? [],
     id: (contact: StoredContact) => String(contact._id),
     name: (contact: StoredContact) => contact.name ?? '',
     email: (contact: StoredContact) => contact.email ?? null,

@@ -334,7 +334,7 @@ function oneOf<T extends string>(value: unknown, allowed: readonly T[], field: s
   return value as T;
 }
 
-function parseLabels(value: unknown, field: string): string[] {
+export function parseLabels(value: unknown, field: string): string[] {
   if (!Array.isArray(value)) throw invalidInput(field, 'must be a list of label titles');
   if (value.length > MAX_LABELS_PER_CALL) throw invalidInput(field, `at most ${MAX_LABELS_PER_CALL} labels at a time`);
   return value.map((label, index) => parseString(label, `${field}[${index}]`, { max: 100 }).trim().toLowerCase());

@@ -1,0 +1,59 @@
+// A one-off campaign writes first: a new conversation with the contact in the campaign's inbox,
+// opened by the campaign's message from its sender. Once per contact and campaign (the unique
+// {contactInboxId, campaignId} index); the outbound listener sends the message through the channel.
+import { textForLocale, type OneOffCampaign } from '@charla/rules';
+import { Types } from 'mongoose';
+import { isDuplicateKey } from '../db/duplicate-key.ts';
+import { nextDisplayId } from '../db/models/account.ts';
+import type { CampaignFields } from '../db/models/campaign.ts';
+import type { ContactInboxFields } from '../db/models/contact-inbox.ts';
+import { Conversation, type ConversationFields } from '../db/models/conversation.ts';
+import type { InboxFields } from '../db/models/inbox.ts';
+import type { Stored } from '../events/event-map.ts';
+import type { Services } from '../services.ts';
+import { createMessage } from './create-message.ts';
+import { latestConversationOf } from './receive-incoming-message.ts';
+
+export interface StartCampaignConversationProps {
+  campaign: Stored<CampaignFields>;
+  inbox: Stored<InboxFields>;
+  contactInbox: Stored<ContactInboxFields>;
+}
+
+/** 'sent', or 'already' when this contact got the campaign before. */
+export async function startCampaignConversation(services: Services, { campaign, inbox, contactInbox }: StartCampaignConversationProps): Promise<'sent' | 'already'> {
+  if (await Conversation.exists({ contactInboxId: contactInbox._id, campaignId: campaign._id })) return 'already';
+  const performedBy = { type: 'system' as const, accountId: inbox.accountId };
+  const now = services.now();
+  const previous = await latestConversationOf(contactInbox._id);
+  let conversation;
+  try {
+    conversation = await Conversation.create({
+      previousConversationId: previous?._id ?? null,
+      accountId: inbox.accountId,
+      displayId: await nextDisplayId(inbox.accountId),
+      inboxId: inbox._id,
+      contactId: contactInbox.contactId,
+      contactInboxId: contactInbox._id,
+      status: 'open',
+      campaignId: campaign._id,
+      lastActivityAt: now,
+      createdAt: now,
+      updatedAt: now,
+    });
+  } catch (error) {
+    // The contact wrote at the same moment, or another run of the campaign got here first.
+    if (isDuplicateKey(error)) return 'already';
+    throw error;
+  }
+  const stored = conversation.toObject() as Stored<ConversationFields>;
+  services.bus.publish('conversation.created', { conversation: stored, performedBy });
+  const document = campaign.document as OneOffCampaign;
+  const content = textForLocale(document.message, inbox.settings?.locale ?? 'en');
+  if (document.sender.type === 'agent') {
+    await createMessage(services, { conversation: stored, messageType: 'outgoing', content, sender: { type: 'agent', id: new Types.ObjectId(document.sender.agentId) }, performedBy });
+  } else {
+    await createMessage(services, { conversation: stored, messageType: 'template', content, sender: { type: 'bot' }, performedBy });
+  }
+  return 'sent';
+}

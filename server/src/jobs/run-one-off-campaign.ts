@@ -1,0 +1,58 @@
+// Agenda job 'campaigns.run-one-off': at its time, a one-off campaign goes to every contact with
+// one of the audience's labels who has an identity in the campaign's inbox (its channel needs an
+// address to write to), in pages by contact id, reporting progress on the campaign as it goes.
+// Idempotent per contact: a run that is repeated, or resumed after a restart, skips who got it.
+import { Types } from 'mongoose';
+import { startCampaignConversation } from '../commands/start-campaign-conversation.ts';
+import { CampaignModel, type CampaignFields } from '../db/models/campaign.ts';
+import { Contact } from '../db/models/contact.ts';
+import { ContactInbox, type ContactInboxFields } from '../db/models/contact-inbox.ts';
+import { Inbox, type InboxFields } from '../db/models/inbox.ts';
+import type { Stored } from '../events/event-map.ts';
+import type { OneOffCampaign } from '@charla/rules';
+import type { Services } from '../services.ts';
+import { JOB_NAMES } from './scheduler.ts';
+
+const PAGE_SIZE = 200;
+
+export interface RunOneOffCampaignData {
+  campaignId: string;
+}
+
+export async function runOneOffCampaign(services: Services, data: RunOneOffCampaignData): Promise<void> {
+  if (!Types.ObjectId.isValid(data.campaignId)) return;
+  const campaign = (await CampaignModel.findOneAndUpdate(
+    { _id: data.campaignId, kind: 'one_off', enabled: true, status: { $in: ['scheduled', 'running'] } },
+    { $set: { status: 'running' } },
+    { returnDocument: 'after' },
+  ).lean()) as Stored<CampaignFields> | null;
+  if (!campaign) return;
+  const inbox = (await Inbox.findOne({ _id: campaign.inboxId, accountId: campaign.accountId }).lean()) as Stored<InboxFields> | null;
+  if (!inbox) return;
+  const { labels } = (campaign.document as OneOffCampaign).audience;
+
+  const audience = { accountId: campaign.accountId, labels: { $in: labels } };
+  await CampaignModel.updateOne({ _id: campaign._id }, { $set: { 'progress.audience': await Contact.countDocuments(audience) } });
+  let after: Types.ObjectId | undefined;
+  for (;;) {
+    const contacts = await Contact.find(after ? { ...audience, _id: { $gt: after } } : audience, { _id: 1 }).sort({ _id: 1 }).limit(PAGE_SIZE).lean();
+    if (contacts.length === 0) break;
+    const identities = (await ContactInbox.find({ inboxId: inbox._id, contactId: { $in: contacts.map((contact) => contact._id) } }).lean()) as Array<Stored<ContactInboxFields>>;
+    let sent = 0;
+    let skipped = 0;
+    for (const contact of contacts) {
+      const contactInbox = identities.find((identity) => identity.contactId.equals(contact._id));
+      const outcome = contactInbox ? await startCampaignConversation(services, { campaign, inbox, contactInbox }) : 'no identity';
+      if (outcome === 'sent') sent += 1;
+      else if (outcome === 'no identity') skipped += 1;
+    }
+    await CampaignModel.updateOne({ _id: campaign._id }, { $inc: { 'progress.sent': sent, 'progress.skipped': skipped } });
+    after = contacts[contacts.length - 1]!._id;
+  }
+  await CampaignModel.updateOne({ _id: campaign._id }, { $set: { status: 'completed' } });
+  services.logger.info({ campaignId: data.campaignId }, 'one-off campaign sent');
+}
+
+export function defineRunOneOffCampaignJob(services: Services): void {
+  services.scheduler.define<RunOneOffCampaignData>(JOB_NAMES.runOneOffCampaign, (data) => runOneOffCampaign(services, data));
+}
