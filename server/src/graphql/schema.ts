@@ -7,6 +7,7 @@ import type { GraphQLSchema } from 'graphql';
 import { adminResolvers } from './resolvers/admin.ts';
 import { authResolvers } from './resolvers/auth.ts';
 import { campaignsResolvers } from './resolvers/campaigns.ts';
+import { channelsResolvers } from './resolvers/channels.ts';
 import { contactsResolvers } from './resolvers/contacts.ts';
 import { conversationsResolvers } from './resolvers/conversations.ts';
 import { healthResolvers } from './resolvers/health.ts';
@@ -44,6 +45,7 @@ export function buildSchema(): GraphQLSchema {
       rulesResolvers,
       campaignsResolvers,
       webhooksResolvers,
+      channelsResolvers,
       transcriptsResolvers,
       widgetResolvers,
     ],
