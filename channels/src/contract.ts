@@ -37,6 +37,16 @@ export interface InboundEvent {
     /** The channel's id of the message; a second event with the same id is the same message. */
     externalId: string;
     content: string;
+    /**
+     * Ids of earlier messages this one answers (e-mail: In-Reply-To and References). When present
+     * the server threads by them — into the conversation holding one of them, else a new one.
+     */
+    threadIds?: string[];
+    subject?: string;
+    /** Written by a machine (an out-of-office answer, a bounce): stored, but it never reopens or triggers rules. */
+    autoReply?: boolean;
+    /** The message as received, when `content` is a cleaned-up part of it (quoted history removed). */
+    original?: string;
   };
 }
 
@@ -46,7 +56,32 @@ export interface OutboundMessage {
   conversation: { id: string; displayId: number };
   contact: { sourceId: string; name: string; email: string | null };
   message: { id: string; content: string; contentType: string; createdAt: string; sender: { type: string; name: string | null } };
+  /** For adapters that thread replies (`threadsReplies`): the conversation's subject and earlier message ids, oldest first. */
+  thread?: OutboundThread;
 }
+
+export interface OutboundThread {
+  subject: string | null;
+  /** The contact's latest message id, which this one answers. */
+  inReplyTo: string | null;
+  references: string[];
+}
+
+/** An e-mail as the server's mailer sends it; header values are plain text, never raw header lines. */
+export interface OutgoingMail {
+  from: { address: string; name?: string };
+  to: { address: string; name?: string };
+  subject: string;
+  text: string;
+  html?: string;
+  messageId: string;
+  inReplyTo?: string;
+  references?: string[];
+  replyTo?: string;
+}
+
+/** The server's mailer (SMTP_URL, or the outbox folder). */
+export type MailTransport = (message: OutgoingMail) => Promise<{ messageId: string }>;
 
 export interface HttpResponse {
   status: number;
@@ -61,12 +96,16 @@ export interface ChannelContext<Config> {
   /** The inbox's secret: signs what leaves and checks what arrives. */
   secret: string;
   http: HttpTransport;
+  /** Present when the server can send e-mail (always, in Charla: SMTP or the outbox folder). */
+  mail?: MailTransport;
   now(): Date;
 }
 
 export interface ChannelAdapter<Config = unknown> {
   type: string;
   capabilities: ChannelCapabilities;
+  /** Whether `send` needs `outbound.thread` (the conversation's subject and message ids). */
+  threadsReplies?: boolean;
   /** The inbox's channelConfig, checked when an inbox is created or changed. */
   configSchema: z.ZodType<Config>;
   /** Whether an inbound request really comes from the channel (signature, secret token …). */

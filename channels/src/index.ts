@@ -5,3 +5,5 @@ export * from './registry.ts';
 export { apiChannel, type ApiChannelConfig } from './api/adapter.ts';
 export { telegramChannel, TELEGRAM_API_BASE_URL, type TelegramChannelConfig } from './telegram/adapter.ts';
 export { SECRET_TOKEN_HEADER as TELEGRAM_SECRET_TOKEN_HEADER, telegramSecretToken } from './telegram/secret-token.ts';
+export { emailChannel, isAutoReply, type EmailChannelConfig, type ParsedMail } from './email/adapter.ts';
+export { withoutQuotedHistory } from './email/quoted-history.ts';

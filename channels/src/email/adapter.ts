@@ -1,0 +1,112 @@
+// The e-mail channel: mail to the inbox's address reaches Charla's SMTP listener, which hands the
+// parsed mail here; agents' replies leave through the server's mailer from that address, threaded
+// with Message-ID / In-Reply-To / References so the contact's mail program keeps one thread.
+import { z } from 'zod';
+import { DeliveryFailed, InboundRejected, type ChannelAdapter } from '../contract.ts';
+import { withoutQuotedHistory } from './quoted-history.ts';
+
+const configSchema = z
+  .object({
+    /** Where contacts write to; agents' replies are sent from it. Kept in lower case: addresses are matched that way. */
+    address: z.email({ message: 'must be an e-mail address' }).max(254).toLowerCase(),
+  })
+  .strict();
+export type EmailChannelConfig = z.infer<typeof configSchema>;
+
+/** Message-IDs are "<left@right>"; anything else is not one. */
+const messageIdSchema = z.string().trim().max(998).regex(/^<[^<>\s]+>$/, 'must be a Message-ID like <id@host>');
+
+/** A mail as the server's SMTP listener hands it over (parsed from MIME, headers decoded). */
+const parsedMailSchema = z
+  .object({
+    from: z.object({ address: z.email().max(254), name: z.string().max(255).optional() }).strict(),
+    to: z.array(z.string().max(254)).max(100),
+    messageId: messageIdSchema,
+    inReplyTo: messageIdSchema.optional(),
+    references: z.array(messageIdSchema).max(100).default([]),
+    subject: z.string().max(998).default(''),
+    text: z.string().max(1_000_000).default(''),
+    autoSubmitted: z.string().max(100).optional(),
+    isBounce: z.boolean().optional(),
+  })
+  .strict();
+export type ParsedMail = z.input<typeof parsedMailSchema>;
+
+/** Mail servers' own addresses: what they send are delivery reports, not a person writing. */
+const MAIL_SYSTEM_SENDER = /^(mailer-daemon|postmaster)$/i;
+
+export const emailChannel: ChannelAdapter<EmailChannelConfig> = {
+  type: 'email',
+  capabilities: { attachments: false, typing: false, readReceipts: false, canInitiate: true, replyWindowHours: null },
+  threadsReplies: true,
+  configSchema,
+
+  verify() {
+    // Mail arrives by SMTP, never through the HTTP channel endpoint.
+    return false;
+  },
+
+  parseInbound(payload) {
+    const parsed = parsedMailSchema.safeParse(payload);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new InboundRejected(issue.message, issue.path.map(String).join('.'));
+    }
+    const mail = parsed.data;
+    const address = mail.from.address.toLowerCase();
+    const name = singleLine(mail.from.name ?? '');
+    const original = mail.text.replace(/\r\n?/g, '\n').trim();
+    const content = withoutQuotedHistory(original) || original;
+    const threadIds = [...new Set([...(mail.inReplyTo ? [mail.inReplyTo] : []), ...mail.references])];
+    return [
+      {
+        kind: 'message',
+        contact: { sourceId: address, email: address, ...(name && { name }) },
+        message: {
+          externalId: mail.messageId,
+          content: content || '(empty e-mail)',
+          threadIds,
+          subject: singleLine(mail.subject),
+          autoReply: isAutoReply(mail),
+          ...(original !== content && { original }),
+        },
+      },
+    ];
+  },
+
+  async send(outbound, context) {
+    if (!context.mail) throw new DeliveryFailed('the server cannot send e-mail', false);
+    const to = outbound.contact.email ?? outbound.contact.sourceId;
+    if (!z.email().safeParse(to).success) throw new DeliveryFailed('the contact has no e-mail address', false);
+    const address = context.config.address;
+    const domain = address.slice(address.lastIndexOf('@') + 1);
+    const thread = outbound.thread;
+    const subject = singleLine(thread?.subject ?? '') || 'Your conversation';
+    const messageId = `<${outbound.deliveryId}@${domain}>`;
+    await context.mail({
+      from: { address },
+      to: { address: to, ...(outbound.contact.name && { name: singleLine(outbound.contact.name) }) },
+      subject: /^re:/i.test(subject) ? subject : `Re: ${subject}`,
+      text: outbound.message.content,
+      messageId,
+      ...(thread?.inReplyTo && { inReplyTo: thread.inReplyTo }),
+      ...(thread && thread.references.length > 0 && { references: thread.references }),
+    });
+    // Kept as the message's externalId: the contact's answer names it in In-Reply-To.
+    return { externalId: messageId };
+  },
+};
+
+/** Auto-Submitted other than "no" (RFC 3834), a delivery report, or mail from a mail system. */
+export function isAutoReply(mail: Pick<ParsedMail, 'autoSubmitted' | 'isBounce' | 'from'>): boolean {
+  const autoSubmitted = mail.autoSubmitted?.trim().toLowerCase();
+  if (autoSubmitted && autoSubmitted !== 'no') return true;
+  if (mail.isBounce) return true;
+  const localPart = mail.from.address.slice(0, mail.from.address.lastIndexOf('@'));
+  return MAIL_SYSTEM_SENDER.test(localPart);
+}
+
+/** Header values are one line: a CR or LF in a name or subject must never start a header of its own. */
+function singleLine(value: string): string {
+  return value.replace(/[\r\n\t\u2028\u2029]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
+}

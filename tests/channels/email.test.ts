@@ -1,0 +1,108 @@
+// The e-mail adapter on its own: what a contact's mail becomes (new words apart from the quoted
+// history, threading ids, auto-replies told apart), what it refuses, and the mail it sends.
+import { describe, expect, it } from 'vitest';
+import { emailChannel, InboundRejected, type OutgoingMail } from '../../channels/src/index.ts';
+
+const now = new Date('2026-12-01T10:00:00Z');
+const config = { address: 'soporte@tienda.example' };
+const context = (mail?: (message: OutgoingMail) => Promise<{ messageId: string }>) => ({
+  config: config as never,
+  secret: 's',
+  http: async () => ({ status: 200, body: '' }),
+  now: () => now,
+  ...(mail && { mail }),
+});
+
+const mail = (overrides: Record<string, unknown> = {}) => ({
+  from: { address: 'Lucia@Example.com', name: 'Lucía Pérez' },
+  to: ['soporte@tienda.example'],
+  messageId: '<abc-1@example.com>',
+  references: [],
+  subject: 'Mi pedido',
+  text: 'Hola',
+  ...overrides,
+});
+
+const parse = (overrides: Record<string, unknown> = {}) => emailChannel.parseInbound(mail(overrides), context())[0]!;
+
+describe('the email adapter reading mail', () => {
+  it('keeps the sender as the contact and the Message-ID as the message id', () => {
+    expect(parse()).toEqual({
+      kind: 'message',
+      contact: { sourceId: 'lucia@example.com', email: 'lucia@example.com', name: 'Lucía Pérez' },
+      message: { externalId: '<abc-1@example.com>', content: 'Hola', threadIds: [], subject: 'Mi pedido', autoReply: false },
+    });
+  });
+
+  it('strips English quoted history and keeps the whole mail as the original', () => {
+    const text = 'Yes, the blue one.\n\nOn Tue, 1 Dec 2026 at 10:00, Soporte <soporte@tienda.example> wrote:\n> Which colour?\n> Thanks';
+    const { message } = parse({ text, inReplyTo: '<msg_1@tienda.example>', references: ['<abc-0@example.com>', '<msg_1@tienda.example>'] });
+    expect(message.content).toBe('Yes, the blue one.');
+    expect(message.original).toBe(text);
+    expect(message.threadIds).toEqual(['<msg_1@tienda.example>', '<abc-0@example.com>']);
+  });
+
+  it('strips Spanish quoted history, also when the attribution wraps over two lines', () => {
+    expect(parse({ text: 'Sí, el azul.\n\nEl mar, 1 dic 2026 a las 10:00, Soporte\n<soporte@tienda.example> escribió:\n> ¿Qué color?' }).message.content).toBe('Sí, el azul.');
+    expect(parse({ text: 'Gracias\n> ¿Algo más?\nSaludos' }).message.content).toBe('Gracias\nSaludos');
+  });
+
+  it('tells auto-replies and bounces from people writing', () => {
+    expect(parse({ autoSubmitted: 'auto-replied' }).message.autoReply).toBe(true);
+    expect(parse({ autoSubmitted: 'No' }).message.autoReply).toBe(false);
+    expect(parse({ isBounce: true }).message.autoReply).toBe(true);
+    expect(parse({ from: { address: 'MAILER-DAEMON@mx.example.com' } }).message.autoReply).toBe(true);
+    expect(parse({ from: { address: 'postmaster@example.com' } }).message.autoReply).toBe(true);
+  });
+
+  it('refuses mail it cannot read, naming the field', () => {
+    for (const [overrides, path] of [
+      [{ from: { address: 'not an address' } }, 'from.address'],
+      [{ messageId: 'no-brackets@example.com' }, 'messageId'],
+      [{ messageId: { $gt: '' } }, 'messageId'],
+      [{ references: ['<ok@x>', 'bad'] }, 'references.1'],
+    ] as const) {
+      expect(() => emailChannel.parseInbound(mail(overrides), context())).toThrow(expect.objectContaining({ path }));
+    }
+    expect(() => emailChannel.parseInbound({ ...mail(), extra: 1 }, context())).toThrow(InboundRejected);
+  });
+
+  it('keeps names and subjects on one line', () => {
+    const event = parse({ from: { address: 'a@example.com', name: 'Eve\r\nBcc: victim@example.com' }, subject: 'Hi\r\nX-Evil: 1' });
+    expect(event.contact.name).toBe('Eve Bcc: victim@example.com');
+    expect(event.message.subject).toBe('Hi X-Evil: 1');
+  });
+});
+
+describe('the email adapter sending', () => {
+  const outbound = {
+    deliveryId: 'msg_65f0c0ffee0000000000abcd',
+    conversation: { id: 'c', displayId: 3 },
+    contact: { sourceId: 'lucia@example.com', name: 'Lucía\nPérez', email: 'lucia@example.com' },
+    message: { id: '65f0c0ffee0000000000abcd', content: 'Llega mañana.', contentType: 'text', createdAt: now.toISOString(), sender: { type: 'agent', name: 'Ana' } },
+    thread: { subject: 'Mi pedido', inReplyTo: '<abc-2@example.com>', references: ['<abc-1@example.com>', '<msg_1@tienda.example>', '<abc-2@example.com>'] },
+  };
+
+  it('sends from the inbox address, threaded, and keeps its Message-ID as the external id', async () => {
+    const sent: OutgoingMail[] = [];
+    const result = await emailChannel.send(outbound, context(async (message) => (sent.push(message), { messageId: message.messageId })));
+    expect(result).toEqual({ externalId: '<msg_65f0c0ffee0000000000abcd@tienda.example>' });
+    expect(sent).toEqual([
+      {
+        from: { address: 'soporte@tienda.example' },
+        to: { address: 'lucia@example.com', name: 'Lucía Pérez' },
+        subject: 'Re: Mi pedido',
+        text: 'Llega mañana.',
+        messageId: '<msg_65f0c0ffee0000000000abcd@tienda.example>',
+        inReplyTo: '<abc-2@example.com>',
+        references: ['<abc-1@example.com>', '<msg_1@tienda.example>', '<abc-2@example.com>'],
+      },
+    ]);
+  });
+
+  it('fails for good without a mailer or an address to write to', async () => {
+    await expect(emailChannel.send(outbound, context())).rejects.toMatchObject({ retryable: false });
+    const noAddress = { ...outbound, contact: { sourceId: 'x', name: '', email: null } };
+    await expect(emailChannel.send(noAddress, context(async () => ({ messageId: 'x' })))).rejects.toMatchObject({ retryable: false });
+  });
+});
