@@ -19,6 +19,7 @@ import { defineJobs } from './jobs/index.ts';
 import { createAgendaScheduler } from './jobs/scheduler.ts';
 import { registerListeners } from './listeners/index.ts';
 import type { Logger } from './logger.ts';
+import { startInboundSmtp } from './mail/inbound-smtp.ts';
 import { createMailer } from './mail/mailer.ts';
 import type { Services } from './services.ts';
 
@@ -28,6 +29,8 @@ export interface RunningCharla {
   database: Database;
   starts: number;
   bootstrap: BootstrapReport;
+  /** The inbound SMTP listener's port when SMTP_INBOUND_PORT is set (the picked one for 0). */
+  smtpInboundPort: number | undefined;
   stop(): Promise<void>;
 }
 
@@ -84,7 +87,15 @@ export async function startCharla(config: Config, logger: Logger, options: Start
       await scheduler.stop();
       await bus.idle();
     });
-    return { url, services, database, starts, bootstrap, stop };
+
+    // Started last and so closed first: no mail is taken once jobs and listeners are stopping.
+    let smtpInboundPort: number | undefined;
+    if (config.smtpInboundPort !== undefined) {
+      const inboundSmtp = await startInboundSmtp(services, { port: config.smtpInboundPort, host: config.host, maxBytes: config.smtpInboundMaxBytes });
+      cleanups.push(() => inboundSmtp.close());
+      smtpInboundPort = inboundSmtp.port;
+    }
+    return { url, services, database, starts, bootstrap, smtpInboundPort, stop };
   } catch (error) {
     await stop();
     throw error;

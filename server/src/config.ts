@@ -27,6 +27,8 @@ const environmentSchema = z.object({
   CHARLA_ADMIN_PASSWORD: z.preprocess(unsetWhenEmpty, z.string().min(8).optional()),
   CHARLA_DEMO: z.preprocess(unsetWhenEmpty, z.enum(['0', '1']).default('1')),
   SMTP_URL: z.preprocess(unsetWhenEmpty, z.string().regex(/^smtps?:\/\/\S+$/, 'must be an smtp:// or smtps:// URL').optional()),
+  SMTP_INBOUND_PORT: z.preprocess(unsetWhenEmpty, z.coerce.number().int().min(0).max(65_535).optional()),
+  SMTP_INBOUND_MAX_MB: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(1024).default(25)),
   MAIL_FROM: z.preprocess(unsetWhenEmpty, z.string().default('Charla <no-reply@charla.local>')),
   UPLOAD_LIMIT_MB: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(1024).default(40)),
   OUTBOUND_ALLOWED_NETWORKS: z.preprocess(
@@ -60,6 +62,10 @@ export interface Config {
   /** When absent, e-mails are written as .eml files under DATA_DIR/outbox. */
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** Where Charla's own SMTP listener takes mail for e-mail inboxes; off when absent (0 picks a free port). */
+  smtpInboundPort: number | undefined;
+  /** Bigger mail is refused (SMTP 552). */
+  smtpInboundMaxBytes: number;
   uploadLimitBytes: number;
   /** Private networks (loopback, LAN …) that webhooks and channel callbacks may reach anyway. */
   outboundAllowedNetworks: string[];
@@ -88,6 +94,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: values.CHARLA_DEMO === '1',
     smtpUrl: values.SMTP_URL,
     mailFrom: values.MAIL_FROM,
+    smtpInboundPort: values.SMTP_INBOUND_PORT,
+    smtpInboundMaxBytes: Math.round(values.SMTP_INBOUND_MAX_MB * 1024 * 1024),
     uploadLimitBytes: Math.round(values.UPLOAD_LIMIT_MB * 1024 * 1024),
     outboundAllowedNetworks: values.OUTBOUND_ALLOWED_NETWORKS.split(',').map((entry) => entry.trim()).filter(Boolean),
     deliveryRetryBaseMs: Math.round(values.DELIVERY_RETRY_BASE_SECONDS * 1000),

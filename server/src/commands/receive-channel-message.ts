@@ -1,11 +1,14 @@
-// A contact's message arriving through a channel adapter (the API channel's endpoint, later e-mail
-// and Telegram): finds or creates the contact and its identity in the inbox, then hands the message
-// to receiveIncomingMessage. The channel's message id makes a repeated delivery a no-op.
+// A contact's message arriving through a channel adapter (the API channel's endpoint, e-mail,
+// Telegram): finds or creates the contact and its identity in the inbox, picks the conversation
+// when the channel threads by message ids, then hands the message to receiveIncomingMessage. The
+// channel's message id makes a repeated delivery a no-op.
 import type { InboundEvent } from '@charla/channels';
+import { Types } from 'mongoose';
 import { isDuplicateKey } from '../db/duplicate-key.ts';
 import { Contact } from '../db/models/contact.ts';
 import { ContactInbox, type ContactInboxDoc } from '../db/models/contact-inbox.ts';
 import type { InboxDoc } from '../db/models/inbox.ts';
+import { Conversation } from '../db/models/conversation.ts';
 import { Message } from '../db/models/message.ts';
 import type { Services } from '../services.ts';
 import { receiveIncomingMessage } from './receive-incoming-message.ts';
@@ -20,11 +23,21 @@ export interface ReceiveChannelMessageProps {
 export async function receiveChannelMessage(services: Services, { inbox, event }: ReceiveChannelMessageProps): Promise<'stored' | 'duplicate'> {
   if (await Message.exists({ inboxId: inbox._id, externalId: event.message.externalId, messageType: 'incoming' })) return 'duplicate';
   const contactInbox = await contactInboxFor(inbox, event.contact);
+  const { message } = event;
+  const contentAttributes = {
+    ...(message.subject !== undefined && { subject: message.subject }),
+    ...(message.original !== undefined && { originalContent: message.original }),
+    // Rules skip it and it reopens nothing: nobody is waiting for an answer to an out-of-office reply.
+    ...(message.autoReply && { autoReply: true }),
+  };
   try {
     await receiveIncomingMessage(services, {
       contactInbox,
-      content: event.message.content,
-      externalId: event.message.externalId,
+      content: message.content,
+      externalId: message.externalId,
+      ...(message.threadIds && { target: await threadedConversation(inbox, contactInbox, message.threadIds, message.autoReply === true) }),
+      ...(message.autoReply && { reopens: false }),
+      ...(Object.keys(contentAttributes).length > 0 && { contentAttributes }),
       performedBy: contactActor(inbox, contactInbox, contactInbox.contactId),
     });
   } catch (error) {
@@ -33,6 +46,28 @@ export async function receiveChannelMessage(services: Services, { inbox, event }
     throw error;
   }
   return 'stored';
+}
+
+/**
+ * The conversation in this inbox that holds one of the ids the message answers (sent or received),
+ * the most recent first; otherwise the message starts a new conversation. A person writes only into
+ * their own conversations — knowing a Message-ID must not let a stranger write into someone else's —
+ * while an auto-reply or bounce, which comes from another address by nature and can neither reopen
+ * a conversation nor trigger rules, goes to whichever conversation sent the mail it answers.
+ */
+async function threadedConversation(inbox: InboxDoc, contactInbox: ContactInboxDoc, threadIds: string[], anyContact: boolean): Promise<{ conversationId: Types.ObjectId } | 'new'> {
+  const ids = threadIds.filter((id) => typeof id === 'string').slice(0, 100);
+  if (ids.length === 0) return 'new';
+  const answered = await Message.find({ inboxId: inbox._id, externalId: { $in: ids } }, { conversationId: 1 }).sort({ _id: -1 }).limit(100).lean();
+  const candidates = [...new Set(answered.map((found) => String(found.conversationId)))];
+  if (candidates.length === 0) return 'new';
+  const conversation = await Conversation.findOne(
+    { _id: { $in: candidates.map((id) => new Types.ObjectId(id)) }, inboxId: inbox._id, ...(!anyContact && { contactInboxId: contactInbox._id }) },
+    { _id: 1 },
+  )
+    .sort({ _id: -1 })
+    .lean();
+  return conversation ? { conversationId: conversation._id } : 'new';
 }
 
 /** The contact's identity in this inbox, created on first contact (joining a contact with the same e-mail). */

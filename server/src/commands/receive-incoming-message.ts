@@ -28,6 +28,15 @@ export interface ReceiveIncomingMessageProps {
   /** Start a new conversation even when the latest one could take the message. */
   newConversation?: boolean;
   externalId?: string;
+  /**
+   * Which conversation takes the message. Absent: the contact's latest (the widget's way). Channels
+   * that thread by message ids (e-mail) name the conversation they found, or 'new' to start one
+   * whatever the latest is doing; a named conversation that no longer takes messages starts a new one.
+   */
+  target?: { conversationId: Types.ObjectId } | 'new';
+  /** False for what a machine wrote (an auto-reply, a bounce): a snoozed or resolved conversation stays so. */
+  reopens?: boolean;
+  contentAttributes?: Record<string, unknown>;
   /** The campaign the visitor is answering: a new conversation starts with its message. */
   campaignId?: Types.ObjectId;
   /** The page and browser the widget reports; kept on the conversation for rules and agents. */
@@ -66,6 +75,11 @@ export async function receiveIncomingMessage(services: Services, props: ReceiveI
 
   const latest = await latestConversationOf(contactInbox._id);
   let conversation: ConversationDoc | Stored<ConversationFields> | null = props.newConversation ? null : latest;
+  if (props.target) {
+    // The caller picked it (possibly another contact's: a bounce answers the mail Charla sent); it must be this inbox's.
+    conversation = props.target === 'new' ? null : await Conversation.findOne({ _id: props.target.conversationId, inboxId: contactInbox.inboxId });
+    if (conversation && !acceptsMessages(conversation, inbox)) conversation = null;
+  }
   // "Start a new conversation" is offered after a resolved one; while one is going on, write there.
   if (props.newConversation && latest && latest.status !== 'resolved') {
     throw new AppError('conversation/not_resolved', 'The current conversation is still going on; write to it instead');
@@ -82,7 +96,7 @@ export async function receiveIncomingMessage(services: Services, props: ReceiveI
     const started = await startConversation(services, inbox, contactInbox, performedBy, latest?._id ?? null, campaign?._id ?? null);
     // Of two messages racing to start it, only the one that created it posts the campaign's message.
     conversation = campaign && started.created ? await postCampaignMessage(services, started.conversation, campaign, inbox) : started.conversation;
-  } else if ((conversation.status === 'snoozed' || conversation.status === 'resolved') && !conversation.muted) {
+  } else if ((conversation.status === 'snoozed' || conversation.status === 'resolved') && !conversation.muted && props.reopens !== false) {
     // A contact's message reopens it; contact actors write no activity line.
     await changeConversationStatus(services, { conversation, status: initialStatusFor(inbox), performedBy });
     conversation = (await Conversation.findById(conversation._id)) ?? conversation;
@@ -104,6 +118,7 @@ export async function receiveIncomingMessage(services: Services, props: ReceiveI
       content: props.content,
       sender: { type: 'contact', id: contact._id },
       attachments,
+      ...(props.contentAttributes && { contentAttributes: props.contentAttributes }),
       externalId: props.externalId,
       performedBy,
     });

@@ -1,0 +1,136 @@
+// Charla's own SMTP listener for e-mail inboxes (SMTP_INBOUND_PORT): takes mail only for the
+// addresses of e-mail inboxes, refuses mail over SMTP_INBOUND_MAX_MB, parses it with mailparser
+// and hands it to the e-mail adapter and receiveChannelMessage — once per inbox it was sent to.
+import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { adapterFor, InboundRejected, type ParsedMail as ChannelMail } from '@charla/channels';
+import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
+import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
+import { channelContext } from '../channels/context.ts';
+import { receiveChannelMessage } from '../commands/receive-channel-message.ts';
+import { Inbox, type InboxDoc } from '../db/models/inbox.ts';
+import type { Services } from '../services.ts';
+
+/** More recipients in one mail than any e-mail inbox needs: the rest are told to try later (452). */
+const MAX_RECIPIENTS = 20;
+const MAX_TEXT_LENGTH = 1_000_000;
+
+export interface InboundSmtpOptions {
+  port: number;
+  host: string;
+  maxBytes: number;
+}
+
+export interface InboundSmtpListener {
+  /** The bound port (the configured one, or the one picked for port 0). */
+  port: number;
+  close(): Promise<void>;
+}
+
+/** An SMTP reply code for an error handed to smtp-server's callbacks. */
+function smtpError(responseCode: number, message: string): Error & { responseCode: number } {
+  return Object.assign(new Error(message), { responseCode });
+}
+
+export async function startInboundSmtp(services: Services, options: InboundSmtpOptions): Promise<InboundSmtpListener> {
+  const { logger } = services;
+  const server = new SMTPServer({
+    // A mail exchanger for the inboxes' addresses: nobody logs in, and TLS certificates are not configured yet.
+    authOptional: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    size: options.maxBytes,
+    logger: false,
+    closeTimeout: 5_000,
+    onRcptTo(address, session, callback) {
+      if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) return callback(smtpError(452, 'Too many recipients'));
+      inboxesFor([address.address])
+        .then((inboxes) => callback(inboxes.length > 0 ? undefined : smtpError(550, 'No such mailbox here')))
+        .catch((error: unknown) => {
+          logger.error({ err: error }, 'inbound mail: looking up a recipient failed');
+          callback(smtpError(451, 'Try again later'));
+        });
+    },
+    onData(stream, session, callback) {
+      readMessage(stream)
+        .then(async (raw) => {
+          // Nothing of a mail over the limit is kept (a client that announced its SIZE was refused at MAIL FROM).
+          if (!raw) return callback(smtpError(552, `Message exceeds the maximum size of ${options.maxBytes} bytes`));
+          await deliver(services, raw, session);
+          callback();
+        })
+        .catch((error: unknown) => {
+          if (error instanceof InboundRejected) return callback(smtpError(554, `Cannot read this mail (${error.path}: ${error.message})`));
+          logger.error({ err: error }, 'inbound mail failed');
+          callback(smtpError(451, 'Try again later'));
+        });
+    },
+  });
+  server.on('error', (error) => logger.error({ err: error }, 'inbound SMTP listener error'));
+  await new Promise<void>((resolve, reject) => {
+    server.server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.server.address() as AddressInfo).port;
+  logger.info({ host: options.host, port }, 'inbound SMTP listening');
+  return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+/** The mail's bytes, or null when it went over the size limit (the rest is drained, not kept). */
+async function readMessage(stream: SMTPServerDataStream): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) {
+    if (!stream.sizeExceeded) chunks.push(chunk as Buffer);
+  }
+  return stream.sizeExceeded ? null : Buffer.concat(chunks);
+}
+
+/** The e-mail inboxes behind these addresses (kept in lower case by the adapter's config schema). */
+async function inboxesFor(addresses: string[]): Promise<InboxDoc[]> {
+  const lowered = [...new Set(addresses.map((address) => String(address).toLowerCase()))];
+  return Inbox.find({ channelType: 'email', 'channelConfig.address': { $in: lowered } });
+}
+
+async function deliver(services: Services, raw: Buffer, session: SMTPServerSession): Promise<void> {
+  const parsed = await simpleParser(raw);
+  const mail = channelMailOf(parsed, raw);
+  const adapter = adapterFor('email')!;
+  for (const inbox of await inboxesFor(session.envelope.rcptTo.map((recipient) => recipient.address))) {
+    for (const event of adapter.parseInbound(mail, channelContext(services, inbox))) {
+      const outcome = await receiveChannelMessage(services, { inbox, event });
+      services.logger.info({ inboxId: String(inbox._id), messageId: event.message.externalId, outcome, autoReply: event.message.autoReply ?? false }, 'inbound mail');
+    }
+  }
+}
+
+/** mailparser's result in the shape the e-mail adapter reads. */
+function channelMailOf(parsed: ParsedMail, raw: Buffer): ChannelMail {
+  const from = parsed.from?.value[0];
+  const contentType = parsed.headers.get('content-type') as { value?: string } | string | undefined;
+  const autoSubmitted = parsed.headers.get('auto-submitted');
+  return {
+    from: { address: from?.address ?? '', ...(from?.name && { name: from.name }) },
+    to: addressesOf(parsed.to).slice(0, 100),
+    // A mail without a Message-ID still gets a stable one: the same bytes delivered twice are one message.
+    messageId: messageIdsIn(parsed.messageId)[0] ?? `<${createHash('sha256').update(raw).digest('hex')}@charla.invalid>`,
+    ...(messageIdsIn(parsed.inReplyTo)[0] && { inReplyTo: messageIdsIn(parsed.inReplyTo)[0] }),
+    references: messageIdsIn(parsed.references).slice(-100),
+    subject: (parsed.subject ?? '').slice(0, 998),
+    text: (parsed.text ?? '').slice(0, MAX_TEXT_LENGTH),
+    ...(typeof autoSubmitted === 'string' && { autoSubmitted: autoSubmitted.slice(0, 100) }),
+    isBounce: (typeof contentType === 'string' ? contentType : contentType?.value ?? '').toLowerCase() === 'multipart/report',
+  };
+}
+
+function addressesOf(value: AddressObject | AddressObject[] | undefined): string[] {
+  const objects = value === undefined ? [] : Array.isArray(value) ? value : [value];
+  return objects.flatMap((object) => object.value.map((address) => address.address ?? '')).filter(Boolean);
+}
+
+/** The "<id@host>" tokens in a header (mailparser gives a string or a list of them). */
+function messageIdsIn(value: string | string[] | undefined): string[] {
+  const text = Array.isArray(value) ? value.join(' ') : (value ?? '');
+  return [...new Set(text.match(/<[^<>\s]+>/g) ?? [])];
+}
