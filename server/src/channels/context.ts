@@ -1,5 +1,5 @@
 // What a channel adapter gets from the server for one inbox: its configuration and secret, the
-// outbound HTTP client with the server's network policy, and the clock.
+// outbound HTTP client with the server's network policy, the mailer, and the clock.
 import type { ChannelContext, HttpTransport } from '@charla/channels';
 import type { InboxFields } from '../db/models/inbox.ts';
 import type { Services } from '../services.ts';
@@ -8,5 +8,5 @@ const CHANNEL_TIMEOUT_MS = 10_000;
 
 export function channelContext(services: Services, inbox: Pick<InboxFields, 'channelConfig' | 'hmacSecret'>): ChannelContext<never> {
   const http: HttpTransport = (url, request) => services.outbound.post(url, request, { timeoutMs: CHANNEL_TIMEOUT_MS });
-  return { config: (inbox.channelConfig ?? {}) as never, secret: inbox.hmacSecret, http, now: () => services.now() };
+  return { config: (inbox.channelConfig ?? {}) as never, secret: inbox.hmacSecret, http, mail: (message) => services.mailer.sendChannelMail(message), now: () => services.now() };
 }

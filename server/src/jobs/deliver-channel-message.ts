@@ -1,7 +1,7 @@
 // Agenda job 'channels.deliver-message': sends an agent's (or the bot's) message to the contact
 // through the inbox's channel adapter. A failure that may pass is tried again (retry-policy.ts);
 // the last failure, or one that cannot pass, marks the message failed with its reason for the agents.
-import { adapterFor, DeliveryFailed, type OutboundMessage } from '@charla/channels';
+import { adapterFor, DeliveryFailed, type OutboundMessage, type OutboundThread } from '@charla/channels';
 import { Types } from 'mongoose';
 import { channelContext } from '../channels/context.ts';
 import { Contact } from '../db/models/contact.ts';
@@ -41,7 +41,9 @@ export async function deliverChannelMessage(services: Services, data: DeliverCha
   if (!conversation || !inbox || !adapter) return;
   const attempt = Number(data.attempt) || 1;
   try {
-    const { externalId } = await adapter.send(await outboundOf(message, conversation), channelContext(services, inbox));
+    const outbound = await outboundOf(message, conversation);
+    if (adapter.threadsReplies) outbound.thread = await threadOf(message, conversation);
+    const { externalId } = await adapter.send(outbound, channelContext(services, inbox));
     await settle(services, message, conversation, { status: 'sent', externalId });
   } catch (error) {
     const retryable = error instanceof DeliveryFailed ? error.retryable : !(error instanceof OutboundRefused);
@@ -85,6 +87,25 @@ async function outboundOf(message: Stored<MessageFields>, conversation: Stored<C
       sender: { type: message.sender?.type ?? 'bot', name: sender?.name ?? null },
     },
   };
+}
+
+/** References keep the thread's first id and its latest ones: mail programs need no more, and headers stay short. */
+const MAX_REFERENCES = 20;
+const MESSAGE_ID = /^<[^<>\s]+>$/;
+
+/** The conversation's subject (its first message's) and the ids of the mail before this one, oldest first. */
+async function threadOf(message: Stored<MessageFields>, conversation: Stored<ConversationFields>): Promise<OutboundThread> {
+  const earlier = await Message.find(
+    { conversationId: conversation._id, _id: { $lt: message._id }, private: false, messageType: { $in: ['incoming', 'outgoing', 'template'] } },
+    { messageType: 1, externalId: 1, contentAttributes: 1 },
+  )
+    .sort({ _id: 1 })
+    .lean();
+  const subject = earlier.map((found) => (found.contentAttributes as { subject?: unknown } | null)?.subject).find((value): value is string => typeof value === 'string' && value.trim() !== '');
+  const ids = earlier.map((found) => found.externalId).filter((id): id is string => typeof id === 'string' && MESSAGE_ID.test(id));
+  const inReplyTo = [...earlier].reverse().find((found) => found.messageType === 'incoming' && typeof found.externalId === 'string' && MESSAGE_ID.test(found.externalId))?.externalId ?? null;
+  const references = ids.length > MAX_REFERENCES ? [ids[0]!, ...ids.slice(-(MAX_REFERENCES - 1))] : ids;
+  return { subject: subject ?? null, inReplyTo, references: [...new Set(references)] };
 }
 
 export function defineDeliverChannelMessageJob(services: Services): void {

@@ -2,6 +2,7 @@
 // .eml file under DATA_DIR/outbox so a fresh install works and nothing is silently dropped.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { OutgoingMail } from '@charla/channels';
 import nodemailer from 'nodemailer';
 import type { Logger } from '../logger.ts';
 
@@ -14,6 +15,23 @@ export interface OutgoingEmail {
 
 export interface Mailer {
   send(email: OutgoingEmail): Promise<{ messageId: string }>;
+  /** A channel's mail: its own From and Message-ID, threaded with In-Reply-To / References. */
+  sendChannelMail(mail: OutgoingMail): Promise<{ messageId: string }>;
+}
+
+/** nodemailer's options for a channel's mail; nodemailer encodes every value as a header value, never as raw lines. */
+function channelMailOptions(mail: OutgoingMail) {
+  return {
+    from: mail.from,
+    to: mail.to,
+    subject: mail.subject,
+    text: mail.text,
+    ...(mail.html !== undefined && { html: mail.html }),
+    messageId: mail.messageId,
+    ...(mail.inReplyTo && { inReplyTo: mail.inReplyTo }),
+    ...(mail.references && mail.references.length > 0 && { references: mail.references }),
+    ...(mail.replyTo && { replyTo: mail.replyTo }),
+  };
 }
 
 export interface MailerOptions {
@@ -32,17 +50,24 @@ export function createMailer({ smtpUrl, from, outboxDir, logger }: MailerOptions
         logger.info({ to: email.to, subject: email.subject, messageId: info.messageId }, 'e-mail sent');
         return { messageId: info.messageId };
       },
+      async sendChannelMail(mail) {
+        const info = await transport.sendMail(channelMailOptions(mail));
+        logger.info({ to: mail.to.address, messageId: info.messageId }, 'channel e-mail sent');
+        return { messageId: info.messageId };
+      },
     };
   }
   const transport = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  const writeToOutbox = async (options: Parameters<typeof transport.sendMail>[0]) => {
+    const info = await transport.sendMail(options);
+    await mkdir(outboxDir, { recursive: true });
+    const file = join(outboxDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${info.messageId.replace(/[^\w.-]/g, '')}.eml`);
+    await writeFile(file, info.message as Buffer);
+    logger.info({ to: options.to, subject: options.subject, file }, 'e-mail written to the outbox folder (SMTP_URL is not set)');
+    return { messageId: info.messageId };
+  };
   return {
-    async send(email) {
-      const info = await transport.sendMail({ from, ...email });
-      await mkdir(outboxDir, { recursive: true });
-      const file = join(outboxDir, `${new Date().toISOString().replace(/[:.]/g, '-')}-${info.messageId.replace(/[^\w.-]/g, '')}.eml`);
-      await writeFile(file, info.message as Buffer);
-      logger.info({ to: email.to, subject: email.subject, file }, 'e-mail written to the outbox folder (SMTP_URL is not set)');
-      return { messageId: info.messageId };
-    },
+    send: (email) => writeToOutbox({ from, ...email }),
+    sendChannelMail: (mail) => writeToOutbox(channelMailOptions(mail)),
   };
 }
