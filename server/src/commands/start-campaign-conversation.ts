@@ -9,10 +9,11 @@ import type { CampaignFields } from '../db/models/campaign.ts';
 import type { ContactInboxFields } from '../db/models/contact-inbox.ts';
 import { Conversation, type ConversationFields } from '../db/models/conversation.ts';
 import type { InboxFields } from '../db/models/inbox.ts';
+import { Message } from '../db/models/message.ts';
 import type { Stored } from '../events/event-map.ts';
 import type { Services } from '../services.ts';
 import { createMessage } from './create-message.ts';
-import { latestConversationOf } from './receive-incoming-message.ts';
+import { initialStatusFor, latestConversationOf } from './receive-incoming-message.ts';
 
 export interface StartCampaignConversationProps {
   campaign: Stored<CampaignFields>;
@@ -22,8 +23,14 @@ export interface StartCampaignConversationProps {
 
 /** 'sent', or 'already' when this contact got the campaign before. */
 export async function startCampaignConversation(services: Services, { campaign, inbox, contactInbox }: StartCampaignConversationProps): Promise<'sent' | 'already'> {
-  if (await Conversation.exists({ contactInboxId: contactInbox._id, campaignId: campaign._id })) return 'already';
   const performedBy = { type: 'system' as const, accountId: inbox.accountId };
+  const existing = (await Conversation.findOne({ contactInboxId: contactInbox._id, campaignId: campaign._id }).lean()) as Stored<ConversationFields> | null;
+  if (existing) {
+    // A run that stopped between the conversation and its message finishes the job.
+    if (await Message.exists({ conversationId: existing._id })) return 'already';
+    await postCampaignMessage(services, existing, campaign, inbox, performedBy);
+    return 'sent';
+  }
   const now = services.now();
   const previous = await latestConversationOf(contactInbox._id);
   let conversation;
@@ -35,7 +42,7 @@ export async function startCampaignConversation(services: Services, { campaign, 
       inboxId: inbox._id,
       contactId: contactInbox.contactId,
       contactInboxId: contactInbox._id,
-      status: 'open',
+      status: initialStatusFor(inbox),
       campaignId: campaign._id,
       lastActivityAt: now,
       createdAt: now,
@@ -48,12 +55,22 @@ export async function startCampaignConversation(services: Services, { campaign, 
   }
   const stored = conversation.toObject() as Stored<ConversationFields>;
   services.bus.publish('conversation.created', { conversation: stored, performedBy });
+  await postCampaignMessage(services, stored, campaign, inbox, performedBy);
+  return 'sent';
+}
+
+async function postCampaignMessage(
+  services: Services,
+  conversation: Stored<ConversationFields>,
+  campaign: Stored<CampaignFields>,
+  inbox: Stored<InboxFields>,
+  performedBy: { type: 'system'; accountId: Types.ObjectId },
+): Promise<void> {
   const document = campaign.document as OneOffCampaign;
   const content = textForLocale(document.message, inbox.settings?.locale ?? 'en');
   if (document.sender.type === 'agent') {
-    await createMessage(services, { conversation: stored, messageType: 'outgoing', content, sender: { type: 'agent', id: new Types.ObjectId(document.sender.agentId) }, performedBy });
+    await createMessage(services, { conversation, messageType: 'outgoing', content, sender: { type: 'agent', id: new Types.ObjectId(document.sender.agentId) }, performedBy });
   } else {
-    await createMessage(services, { conversation: stored, messageType: 'template', content, sender: { type: 'bot' }, performedBy });
+    await createMessage(services, { conversation, messageType: 'template', content, sender: { type: 'bot' }, performedBy });
   }
-  return 'sent';
 }

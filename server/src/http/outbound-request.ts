@@ -16,6 +16,10 @@ for (const [network, prefix] of [
   ['169.254.0.0', 16],
   ['172.16.0.0', 12],
   ['192.168.0.0', 16],
+  ['192.0.0.0', 24],
+  ['198.18.0.0', 15],
+  ['224.0.0.0', 4],
+  ['240.0.0.0', 4],
 ] as const) {
   PRIVATE_NETWORKS.addSubnet(network, prefix, 'ipv4');
 }
@@ -24,6 +28,12 @@ for (const [network, prefix] of [
   ['::1', 128],
   ['fc00::', 7],
   ['fe80::', 10],
+  ['fec0::', 10],
+  ['ff00::', 8],
+  // NAT64 and 6to4 embed IPv4 addresses, private ones included.
+  ['64:ff9b::', 96],
+  ['64:ff9b:1::', 48],
+  ['2002::', 16],
 ] as const) {
   PRIVATE_NETWORKS.addSubnet(network, prefix, 'ipv6');
 }
@@ -101,16 +111,30 @@ export function postGuarded(url: string, request: { body: Buffer; headers: Recor
       (response) => {
         const chunks: Buffer[] = [];
         let size = 0;
+        const finish = (): void => {
+          clearTimeout(deadline);
+          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8') });
+        };
         response.on('data', (chunk: Buffer) => {
-          if (size < maxBytes) chunks.push(chunk);
+          chunks.push(chunk);
           size += chunk.length;
+          // Enough of the answer: a receiver that goes on talking does not hold the delivery.
+          if (size >= maxBytes) {
+            finish();
+            outgoing.destroy();
+          }
         });
-        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8') }));
+        response.on('end', finish);
         response.on('error', reject);
       },
     );
+    // The whole exchange, not only each silence, has a deadline: a trickling answer cannot keep a delivery going.
+    const deadline = setTimeout(() => outgoing.destroy(new Error(`no answer within ${options.timeoutMs / 1000} s`)), options.timeoutMs);
     outgoing.on('timeout', () => outgoing.destroy(new Error(`no answer within ${options.timeoutMs / 1000} s`)));
-    outgoing.on('error', reject);
+    outgoing.on('error', (error) => {
+      clearTimeout(deadline);
+      reject(error);
+    });
     outgoing.end(request.body);
   });
 }

@@ -1,6 +1,6 @@
 // How outbound deliveries (channel messages, account webhooks) are tried again: a failure that
 // may pass waits DELIVERY_RETRY_BASE_SECONDS, then twice as long each time, MAX_DELIVERY_ATTEMPTS
-// tries in all — about 8.5 hours with the default 30 s.
+// tries in all — nine waits, about 4¼ hours with the default 30 s.
 import type { Config } from '../config.ts';
 
 export const MAX_DELIVERY_ATTEMPTS = 10;

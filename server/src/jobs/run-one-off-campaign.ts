@@ -6,6 +6,8 @@ import { Types } from 'mongoose';
 import { startCampaignConversation } from '../commands/start-campaign-conversation.ts';
 import { CampaignModel, type CampaignFields } from '../db/models/campaign.ts';
 import { Contact } from '../db/models/contact.ts';
+import { Conversation } from '../db/models/conversation.ts';
+import { Message } from '../db/models/message.ts';
 import { ContactInbox, type ContactInboxFields } from '../db/models/contact-inbox.ts';
 import { Inbox, type InboxFields } from '../db/models/inbox.ts';
 import type { Stored } from '../events/event-map.ts';
@@ -31,26 +33,36 @@ export async function runOneOffCampaign(services: Services, data: RunOneOffCampa
   if (!inbox) return;
   const { labels } = (campaign.document as OneOffCampaign).audience;
 
-  const audience = { accountId: campaign.accountId, labels: { $in: labels } };
-  await CampaignModel.updateOne({ _id: campaign._id }, { $set: { 'progress.audience': await Contact.countDocuments(audience) } });
+  // Blocked contacts are not written to.
+  const audience = { accountId: campaign.accountId, labels: { $in: labels }, blocked: { $ne: true } };
+  const audienceSize = await Contact.countDocuments(audience);
+  let skipped = 0;
   let after: Types.ObjectId | undefined;
   for (;;) {
     const contacts = await Contact.find(after ? { ...audience, _id: { $gt: after } } : audience, { _id: 1 }).sort({ _id: 1 }).limit(PAGE_SIZE).lean();
     if (contacts.length === 0) break;
     const identities = (await ContactInbox.find({ inboxId: inbox._id, contactId: { $in: contacts.map((contact) => contact._id) } }).lean()) as Array<Stored<ContactInboxFields>>;
-    let sent = 0;
-    let skipped = 0;
     for (const contact of contacts) {
       const contactInbox = identities.find((identity) => identity.contactId.equals(contact._id));
-      const outcome = contactInbox ? await startCampaignConversation(services, { campaign, inbox, contactInbox }) : 'no identity';
-      if (outcome === 'sent') sent += 1;
-      else if (outcome === 'no identity') skipped += 1;
+      if (contactInbox) await startCampaignConversation(services, { campaign, inbox, contactInbox });
+      else skipped += 1;
     }
-    await CampaignModel.updateOne({ _id: campaign._id }, { $inc: { 'progress.sent': sent, 'progress.skipped': skipped } });
     after = contacts[contacts.length - 1]!._id;
+    await recordProgress(campaign, audienceSize, skipped);
   }
+  await recordProgress(campaign, audienceSize, skipped);
   await CampaignModel.updateOne({ _id: campaign._id }, { $set: { status: 'completed' } });
   services.logger.info({ campaignId: data.campaignId }, 'one-off campaign sent');
+}
+
+/** Counted from what was written, not added up per run: a repeated or resumed run reports the same. */
+async function recordProgress(campaign: Stored<CampaignFields>, audience: number, skipped: number): Promise<void> {
+  const sent = await Message.countDocuments({ conversationId: { $in: await campaignConversationIds(campaign) }, messageType: { $in: ['outgoing', 'template'] } });
+  await CampaignModel.updateOne({ _id: campaign._id }, { $set: { progress: { audience, sent, skipped } } });
+}
+
+async function campaignConversationIds(campaign: Stored<CampaignFields>): Promise<Types.ObjectId[]> {
+  return (await Conversation.find({ campaignId: campaign._id }, { _id: 1 }).lean()).map((conversation) => conversation._id);
 }
 
 export function defineRunOneOffCampaignJob(services: Services): void {

@@ -6,7 +6,9 @@ import type { Stored } from '../events/event-map.ts';
 import type { Services } from '../services.ts';
 
 export function registerAutoAssignmentListener(services: Services): void {
-  services.bus.on('conversation.created', async ({ conversation }) => {
+  services.bus.on('conversation.created', async ({ conversation, performedBy }) => {
+    // A one-off campaign's conversations wait for the contact's answer before taking an agent's turn.
+    if (conversation.campaignId && performedBy.type === 'system') return;
     if (conversation.status === 'open' && !conversation.assigneeId) await autoAssign(services, conversation);
   });
   services.bus.on('conversation.status_changed', async ({ conversation, previousStatus }) => {

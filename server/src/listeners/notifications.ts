@@ -10,8 +10,9 @@ import type { Services } from '../services.ts';
 
 export function registerNotificationListeners(services: Services): void {
   services.bus.on('conversation.created', async ({ conversation, performedBy }) => {
-    // A bot handles pending conversations; the team hears about them at the hand-off.
-    if (conversation.status === 'pending') return;
+    // A bot handles pending conversations; the team hears about them at the hand-off. A one-off
+    // campaign writing to thousands is not news either: replies are.
+    if (conversation.status === 'pending' || (conversation.campaignId && performedBy.type === 'system')) return;
     await notifyInboxMembers(services, conversation, performedBy);
   });
 

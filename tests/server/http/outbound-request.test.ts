@@ -45,7 +45,7 @@ describe('the outbound client', () => {
   });
 
   it('knows the private ranges', () => {
-    for (const address of ['10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '127.0.0.1', '::1', 'fd00::1', 'fe80::1', '100.64.0.1', '::ffff:10.0.0.1']) {
+    for (const address of ['10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '127.0.0.1', '::1', 'fd00::1', 'fe80::1', '100.64.0.1', '::ffff:10.0.0.1', '64:ff9b::a9fe:a9fe', '2002:a9fe:a9fe::1', '224.0.0.1', 'ff02::1', '198.18.0.1']) {
       expect(isPrivateAddress(address)).toBe(true);
     }
     for (const address of ['8.8.8.8', '1.1.1.1', '2606:4700::1111']) expect(isPrivateAddress(address)).toBe(false);

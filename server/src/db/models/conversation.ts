@@ -55,6 +55,8 @@ conversationSchema.index(
   { contactInboxId: 1, previousConversationId: 1 },
   { unique: true, partialFilterExpression: { previousConversationId: { $exists: true } } },
 );
+// A campaign's conversations (one-off campaign progress).
+conversationSchema.index({ campaignId: 1 }, { partialFilterExpression: { campaignId: { $type: 'objectId' } } });
 // A campaign starts at most one conversation per contact-inbox.
 conversationSchema.index({ contactInboxId: 1, campaignId: 1 }, { unique: true, partialFilterExpression: { campaignId: { $type: 'objectId' } } });
 // Reports: conversations created in a period.
