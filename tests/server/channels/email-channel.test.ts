@@ -130,9 +130,40 @@ describe('e-mail in and out', () => {
     await deliver({ subject: 'Re: Consulta', text: 'Una más', messageId: '<m6@example.com>', inReplyTo: sentId });
     expect(await Conversation.findById(conversation._id).lean()).toMatchObject({ status: 'open' });
   });
+
+  it('runs no rules on an auto-reply, while a person\'s mail with the same words triggers them', async () => {
+    await charla.mutate(
+      `mutation($json: JSON!) { saveRuleSet(json: $json) { id } }`,
+      {
+        json: {
+          version: 1,
+          name: 'Mute holidays',
+          inboxes: [inbox.id],
+          rules: [{ id: 'holidays', name: 'holidays', on: 'message.created', conditions: { all: [{ fact: 'message.content', operator: 'hasWord', value: 'vacaciones' }] }, actions: [{ type: 'mute', params: {} }] }],
+        },
+      },
+      admin.token,
+    );
+    await deliver({ subject: 'Factura', text: 'Necesito la factura', messageId: '<m7@example.com>' });
+    const conversation = (await conversationOf('<m7@example.com>'))!;
+    const replyId = await reply(conversation._id, 'Enviada');
+    await settled(replyId);
+    const sentId = `<msg_${replyId}@tienda.example>`;
+
+    await deliver({ subject: 'Ausente', text: 'Estoy de vacaciones', messageId: '<ooo2@example.com>', inReplyTo: sentId, headers: { 'Auto-Submitted': 'auto-replied' } });
+    expect(await Conversation.findById(conversation._id).lean()).toMatchObject({ muted: false });
+    await deliver({ subject: 'Re: Factura', text: 'Gracias, me voy de vacaciones', messageId: '<m8@example.com>', inReplyTo: sentId });
+    expect(await Conversation.findById(conversation._id).lean()).toMatchObject({ muted: true });
+  });
 });
 
 describe('mail Charla refuses', () => {
+  it('refuses mail it cannot read (no sender address) with 554, storing nothing', async () => {
+    const raw = [`To: ${ADDRESS}`, 'Subject: x', 'Message-ID: <nofrom@example.com>', '', 'x', ''].join('\r\n');
+    await expect(client.sendMail({ envelope: { from: 'someone@example.com', to: [ADDRESS] }, raw })).rejects.toMatchObject({ responseCode: 554 });
+    expect(await Message.countDocuments({ externalId: '<nofrom@example.com>' })).toBe(0);
+  });
+
   it('refuses a recipient that is no inbox\'s address with 550, storing nothing', async () => {
     await expect(client.sendMail({ from: 'lucia@example.com', to: 'nadie@tienda.example', subject: 'x', text: 'x', messageId: '<refused@example.com>' })).rejects.toMatchObject({ responseCode: 550 });
     expect(await Message.countDocuments({ externalId: '<refused@example.com>' })).toBe(0);
