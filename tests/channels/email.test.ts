@@ -100,6 +100,15 @@ describe('the email adapter sending', () => {
     ]);
   });
 
+  it('answers a mail without a subject with "Re: (no subject)", and gives a first mail a subject of its own', async () => {
+    const subjects: string[] = [];
+    const mail = async (message: OutgoingMail) => (subjects.push(message.subject), { messageId: message.messageId });
+    await emailChannel.send({ ...outbound, thread: { subject: null, inReplyTo: '<abc-2@example.com>', references: ['<abc-2@example.com>'] } }, context(mail));
+    await emailChannel.send({ ...outbound, thread: { subject: 'Re: Mi pedido', inReplyTo: '<abc-2@example.com>', references: [] } }, context(mail));
+    await emailChannel.send({ ...outbound, thread: { subject: null, inReplyTo: null, references: [] } }, context(mail));
+    expect(subjects).toEqual(['Re: (no subject)', 'Re: Mi pedido', 'Message from soporte@tienda.example']);
+  });
+
   it('fails for good without a mailer or an address to write to', async () => {
     await expect(emailChannel.send(outbound, context())).rejects.toMatchObject({ retryable: false });
     const noAddress = { ...outbound, contact: { sourceId: 'x', name: '', email: null } };

@@ -81,12 +81,12 @@ export const emailChannel: ChannelAdapter<EmailChannelConfig> = {
     const address = context.config.address;
     const domain = address.slice(address.lastIndexOf('@') + 1);
     const thread = outbound.thread;
-    const subject = singleLine(thread?.subject ?? '') || 'Your conversation';
+    const subject = subjectOf(singleLine(thread?.subject ?? ''), Boolean(thread?.inReplyTo), address);
     const messageId = `<${outbound.deliveryId}@${domain}>`;
     await context.mail({
       from: { address },
       to: { address: to, ...(outbound.contact.name && { name: singleLine(outbound.contact.name) }) },
-      subject: /^re:/i.test(subject) ? subject : `Re: ${subject}`,
+      subject,
       text: outbound.message.content,
       messageId,
       ...(thread?.inReplyTo && { inReplyTo: thread.inReplyTo }),
@@ -104,6 +104,13 @@ export function isAutoReply(mail: Pick<ParsedMail, 'autoSubmitted' | 'isBounce' 
   if (mail.isBounce) return true;
   const localPart = mail.from.address.slice(0, mail.from.address.lastIndexOf('@'));
   return MAIL_SYSTEM_SENDER.test(localPart);
+}
+
+/** "Re: <the first subject>" for an answer; a first mail (a campaign's) gets a subject of its own, not a "Re:". */
+function subjectOf(first: string, answers: boolean, address: string): string {
+  if (!first && !answers) return `Message from ${address}`;
+  const subject = first || '(no subject)';
+  return /^re:/i.test(subject) ? subject : `Re: ${subject}`;
 }
 
 /** Header values are one line: a CR or LF in a name or subject must never start a header of its own. */
