@@ -11,7 +11,8 @@ import type { InboxDoc } from '../db/models/inbox.ts';
 import { Conversation } from '../db/models/conversation.ts';
 import { Message } from '../db/models/message.ts';
 import type { Services } from '../services.ts';
-import { receiveIncomingMessage } from './receive-incoming-message.ts';
+import { AppError } from '../errors.ts';
+import { acceptsMessages, latestConversationOf, receiveIncomingMessage } from './receive-incoming-message.ts';
 import { contactActor } from './start-widget-session.ts';
 
 export interface ReceiveChannelMessageProps {
@@ -19,11 +20,17 @@ export interface ReceiveChannelMessageProps {
   event: InboundEvent;
 }
 
-/** 'stored', or 'duplicate' when the channel delivered this message before. */
-export async function receiveChannelMessage(services: Services, { inbox, event }: ReceiveChannelMessageProps): Promise<'stored' | 'duplicate'> {
+/**
+ * 'stored'; 'duplicate' when the channel delivered this message before; 'refused' for a blocked
+ * contact (the channel is told it arrived: retrying would not change that).
+ */
+export async function receiveChannelMessage(services: Services, { inbox, event }: ReceiveChannelMessageProps): Promise<'stored' | 'duplicate' | 'refused'> {
   if (await Message.exists({ inboxId: inbox._id, externalId: event.message.externalId, messageType: 'incoming' })) return 'duplicate';
   const contactInbox = await contactInboxFor(inbox, event.contact);
   const { message } = event;
+  // A channel cannot show "start a new conversation": after a closed one, the message starts it.
+  const latest = message.threadIds ? null : await latestConversationOf(contactInbox._id);
+  const afterClosed = latest !== null && !acceptsMessages(latest, inbox);
   const contentAttributes = {
     ...(message.subject !== undefined && { subject: message.subject }),
     ...(message.original !== undefined && { originalContent: message.original }),
@@ -36,6 +43,7 @@ export async function receiveChannelMessage(services: Services, { inbox, event }
       content: message.content,
       externalId: message.externalId,
       ...(message.threadIds && { target: await threadedConversation(inbox, contactInbox, message.threadIds, message.autoReply === true) }),
+      ...(afterClosed && { target: 'new' as const }),
       ...(message.autoReply && { reopens: false }),
       ...(Object.keys(contentAttributes).length > 0 && { contentAttributes }),
       performedBy: contactActor(inbox, contactInbox, contactInbox.contactId),
@@ -43,6 +51,7 @@ export async function receiveChannelMessage(services: Services, { inbox, event }
   } catch (error) {
     // The same message arriving twice at once: the unique {inboxId, externalId} index keeps one.
     if (isDuplicateKey(error)) return 'duplicate';
+    if (error instanceof AppError && error.code === 'contact/blocked') return 'refused';
     throw error;
   }
   return 'stored';
@@ -76,7 +85,8 @@ async function contactInboxFor(inbox: InboxDoc, contact: InboundEvent['contact']
   if (existing) return existing;
   const email = contact.email?.toLowerCase();
   const known = email ? await Contact.findOne({ accountId: inbox.accountId, email }) : null;
-  const person = known ?? (await createContact(inbox, contact, email));
+  const created = known ? null : await createContact(inbox, contact, email);
+  const person = known ?? created!.contact;
   try {
     return await ContactInbox.create({ accountId: inbox.accountId, contactId: person._id, inboxId: inbox._id, sourceId: contact.sourceId });
   } catch (error) {
@@ -84,18 +94,19 @@ async function contactInboxFor(inbox: InboxDoc, contact: InboundEvent['contact']
     if (!isDuplicateKey(error)) throw error;
     const winner = await ContactInbox.findOne({ inboxId: inbox._id, sourceId: contact.sourceId });
     if (!winner) throw error;
-    if (!known) await Contact.deleteOne({ _id: person._id });
+    // Only a contact this call made is removed: the one another message made is in use.
+    if (created?.isNew) await Contact.deleteOne({ _id: person._id });
     return winner;
   }
 }
 
 async function createContact(inbox: InboxDoc, contact: InboundEvent['contact'], email: string | undefined) {
   try {
-    return await Contact.create({ accountId: inbox.accountId, name: contact.name ?? '', ...(email && { email }), ...(contact.phone && { phone: contact.phone }) });
+    return { contact: await Contact.create({ accountId: inbox.accountId, name: contact.name ?? '', ...(email && { email }), ...(contact.phone && { phone: contact.phone }) }), isNew: true };
   } catch (error) {
     // Another first message with this e-mail created the contact a moment earlier.
     const winner = email && isDuplicateKey(error) ? await Contact.findOne({ accountId: inbox.accountId, email }) : null;
     if (!winner) throw error;
-    return winner;
+    return { contact: winner, isNew: false };
   }
 }

@@ -30,13 +30,12 @@ export function createChannelInboundRouter(services: Services): Router {
         return reply(response, 400, 'channel/payload_invalid', 'The body is not JSON');
       }
       const events = adapter.parseInbound(payload, context);
-      let stored = 0;
-      let duplicates = 0;
+      const counts = { stored: 0, duplicates: 0, refused: 0 };
       for (const event of events) {
-        if ((await receiveChannelMessage(services, { inbox, event })) === 'stored') stored += 1;
-        else duplicates += 1;
+        const outcome = await receiveChannelMessage(services, { inbox, event });
+        counts[outcome === 'stored' ? 'stored' : outcome === 'duplicate' ? 'duplicates' : 'refused'] += 1;
       }
-      response.status(200).json({ stored, duplicates });
+      response.status(200).json(counts);
     } catch (error) {
       if (error instanceof InboundRejected) return reply(response, 400, 'channel/payload_invalid', `${error.path}: ${error.message}`, { field: error.path });
       if (error instanceof AppError) return reply(response, 422, error.code, error.message);

@@ -4,6 +4,7 @@
 import { adapterFor, DeliveryFailed, type OutboundMessage, type OutboundThread } from '@charla/channels';
 import { Types } from 'mongoose';
 import { channelContext } from '../channels/context.ts';
+import { isDeleted } from '../commands/delete-message.ts';
 import { Contact } from '../db/models/contact.ts';
 import { ContactInbox } from '../db/models/contact-inbox.ts';
 import { Conversation, type ConversationFields } from '../db/models/conversation.ts';
@@ -38,7 +39,10 @@ export async function deliverChannelMessage(services: Services, data: DeliverCha
     Inbox.findById(message.inboxId).lean(),
   ]);
   const adapter = inbox ? adapterFor(inbox.channelType) : undefined;
-  if (!conversation || !inbox || !adapter) return;
+  if (!conversation) return;
+  // Never left pending: what cannot go out says why.
+  if (!inbox || !adapter) return settle(services, message, conversation, { status: 'failed', failureReason: 'the inbox or its channel no longer exists' });
+  if (isDeleted(message)) return settle(services, message, conversation, { status: 'failed', failureReason: 'deleted before it was sent' });
   const attempt = Number(data.attempt) || 1;
   try {
     const outbound = await outboundOf(message, conversation);

@@ -94,8 +94,8 @@ afterAll(stopAllTestCharlas);
 describe('inbound', () => {
   it('a signed message creates the contact and the conversation, once however often it is sent', async () => {
     const inbox = await apiInbox();
-    expect(await postInbound(inbox, hello())).toEqual({ status: 200, body: { stored: 1, duplicates: 0 } });
-    expect(await postInbound(inbox, hello())).toEqual({ status: 200, body: { stored: 0, duplicates: 1 } });
+    expect(await postInbound(inbox, hello())).toEqual({ status: 200, body: { stored: 1, duplicates: 0, refused: 0 } });
+    expect(await postInbound(inbox, hello())).toEqual({ status: 200, body: { stored: 0, duplicates: 1, refused: 0 } });
     await charla.services.bus.idle();
     const conversations = await Conversation.find({ inboxId: inbox.id }).lean();
     expect(conversations).toHaveLength(1);
@@ -129,7 +129,50 @@ describe('inbound', () => {
   });
 });
 
+describe('inbound, the hard cases', () => {
+  it('first messages of a new contact arriving together make one contact that keeps working', async () => {
+    const inbox = await apiInbox();
+    const payloads = [1, 2, 3, 4].map((n) => ({ contact: { sourceId: 'racer', name: 'Rita', email: 'rita@example.test' }, message: { externalId: `race-${n}`, content: `Hola ${n}` } }));
+    const results = await Promise.all(payloads.map((payload) => postInbound(inbox, payload)));
+    expect(results.map((result) => result.status)).toEqual([200, 200, 200, 200]);
+    expect(await Contact.countDocuments({ email: 'rita@example.test' })).toBe(1);
+    expect(await postInbound(inbox, { ...payloads[0], message: { externalId: 'race-5', content: 'Sigo aquí' } })).toEqual({ status: 200, body: { stored: 1, duplicates: 0, refused: 0 } });
+  });
+
+  it('after a closed conversation the next message starts a new one; a blocked contact is told "refused"', async () => {
+    const { createInbox } = await charla.mutate(
+      `mutation($input: CreateInboxInput!) { createInbox(input: $input) { id hmacSecret } }`,
+      { input: { name: `Closed ${Date.now()}`, channelType: 'API', settings: { allowMessagesAfterResolved: false } } },
+      admin.token,
+    );
+    // A person of their own (hello() shares one e-mail, and so one contact, across the file).
+    const closedHello = (externalId: string) => ({ contact: { sourceId: 'crm-closed', name: 'Cora', email: 'cora@example.test' }, message: { externalId, content: 'Hola' } });
+    await postInbound(createInbox, closedHello('closed-1'));
+    const first = await Conversation.findOne({ inboxId: createInbox.id }).lean();
+    await charla.mutate(`mutation($id: ID!) { changeConversationStatus(conversationId: $id, status: RESOLVED) { id } }`, { id: String(first!._id) }, admin.token);
+    expect((await postInbound(createInbox, closedHello('closed-2'))).body).toEqual({ stored: 1, duplicates: 0, refused: 0 });
+    expect(await Conversation.countDocuments({ inboxId: createInbox.id })).toBe(2);
+
+    await Contact.updateOne({ _id: first!.contactId }, { $set: { blocked: true } });
+    expect(await postInbound(createInbox, closedHello('closed-3'))).toEqual({ status: 200, body: { stored: 0, duplicates: 0, refused: 1 } });
+  });
+});
+
 describe('outbound', () => {
+  it('a reply deleted while it waits for another try is never sent', async () => {
+    const receiver = await startReceiver([503]);
+    const inbox = await apiInbox(receiver.url);
+    await postInbound(inbox, hello('del-1', 'crm-contact-del'));
+    const conversation = await Conversation.findOne({ inboxId: inbox.id }).lean();
+    await replyTo(String(conversation!._id), 'Esto no debía salir');
+    await receiver.waitFor(1);
+    const messageId = receiver.received[0]!.body.message.id;
+    await charla.mutate(`mutation($id: ID!) { deleteMessage(id: $id) { id } }`, { id: messageId }, admin.token);
+    expect(await settled(messageId)).toMatchObject({ status: 'failed', failureReason: 'deleted before it was sent' });
+    expect(receiver.received).toHaveLength(1);
+    await receiver.close();
+  });
+
   it('an agent reply reaches the callback signed with the inbox secret; private notes never leave', async () => {
     const receiver = await startReceiver();
     const inbox = await apiInbox(receiver.url);

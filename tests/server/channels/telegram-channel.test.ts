@@ -119,8 +119,8 @@ describe('telegram updates', () => {
   it('a message to the bot creates the chat\'s contact and conversation, once however often Telegram repeats it', async () => {
     const inbox = await telegramInbox();
     const update = textUpdate('Hola, ¿dónde está mi pedido?', 31_337, 7);
-    expect(await deliverUpdate(inbox, update)).toEqual({ status: 200, body: { stored: 1, duplicates: 0 } });
-    expect(await deliverUpdate(inbox, update)).toEqual({ status: 200, body: { stored: 0, duplicates: 1 } });
+    expect(await deliverUpdate(inbox, update)).toEqual({ status: 200, body: { stored: 1, duplicates: 0, refused: 0 } });
+    expect(await deliverUpdate(inbox, update)).toEqual({ status: 200, body: { stored: 0, duplicates: 1, refused: 0 } });
     await charla.services.bus.idle();
     const conversations = await Conversation.find({ inboxId: inbox.id }).lean();
     expect(conversations).toHaveLength(1);
@@ -144,8 +144,8 @@ describe('telegram updates', () => {
     const inbox = await telegramInbox();
     const edited = { update_id: (updateId += 1), edited_message: { ...textUpdate('editado').message, edit_date: 1 } };
     const sticker = { update_id: (updateId += 1), message: { ...textUpdate('').message, text: undefined, sticker: { file_id: 'CAAC', emoji: '👍' } } };
-    expect(await deliverUpdate(inbox, edited)).toEqual({ status: 200, body: { stored: 0, duplicates: 0 } });
-    expect(await deliverUpdate(inbox, sticker)).toEqual({ status: 200, body: { stored: 0, duplicates: 0 } });
+    expect(await deliverUpdate(inbox, edited)).toEqual({ status: 200, body: { stored: 0, duplicates: 0, refused: 0 } });
+    expect(await deliverUpdate(inbox, sticker)).toEqual({ status: 200, body: { stored: 0, duplicates: 0, refused: 0 } });
     expect((await deliverUpdate(inbox, { message: { text: 'no update id' } })).status).toBe(400);
     expect(await Conversation.countDocuments({ inboxId: inbox.id })).toBe(0);
   });

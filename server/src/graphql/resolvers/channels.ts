@@ -8,7 +8,7 @@ import { receiveChannelMessage } from '../../commands/receive-channel-message.ts
 import { Conversation } from '../../db/models/conversation.ts';
 import { Inbox } from '../../db/models/inbox.ts';
 import { Message } from '../../db/models/message.ts';
-import { invalidInput, notFound } from '../../errors.ts';
+import { AppError, invalidInput, notFound } from '../../errors.ts';
 import { requireAdministrator } from '../../policies/index.ts';
 import type { GraphQLContext } from '../context.ts';
 
@@ -38,6 +38,7 @@ export const channelsResolvers = {
         throw error;
       }
       const outcome = await receiveChannelMessage(services, { inbox, event: events[0]! });
+      if (outcome === 'refused') throw new AppError('contact/blocked', 'This contact is blocked and cannot send messages');
       const message = await Message.findOne({ inboxId: inbox._id, externalId: events[0]!.message.externalId, messageType: 'incoming' }, { conversationId: 1 }).lean();
       const conversation = message ? await Conversation.findById(message.conversationId).lean() : null;
       return { stored: outcome === 'stored', conversation };
