@@ -104,6 +104,8 @@ export interface ChannelContext<Config> {
 export interface ChannelAdapter<Config = unknown> {
   type: string;
   capabilities: ChannelCapabilities;
+  /** Whether an inbox with this configuration sends messages out at all (absent: always). */
+  sendsWith?(config: Config): boolean;
   /** Whether `send` needs `outbound.thread` (the conversation's subject and message ids). */
   threadsReplies?: boolean;
   /** The inbox's channelConfig, checked when an inbox is created or changed. */

@@ -7,7 +7,7 @@ import { sign, SIGNATURE_HEADER, verifySignature } from '../signature.ts';
 
 const configSchema = z
   .object({
-    /** Where agents' replies are POSTed; without one, replies stay in Charla. */
+    /** Where agents' replies are POSTed; without one, replies stay in Charla (read them through the API or webhooks). */
     callbackUrl: z.url({ protocol: /^https?$/, message: 'must be an http or https address' }).max(2048).optional(),
   })
   .strict();
@@ -37,6 +37,9 @@ export const apiChannel: ChannelAdapter<ApiChannelConfig> = {
   type: 'api',
   capabilities: { attachments: false, typing: false, readReceipts: false, canInitiate: true, replyWindowHours: null },
   configSchema,
+
+  // Without a callback URL the integrator reads replies through the GraphQL API or webhooks.
+  sendsWith: (config) => Boolean(config.callbackUrl),
 
   verify(request, context) {
     return verifySignature(context.secret, request.headers[SIGNATURE_HEADER], request.rawBody, context.now());

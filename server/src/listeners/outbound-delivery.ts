@@ -9,8 +9,9 @@ import type { Services } from '../services.ts';
 export function registerOutboundDeliveryListener(services: Services): void {
   services.bus.on('message.created', async ({ message }) => {
     if (message.private || (message.messageType !== 'outgoing' && message.messageType !== 'template')) return;
-    const inbox = await Inbox.findById(message.inboxId, { channelType: 1 }).lean();
-    if (!inbox || !adapterFor(inbox.channelType)) return;
+    const inbox = await Inbox.findById(message.inboxId, { channelType: 1, channelConfig: 1 }).lean();
+    const adapter = inbox ? adapterFor(inbox.channelType) : undefined;
+    if (!inbox || !adapter || adapter.sendsWith?.(inbox.channelConfig ?? {}) === false) return;
     await queueChannelDelivery(services, message._id);
   });
 }

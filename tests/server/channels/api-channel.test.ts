@@ -233,6 +233,15 @@ describe('outbound', () => {
     expect(await settled(String(outgoing!._id))).toMatchObject({ status: 'failed', failureReason: 'the address is in a private network (after 1 try)' });
   });
 
+  it('keeps replies in Charla for an inbox without a callback URL', async () => {
+    const inbox = await apiInbox();
+    await postInbound(inbox, hello('nocb-1', 'crm-contact-nocb'));
+    const conversation = await Conversation.findOne({ inboxId: inbox.id }).lean();
+    await replyTo(String(conversation!._id), 'Leído por la API');
+    await charla.services.bus.idle();
+    expect(await Message.findOne({ conversationId: conversation!._id, messageType: 'outgoing' }).lean()).toMatchObject({ status: 'sent', content: 'Leído por la API' });
+  });
+
   it('checks the inbox\'s channel configuration', async () => {
     const result = await charla.graphql(CREATE_INBOX, { input: { name: 'Bad CRM', channelType: 'API', channelConfig: { callbackUrl: 'ftp://crm.example' } } }, admin.token);
     expect(result.errors?.[0]?.extensions).toMatchObject({ code: 'input/invalid', details: { field: 'channelConfig.callbackUrl' } });
