@@ -11,7 +11,7 @@ import type { ContactInboxFields } from '../db/models/contact-inbox.ts';
 import { Conversation, type ConversationDoc, type ConversationFields } from '../db/models/conversation.ts';
 import { Inbox, type InboxDoc } from '../db/models/inbox.ts';
 import { Attachment } from '../db/models/attachment.ts';
-import type { ContactActor } from '../events/actor.ts';
+import type { Actor, ContactActor } from '../events/actor.ts';
 import type { Stored } from '../events/event-map.ts';
 import { AppError, invalidInput, notFound } from '../errors.ts';
 import type { Services } from '../services.ts';
@@ -144,11 +144,16 @@ async function assertAttachmentsUsable(ids: string[], contactId: Types.ObjectId,
   if (usable !== ids.length) throw invalidInput('attachmentIds', 'an attachment is unknown, not yours, for another inbox or already used');
 }
 
-async function startConversation(
+/**
+ * A new conversation of the contact-inbox, after `previousConversationId` (its latest). Two starts
+ * racing (the unique {contactInboxId, previousConversationId} index) give one conversation:
+ * `created` says whether this call made it.
+ */
+export async function startConversation(
   services: Services,
-  inbox: InboxDoc,
+  inbox: { _id: Types.ObjectId; accountId: Types.ObjectId; settings?: { botEnabled?: boolean | null } | null },
   contactInbox: ReceiveIncomingMessageProps['contactInbox'],
-  performedBy: ContactActor,
+  performedBy: Actor,
   previousConversationId: Types.ObjectId | null,
   campaignId: Types.ObjectId | null,
 ): Promise<{ conversation: ConversationDoc; created: boolean }> {

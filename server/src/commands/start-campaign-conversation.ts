@@ -4,7 +4,6 @@
 import { textForLocale, type OneOffCampaign } from '@charla/rules';
 import { Types } from 'mongoose';
 import { isDuplicateKey } from '../db/duplicate-key.ts';
-import { nextDisplayId } from '../db/models/account.ts';
 import type { CampaignFields } from '../db/models/campaign.ts';
 import type { ContactInboxFields } from '../db/models/contact-inbox.ts';
 import { Conversation, type ConversationFields } from '../db/models/conversation.ts';
@@ -13,7 +12,7 @@ import { Message } from '../db/models/message.ts';
 import type { Stored } from '../events/event-map.ts';
 import type { Services } from '../services.ts';
 import { createMessage } from './create-message.ts';
-import { initialStatusFor, latestConversationOf } from './receive-incoming-message.ts';
+import { latestConversationOf, startConversation } from './receive-incoming-message.ts';
 
 export interface StartCampaignConversationProps {
   campaign: Stored<CampaignFields>;
@@ -31,30 +30,18 @@ export async function startCampaignConversation(services: Services, { campaign, 
     await postCampaignMessage(services, existing, campaign, inbox, performedBy);
     return 'sent';
   }
-  const now = services.now();
   const previous = await latestConversationOf(contactInbox._id);
-  let conversation;
+  let started;
   try {
-    conversation = await Conversation.create({
-      previousConversationId: previous?._id ?? null,
-      accountId: inbox.accountId,
-      displayId: await nextDisplayId(inbox.accountId),
-      inboxId: inbox._id,
-      contactId: contactInbox.contactId,
-      contactInboxId: contactInbox._id,
-      status: initialStatusFor(inbox),
-      campaignId: campaign._id,
-      lastActivityAt: now,
-      createdAt: now,
-      updatedAt: now,
-    });
+    started = await startConversation(services, inbox, contactInbox, performedBy, previous?._id ?? null, campaign._id);
   } catch (error) {
-    // The contact wrote at the same moment, or another run of the campaign got here first.
+    // Another run of the campaign got here first (the unique {contactInboxId, campaignId} index).
     if (isDuplicateKey(error)) return 'already';
     throw error;
   }
-  const stored = conversation.toObject() as Stored<ConversationFields>;
-  services.bus.publish('conversation.created', { conversation: stored, performedBy });
+  // The contact started a conversation at the same moment: the campaign waits for a later run.
+  if (!started.created) return 'already';
+  const stored = started.conversation.toObject() as Stored<ConversationFields>;
   await postCampaignMessage(services, stored, campaign, inbox, performedBy);
   return 'sent';
 }

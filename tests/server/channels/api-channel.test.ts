@@ -1,8 +1,6 @@
 // The API channel end to end: an integrator's signed webhook brings a contact's message in (once,
 // however often it is sent); agents' replies go out to the callback URL signed with the inbox
 // secret, retried with backoff until they get through, and marked failed when they cannot.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { sign, verifySignature } from '@charla/channels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Contact } from '../../../server/src/db/models/contact.ts';
@@ -10,42 +8,14 @@ import { Conversation } from '../../../server/src/db/models/conversation.ts';
 import { Message } from '../../../server/src/db/models/message.ts';
 import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../../support/charla.ts';
 import { buildAccount, buildAgent, type BuiltAgent } from '../../support/factories.ts';
+import { startHttpReceiver } from '../../support/http-receiver.ts';
 
 let charla: TestCharla;
 let admin: BuiltAgent;
 
-interface Received {
-  path: string;
-  headers: IncomingMessage['headers'];
-  raw: Buffer;
-  body: any;
-}
-
-/** A callback receiver on 127.0.0.1 that answers each request with the next status of `plan` (then 200). */
-async function startReceiver(plan: number[] = []) {
-  const received: Received[] = [];
-  const waiters: Array<() => void> = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      received.push({ path: request.url ?? '', headers: request.headers, raw, body: JSON.parse(raw.toString('utf8')) });
-      response.statusCode = plan.shift() ?? 200;
-      response.end(response.statusCode === 200 ? JSON.stringify({ id: `crm-${received.length}` }) : 'busy');
-      waiters.splice(0).forEach((wake) => wake());
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/charla`,
-    received,
-    async waitFor(count: number): Promise<void> {
-      while (received.length < count) await new Promise<void>((resolve) => waiters.push(resolve));
-    },
-    close: () => new Promise((resolve) => server.close(resolve)),
-  };
-}
+/** A callback receiver that answers with the statuses of `plan`, then 200 with the integrator's id. */
+const startReceiver = (plan: number[] = []) =>
+  startHttpReceiver({ plan, path: '/charla', body: (status, count) => (status === 200 ? JSON.stringify({ id: `crm-${count}` }) : 'busy') });
 
 const CREATE_INBOX = `mutation($input: CreateInboxInput!) { createInbox(input: $input) { id hmacSecret channelConfig } }`;
 

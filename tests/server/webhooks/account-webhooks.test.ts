@@ -1,13 +1,12 @@
 // Account webhooks: an administrator subscribes an address to the account's events; each event
 // arrives signed with the webhook's secret, with a delivery id that stays the same when a failing
 // receiver gets it again, and a delivery record saying how it went.
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { verifySignature } from '@charla/channels';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebhookDelivery } from '../../../server/src/db/models/webhook.ts';
 import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../../support/charla.ts';
 import { buildAccount, buildAgent, buildInbox, type BuiltAgent } from '../../support/factories.ts';
+import { startHttpReceiver } from '../../support/http-receiver.ts';
 import { currentConversationId, openWidget, say, setStatus } from '../widget/visitor-client.ts';
 
 let charla: TestCharla;
@@ -17,37 +16,7 @@ let agent: BuiltAgent;
 const CREATE = `mutation($input: CreateWebhookInput!) { createWebhook(input: $input) { id url events secret enabled } }`;
 const DELIVERIES = `query { webhooks { id deliveries { id event status attempts lastError responseStatus } } }`;
 
-interface Received {
-  headers: IncomingMessage['headers'];
-  raw: Buffer;
-  body: any;
-}
-
-async function startReceiver(plan: number[] = []) {
-  const received: Received[] = [];
-  const waiters: Array<() => void> = [];
-  const server: Server = createServer((request, response) => {
-    const chunks: Buffer[] = [];
-    request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
-      const raw = Buffer.concat(chunks);
-      received.push({ headers: request.headers, raw, body: JSON.parse(raw.toString('utf8')) });
-      response.statusCode = plan.shift() ?? 204;
-      response.end();
-      waiters.splice(0).forEach((wake) => wake());
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
-    received,
-    async waitFor(match: (request: Received) => boolean, count = 1): Promise<Received[]> {
-      while (received.filter(match).length < count) await new Promise<void>((resolve) => waiters.push(resolve));
-      return received.filter(match);
-    },
-    close: () => new Promise((resolve) => server.close(resolve)),
-  };
-}
+const startReceiver = (plan: number[] = []) => startHttpReceiver({ plan, finally: 204 });
 
 async function settledDeliveries(webhookId: string, count: number) {
   for (;;) {
@@ -78,11 +47,11 @@ describe('account webhooks', () => {
     const conversationId = await currentConversationId(charla, visitor.visitorToken);
     await setStatus(charla, agent.token, conversationId, 'RESOLVED');
 
-    const [created] = await receiver.waitFor((request) => request.body.event === 'conversation_created');
+    const [created] = await receiver.waitFor(1, (request) => request.body.event === 'conversation_created');
     expect(created!.body).toMatchObject({ event: 'conversation_created', deliveryId: created!.headers['x-charla-delivery'], conversation: { id: conversationId, status: 'open', inboxId: String(inbox._id) } });
     expect(created!.headers['x-charla-event']).toBe('conversation_created');
     expect(verifySignature(webhook.secret, created!.headers['x-charla-signature'] as string, created!.raw, new Date())).toBe(true);
-    const [resolved] = await receiver.waitFor((request) => request.body.event === 'conversation_status_changed');
+    const [resolved] = await receiver.waitFor(1, (request) => request.body.event === 'conversation_status_changed');
     expect(resolved!.body).toMatchObject({ conversation: { id: conversationId, status: 'resolved' }, previousStatus: 'open' });
 
     const deliveries = await settledDeliveries(webhook.id, 2);
@@ -99,7 +68,7 @@ describe('account webhooks', () => {
     const inbox = await buildInbox(admin.user.accountId, { memberIds: [agent.user._id] });
     const visitor = await openWidget(charla, inbox.websiteToken!);
     await say(charla, visitor.visitorToken, 'Hola de nuevo');
-    const tries = await receiver.waitFor((request) => request.body.message?.content === 'Hola de nuevo', 3);
+    const tries = await receiver.waitFor(3, (request) => request.body.message?.content === 'Hola de nuevo');
     expect(new Set(tries.map((request) => request.headers['x-charla-delivery'])).size).toBe(1);
     const [delivery] = await settledDeliveries(webhook.id, 1);
     expect(delivery).toMatchObject({ status: 'delivered', attempts: 3, responseStatus: 204, lastError: null });
