@@ -48,6 +48,8 @@ const messageSchema = new Schema(
 );
 // Conversation history newest first, paged by _id (which grows with time).
 messageSchema.index({ conversationId: 1, _id: -1 });
+// Threading: the conversation holding a message id a mail answers (sent or received).
+messageSchema.index({ inboxId: 1, externalId: 1, _id: -1 }, { partialFilterExpression: { externalId: { $type: 'string' } } });
 // A channel's message arriving twice (a retried webhook) is stored once.
 messageSchema.index({ inboxId: 1, externalId: 1 }, { unique: true, partialFilterExpression: { externalId: { $type: 'string' }, messageType: 'incoming' } });
 // Reports: CSAT surveys sent in a period (only survey messages are in this index).
