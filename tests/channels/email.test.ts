@@ -114,4 +114,14 @@ describe('the email adapter sending', () => {
     const noAddress = { ...outbound, contact: { sourceId: 'x', name: '', email: null } };
     await expect(emailChannel.send(noAddress, context(async () => ({ messageId: 'x' })))).rejects.toMatchObject({ retryable: false });
   });
+
+  it('gives up on a mail server\'s permanent refusal (5xx) and lets a temporary one (4xx) be tried again', async () => {
+    const refusing = (responseCode: number) => async (): Promise<{ messageId: string }> => {
+      throw Object.assign(new Error(`${responseCode} mailbox problem`), { responseCode });
+    };
+    await expect(emailChannel.send(outbound, context(refusing(550)))).rejects.toMatchObject({ retryable: false, message: 'the mail server refused it (SMTP 550)' });
+    const temporary = await emailChannel.send(outbound, context(refusing(451))).catch((error: unknown) => error);
+    expect(temporary).toMatchObject({ responseCode: 451 });
+    expect(temporary).not.toHaveProperty('retryable');
+  });
 });

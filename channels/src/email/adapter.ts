@@ -83,15 +83,22 @@ export const emailChannel: ChannelAdapter<EmailChannelConfig> = {
     const thread = outbound.thread;
     const subject = subjectOf(singleLine(thread?.subject ?? ''), Boolean(thread?.inReplyTo), address);
     const messageId = `<${outbound.deliveryId}@${domain}>`;
-    await context.mail({
-      from: { address },
-      to: { address: to, ...(outbound.contact.name && { name: singleLine(outbound.contact.name) }) },
-      subject,
-      text: outbound.message.content,
-      messageId,
-      ...(thread?.inReplyTo && { inReplyTo: thread.inReplyTo }),
-      ...(thread && thread.references.length > 0 && { references: thread.references }),
-    });
+    try {
+      await context.mail({
+        from: { address },
+        to: { address: to, ...(outbound.contact.name && { name: singleLine(outbound.contact.name) }) },
+        subject,
+        text: outbound.message.content,
+        messageId,
+        ...(thread?.inReplyTo && { inReplyTo: thread.inReplyTo }),
+        ...(thread && thread.references.length > 0 && { references: thread.references }),
+      });
+    } catch (error) {
+      // SMTP's 5xx answers are final (an unknown mailbox, a refused message); 4xx ones pass.
+      const code = (error as { responseCode?: unknown }).responseCode;
+      if (typeof code === 'number' && code >= 500 && code < 600) throw new DeliveryFailed(`the mail server refused it (SMTP ${code})`, false);
+      throw error;
+    }
     // Kept as the message's externalId: the contact's answer names it in In-Reply-To.
     return { externalId: messageId };
   },
