@@ -34,8 +34,11 @@ export interface VisitorPage {
   browserLanguage?: string;
 }
 
+/** An event as it comes: the inbox may be left for completeTrigger to load. */
+export type TriggerInput = Omit<RuleTrigger, 'inbox'> & { inbox?: RuleTrigger['inbox'] };
+
 /** Loads what the event does not carry: the conversation's inbox and contact. */
-export async function completeTrigger(trigger: Omit<RuleTrigger, 'inbox'> & { inbox?: RuleTrigger['inbox'] }): Promise<RuleTrigger> {
+export async function completeTrigger(trigger: TriggerInput): Promise<RuleTrigger> {
   const conversation = trigger.conversation;
   const [inbox, contact] = await Promise.all([
     trigger.inbox !== undefined || !conversation ? (trigger.inbox ?? null) : Inbox.findOne({ _id: conversation.inboxId, accountId: trigger.accountId }).lean(),

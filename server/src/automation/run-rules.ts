@@ -6,20 +6,24 @@ import { isDuplicateKey } from '../db/duplicate-key.ts';
 import { RuleFiring, RuleRun } from '../db/models/rule-run.ts';
 import type { Actor } from '../events/actor.ts';
 import type { Services } from '../services.ts';
-import { computeFacts, type RuleTrigger } from './facts.ts';
+import { completeTrigger, computeFacts, type RuleTrigger, type TriggerInput } from './facts.ts';
 import { runAction } from './run-action.ts';
 
 /** Rule actions may set off rules again this many times deep (a rule's resolve → the CSAT preset). */
 export const MAX_RULE_DEPTH = 3;
 
-/** Runs the matching rules' actions (of `index`, else the account's rules); returns the rules that ran, in order. */
-export async function runRules(services: Services, trigger: RuleTrigger, performedBy: Actor, index?: RuleIndex): Promise<MatchedRule[]> {
+/**
+ * Runs the matching rules' actions (of `index`, else the account's rules); returns the rules that
+ * ran, in order. The event's inbox and contact are loaded only when some rule listens.
+ */
+export async function runRules(services: Services, input: TriggerInput, performedBy: Actor, index?: RuleIndex): Promise<MatchedRule[]> {
   const depth = performedBy.type === 'rule' ? (performedBy.depth ?? 1) : 0;
   if (depth >= MAX_RULE_DEPTH) return [];
-  const inbox = trigger.inbox?._id ?? trigger.conversation?.inboxId;
+  const inbox = input.inbox?._id ?? input.conversation?.inboxId;
   const inboxId = inbox ? String(inbox) : null;
-  index ??= await services.rules.indexFor(trigger.accountId);
-  if (!index.hasRules(trigger.event, inboxId)) return [];
+  index ??= await services.rules.indexFor(input.accountId);
+  if (!index.hasRules(input.event, inboxId)) return [];
+  const trigger = await completeTrigger(input);
 
   const now = services.now();
   const facts = await computeFacts(trigger, index.factsNeeded(trigger.event, inboxId), now);

@@ -4,7 +4,7 @@
 // campaigns for an hour (and nothing is evaluated meanwhile).
 import { matchesUrlPattern, textForLocale, type Campaign, type OngoingCampaign } from '@charla/rules';
 import type { Types } from 'mongoose';
-import { completeTrigger, type VisitorPage } from '../automation/facts.ts';
+import type { VisitorPage } from '../automation/facts.ts';
 import { runRules } from '../automation/run-rules.ts';
 import { CampaignModel, type CampaignFields } from '../db/models/campaign.ts';
 import type { ContactFields } from '../db/models/contact.ts';
@@ -34,17 +34,20 @@ export async function offerCampaign(services: Services, props: OfferCampaignProp
   const { inbox, contact, contactInbox, page } = props;
   const snoozed = contactInbox.campaignsSnoozedUntil && contactInbox.campaignsSnoozedUntil.getTime() > services.now().getTime();
   if (snoozed) return { campaign: null, nextCheckInSeconds: null };
-  const trigger = await completeTrigger({
-    event: 'widget.page_viewed',
-    accountId: inbox.accountId,
-    conversation: null,
-    message: null,
-    contact,
-    inbox,
-    // A view that says nothing of time is the moment the page opened.
-    visitor: { timeOnPage: 0, ...page },
-  });
-  const ran = await runRules(services, trigger, props.performedBy);
+  const ran = await runRules(
+    services,
+    {
+      event: 'widget.page_viewed',
+      accountId: inbox.accountId,
+      conversation: null,
+      message: null,
+      contact,
+      inbox,
+      // A view that says nothing of time is the moment the page opened.
+      visitor: { timeOnPage: 0, ...page },
+    },
+    props.performedBy,
+  );
 
   const offeredId = ran.flatMap((match) => match.actions).find((action) => action.type === 'show_campaign')?.params.campaignId;
   if (offeredId) {

@@ -3,7 +3,6 @@
 // a run. Idempotent enough to repeat: a rule that changed or went away cancels its own job.
 import { RuleIndex, type Rule, type RuleSet } from '@charla/rules';
 import { Types } from 'mongoose';
-import { completeTrigger } from '../automation/facts.ts';
 import { runRules } from '../automation/run-rules.ts';
 import { Conversation, type ConversationFields } from '../db/models/conversation.ts';
 import { RuleSetModel } from '../db/models/rule-set.ts';
@@ -60,8 +59,7 @@ export async function runScheduledRule(services: Services, data: ScheduledRuleDa
       .limit(Math.min(PAGE_SIZE, MAX_CONVERSATIONS_PER_RUN - seen))
       .lean()) as Array<Stored<ConversationFields>>;
     for (const conversation of page) {
-      const trigger = await completeTrigger({ event: 'schedule', accountId: stored.accountId, conversation, message: null, contact: null });
-      await runRules(services, trigger, performedBy, index);
+      await runRules(services, { event: 'schedule', accountId: stored.accountId, conversation, message: null, contact: null }, performedBy, index);
     }
     seen += page.length;
     if (page.length < PAGE_SIZE) break;

@@ -1,13 +1,14 @@
 // Feeds domain events to automation (rules and presets), and forgets an account's compiled rules
 // when its rule sets or inboxes change.
-import { completeTrigger, conversationOf } from '../automation/facts.ts';
+import { conversationOf, type TriggerInput } from '../automation/facts.ts';
 import { runRules } from '../automation/run-rules.ts';
+import type { Actor } from '../events/actor.ts';
 import type { Services } from '../services.ts';
 
 export function registerRulesListener(services: Services): void {
   const { rules } = services;
-  const run = async (...[input, performedBy]: [Parameters<typeof completeTrigger>[0], Parameters<typeof runRules>[2]]): Promise<void> => {
-    await runRules(services, await completeTrigger(input), performedBy);
+  const run = async (input: TriggerInput, performedBy: Actor): Promise<void> => {
+    await runRules(services, input, performedBy);
   };
 
   services.bus.on('settings.changed', ({ accountId, entity }) => {
