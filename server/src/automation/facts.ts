@@ -99,8 +99,7 @@ const COMPUTERS: Record<FactName, FactComputer> = {
     if (!conversation || !message || message.messageType !== 'incoming') return false;
     return !(await Message.exists({ conversationId: conversation._id, messageType: 'incoming', _id: { $lt: message._id } }));
   },
-  'conversation.emailRequested': async ({ conversation }) =>
-    conversation ? Boolean(await Message.exists({ conversationId: conversation._id, contentType: 'input_email' })) : null,
+  'conversation.emailRequested': ({ conversation }) => (conversation ? conversation.emailRequestedAt != null : null),
   'conversation.campaign': ({ conversation }) => (conversation?.campaignId ? String(conversation.campaignId) : null),
   'conversation.minutesSinceActivity': ({ conversation }, now) => (conversation ? Math.max(0, (now.getTime() - conversation.lastActivityAt.getTime()) / 60_000) : null),
 

@@ -1,9 +1,8 @@
 // Asks the contact for an e-mail address (the e-mail capture of PRODUCT.md): "Give the team a way
 // to reach you." and the e-mail field, as template messages in the inbox's language. Once per
-// conversation: an e-mail field already asked for is not asked again.
+// conversation: the conversation's emailRequestedAt is claimed first.
 import { Conversation, type ConversationFields } from '../db/models/conversation.ts';
 import { Inbox } from '../db/models/inbox.ts';
-import { Message } from '../db/models/message.ts';
 import type { Actor } from '../events/actor.ts';
 import type { Stored } from '../events/event-map.ts';
 import { translate } from '../i18n/activity.ts';
@@ -17,7 +16,6 @@ export interface RequestEmailProps {
 
 /** Whether the request was posted (false: the conversation already has one). */
 export async function requestEmail(services: Services, { conversation, performedBy }: RequestEmailProps): Promise<boolean> {
-  if (await Message.exists({ conversationId: conversation._id, contentType: 'input_email' })) return false;
   // Claimed atomically: two rules (or two events) asking at once post one request.
   const claimed = await Conversation.findOneAndUpdate(
     { _id: conversation._id, emailRequestedAt: null },
