@@ -1,6 +1,7 @@
 // Channels: the adapter contract, signatures, and one adapter per channel.
 export * from './contract.ts';
 export * from './signature.ts';
+export * from './http-answers.ts';
 export * from './registry.ts';
 export { apiChannel, type ApiChannelConfig } from './api/adapter.ts';
 export { telegramChannel, TELEGRAM_API_BASE_URL, type TelegramChannelConfig } from './telegram/adapter.ts';

@@ -2,6 +2,7 @@
 // (signed with the inbox secret) and receives agents' replies at its callback URL (signed the same
 // way, with a delivery id that stays the same across retries).
 import { z } from 'zod';
+import { isRetryableStatus, jsonOrUndefined } from '../http-answers.ts';
 import { DeliveryFailed, InboundRejected, type ChannelAdapter } from '../contract.ts';
 import { sign, SIGNATURE_HEADER, verifySignature } from '../signature.ts';
 
@@ -64,19 +65,9 @@ export const apiChannel: ChannelAdapter<ApiChannelConfig> = {
       headers: { 'content-type': 'application/json', [SIGNATURE_HEADER]: sign(context.secret, body, context.now()), 'x-charla-delivery': outbound.deliveryId },
     });
     if (response.status < 200 || response.status >= 300) {
-      // A client error other than 408/429 will not change by trying again.
-      const retryable = response.status >= 500 || response.status === 408 || response.status === 429;
-      throw new DeliveryFailed(`the callback answered HTTP ${response.status}`, retryable);
+      throw new DeliveryFailed(`the callback answered HTTP ${response.status}`, isRetryableStatus(response.status));
     }
-    const answered = z.object({ id: z.string().max(200) }).safeParse(safeJson(response.body));
+    const answered = z.object({ id: z.string().max(200) }).safeParse(jsonOrUndefined(response.body));
     return { externalId: answered.success ? answered.data.id : outbound.deliveryId };
   },
 };
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}

@@ -1,6 +1,7 @@
 // The Telegram channel: a bot's webhook brings contacts' messages in (authenticated by the secret
 // token Telegram repeats in a header), agents' replies leave through the Bot API's sendMessage.
 import { z } from 'zod';
+import { isRetryableStatus, jsonOrUndefined } from '../http-answers.ts';
 import { DeliveryFailed, InboundRejected, type ChannelAdapter, type ChannelContext } from '../contract.ts';
 import { SECRET_TOKEN_HEADER, telegramSecretToken, verifySecretToken } from './secret-token.ts';
 
@@ -88,12 +89,12 @@ export const telegramChannel: ChannelAdapter<TelegramChannelConfig> = {
         headers: { 'content-type': 'application/json' },
       }),
     );
-    const answer = answerSchema.safeParse(safeJson(response.body));
+    const answer = answerSchema.safeParse(jsonOrUndefined(response.body));
     if (answer.success && answer.data.ok) return { externalId: `${chatId}:${answer.data.result.message_id}` };
     const code = (answer.success && !answer.data.ok && answer.data.error_code) || response.status;
     const description = answer.success && !answer.data.ok && answer.data.description ? `: ${redact(answer.data.description, context.config.botToken)}` : '';
     // Flood control (429) and Telegram's own troubles pass; a wrong token, a blocked bot or an unknown chat do not.
-    throw new DeliveryFailed(`Telegram answered ${code}${description}`, code === 429 || code >= 500);
+    throw new DeliveryFailed(`Telegram answered ${code}${description}`, isRetryableStatus(code));
   },
 };
 
@@ -129,12 +130,4 @@ async function withoutToken<T>(context: ChannelContext<TelegramChannelConfig>, c
 
 function redact(text: string, botToken: string): string {
   return botToken ? text.split(botToken).join('<bot token>') : text;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -1,7 +1,7 @@
 // Agenda job 'webhooks.deliver': POSTs one stored delivery to its webhook, signed with the
 // webhook's secret (X-Charla-Signature), with its id (X-Charla-Delivery, the same on every try)
 // and event (X-Charla-Event); retried as retry-policy.ts says.
-import { sign } from '@charla/channels';
+import { isRetryableStatus, sign } from '@charla/channels';
 import { Types } from 'mongoose';
 import { Webhook, WebhookDelivery } from '../db/models/webhook.ts';
 import { OutboundRefused } from '../http/outbound-request.ts';
@@ -46,7 +46,7 @@ export async function deliverWebhook(services: Services, data: DeliverWebhookDat
       await WebhookDelivery.updateOne({ _id: delivery._id }, { $set: { status: 'delivered', attempts: attempt, responseStatus: response.status, lastError: null } });
       return;
     }
-    failure = { error: `HTTP ${response.status}`, retryable: response.status >= 500 || response.status === 408 || response.status === 429, status: response.status };
+    failure = { error: `HTTP ${response.status}`, retryable: isRetryableStatus(response.status), status: response.status };
   } catch (error) {
     failure = { error: error instanceof Error ? error.message : String(error), retryable: !(error instanceof OutboundRefused), status: null };
   }
