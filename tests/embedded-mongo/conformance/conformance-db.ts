@@ -57,41 +57,29 @@ export function asLong(id: unknown): Long {
   throw new Error(`not a cursor id: ${String(id)}`);
 }
 
-/** Every `stage` name in an explain plan tree (classic `inputStage(s)` or SBE `queryPlan`). */
-export function planStages(plan: unknown): string[] {
-  const stages: string[] = [];
+/** Every string value of `key` anywhere in an explain plan tree (classic `inputStage(s)` or SBE `queryPlan`). */
+function planValues(plan: unknown, key: string): string[] {
+  const values: string[] = [];
   const visit = (node: unknown) => {
     if (Array.isArray(node)) {
       node.forEach(visit);
       return;
     }
     if (node === null || typeof node !== 'object') return;
-    for (const [key, value] of Object.entries(node)) {
-      if (key === 'stage' && typeof value === 'string') stages.push(value);
+    for (const [name, value] of Object.entries(node)) {
+      if (name === key && typeof value === 'string') values.push(value);
       else visit(value);
     }
   };
   visit(plan);
-  return stages;
+  return values;
 }
 
+/** Every `stage` name in an explain plan tree. */
+export const planStages = (plan: unknown): string[] => planValues(plan, 'stage');
+
 /** Every `indexName` an explain plan tree scans. */
-export function planIndexNames(plan: unknown): string[] {
-  const names: string[] = [];
-  const visit = (node: unknown) => {
-    if (Array.isArray(node)) {
-      node.forEach(visit);
-      return;
-    }
-    if (node === null || typeof node !== 'object') return;
-    for (const [key, value] of Object.entries(node)) {
-      if (key === 'indexName' && typeof value === 'string') names.push(value);
-      else visit(value);
-    }
-  };
-  visit(plan);
-  return names;
-}
+export const planIndexNames = (plan: unknown): string[] => planValues(plan, 'indexName');
 
 /** Resolves with the rejection of `promise`, failing when it resolves instead. */
 export async function rejectionOf(promise: Promise<unknown>): Promise<any> {
