@@ -47,7 +47,20 @@ export interface InboundEvent {
     autoReply?: boolean;
     /** The message as received, when `content` is a cleaned-up part of it (quoted history removed). */
     original?: string;
+    attachments?: InboundAttachment[];
   };
+}
+
+/** A file that came with a contact's message: its bytes, or the channel's reference to fetch them by. */
+export interface InboundAttachment {
+  /** As the sender named it; shown, never used as a path. */
+  fileName: string;
+  /** The bytes, when the payload carries them (e-mail). */
+  data?: Buffer;
+  /** The channel's id of the file, fetched with the adapter's `fetchAttachment` (Telegram's file_id). */
+  ref?: string;
+  /** The size the channel states before fetching, when it states one: a file over the limit is not fetched. */
+  size?: number;
 }
 
 export interface OutboundMessage {
@@ -55,9 +68,27 @@ export interface OutboundMessage {
   deliveryId: string;
   conversation: { id: string; displayId: number };
   contact: { sourceId: string; name: string; email: string | null };
-  message: { id: string; content: string; contentType: string; createdAt: string; sender: { type: string; name: string | null } };
+  message: {
+    id: string;
+    /** Markdown, as agents write it. */
+    content: string;
+    contentType: string;
+    createdAt: string;
+    sender: { type: string; name: string | null };
+    attachments: OutboundAttachment[];
+  };
   /** For adapters that thread replies (`threadsReplies`): the conversation's subject and earlier message ids, oldest first. */
   thread?: OutboundThread;
+}
+
+export interface OutboundAttachment {
+  /** Read its bytes with the context's `readAttachment`. */
+  id: string;
+  fileName: string;
+  contentType: string;
+  size: number;
+  /** A signed download link that works without signing in for days (for receivers that fetch files themselves). */
+  url: string;
 }
 
 export interface OutboundThread {
@@ -78,6 +109,7 @@ export interface OutgoingMail {
   inReplyTo?: string;
   references?: string[];
   replyTo?: string;
+  attachments?: Array<{ fileName: string; contentType: string; content: Buffer }>;
 }
 
 /** The server's mailer (SMTP_URL, or the outbox folder). */
@@ -98,6 +130,10 @@ export interface ChannelContext<Config> {
   http: HttpTransport;
   /** Present when the server can send e-mail (always, in Charla: SMTP or the outbox folder). */
   mail?: MailTransport;
+  /** GETs a file with the same network policy; rejects when the answer is over `maxBytes`. */
+  download?(url: string, options: { maxBytes: number }): Promise<{ status: number; data: Buffer }>;
+  /** The bytes of a stored attachment of the message being sent. */
+  readAttachment?(id: string): Promise<Buffer>;
   now(): Date;
 }
 
@@ -114,6 +150,8 @@ export interface ChannelAdapter<Config = unknown> {
   verify(request: InboundRequest, context: ChannelContext<Config>): boolean;
   /** The events in an inbound payload; throws InboundRejected for a payload it cannot take. */
   parseInbound(payload: unknown, context: ChannelContext<Config>): InboundEvent[];
+  /** Fetches an inbound attachment's bytes by its `ref` (for channels whose payloads only name their files). */
+  fetchAttachment?(ref: string, context: ChannelContext<Config>, options: { maxBytes: number }): Promise<Buffer>;
   /** Sends one message; throws DeliveryFailed (retryable or not) when it does not get through. */
   send(outbound: OutboundMessage, context: ChannelContext<Config>): Promise<{ externalId: string }>;
 }

@@ -8,3 +8,4 @@ export { telegramChannel, TELEGRAM_API_BASE_URL, type TelegramChannelConfig } fr
 export { SECRET_TOKEN_HEADER as TELEGRAM_SECRET_TOKEN_HEADER, telegramSecretToken } from './telegram/secret-token.ts';
 export { emailChannel, isAutoReply, type EmailChannelConfig, type ParsedMail } from './email/adapter.ts';
 export { withoutQuotedHistory } from './email/quoted-history.ts';
+export { renderMarkdown, escapeHtml } from './markdown.ts';

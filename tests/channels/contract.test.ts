@@ -72,7 +72,7 @@ describe('the api adapter', () => {
       deliveryId: 'msg_1',
       conversation: { id: 'c', displayId: 7 },
       contact: { sourceId: 'c-1', name: 'Lucía', email: null },
-      message: { id: 'm', content: 'Hola', contentType: 'text', createdAt: now.toISOString(), sender: { type: 'agent', name: 'Ana' } },
+      message: { id: 'm', content: 'Hola', contentType: 'text', createdAt: now.toISOString(), sender: { type: 'agent', name: 'Ana' }, attachments: [] },
     };
     const ok = recordingTransport(200, '{"id":"crm-9"}');
     expect(await adapter.send(outbound, { config: { callbackUrl: 'https://crm.example/hook' } as never, secret: SECRET, http: ok.http, now: () => now })).toEqual({ externalId: 'crm-9' });

@@ -2,6 +2,7 @@
 // history, threading ids, auto-replies told apart), what it refuses, and the mail it sends.
 import { describe, expect, it } from 'vitest';
 import { emailChannel, InboundRejected, type OutgoingMail } from '../../channels/src/index.ts';
+import { MAX_ATTACHED_BYTES } from '../../channels/src/email/adapter.ts';
 
 const now = new Date('2026-12-01T10:00:00Z');
 const config = { address: 'soporte@tienda.example' };
@@ -67,6 +68,14 @@ describe('the email adapter reading mail', () => {
     expect(() => emailChannel.parseInbound({ ...mail(), extra: 1 }, context())).toThrow(InboundRejected);
   });
 
+  it('keeps the files, and a mail of files alone has no text of its own', () => {
+    const data = Buffer.from('%PDF-1.4');
+    const { message } = parse({ text: '', attachments: [{ fileName: 'factura\r\n.pdf', data }] });
+    expect(message.attachments).toEqual([{ fileName: 'factura .pdf', data }]);
+    expect(message.content).toBe('');
+    expect(parse({ text: '' }).message.content).toBe('(empty e-mail)');
+  });
+
   it('keeps names and subjects on one line', () => {
     const event = parse({ from: { address: 'a@example.com', name: 'Eve\r\nBcc: victim@example.com' }, subject: 'Hi\r\nX-Evil: 1' });
     expect(event.contact.name).toBe('Eve Bcc: victim@example.com');
@@ -79,7 +88,7 @@ describe('the email adapter sending', () => {
     deliveryId: 'msg_65f0c0ffee0000000000abcd',
     conversation: { id: 'c', displayId: 3 },
     contact: { sourceId: 'lucia@example.com', name: 'Lucía\nPérez', email: 'lucia@example.com' },
-    message: { id: '65f0c0ffee0000000000abcd', content: 'Llega mañana.', contentType: 'text', createdAt: now.toISOString(), sender: { type: 'agent', name: 'Ana' } },
+    message: { id: '65f0c0ffee0000000000abcd', content: 'Llega mañana.', contentType: 'text', createdAt: now.toISOString(), sender: { type: 'agent', name: 'Ana' }, attachments: [] },
     thread: { subject: 'Mi pedido', inReplyTo: '<abc-2@example.com>', references: ['<abc-1@example.com>', '<msg_1@tienda.example>', '<abc-2@example.com>'] },
   };
 
@@ -93,6 +102,7 @@ describe('the email adapter sending', () => {
         to: { address: 'lucia@example.com', name: 'Lucía Pérez' },
         subject: 'Re: Mi pedido',
         text: 'Llega mañana.',
+        html: '<!doctype html><html><body><p>Llega mañana.</p>\n</body></html>',
         messageId: '<msg_65f0c0ffee0000000000abcd@tienda.example>',
         inReplyTo: '<abc-2@example.com>',
         references: ['<abc-1@example.com>', '<msg_1@tienda.example>', '<abc-2@example.com>'],
@@ -107,6 +117,44 @@ describe('the email adapter sending', () => {
     await emailChannel.send({ ...outbound, thread: { subject: 'Re: Mi pedido', inReplyTo: '<abc-2@example.com>', references: [] } }, context(mail));
     await emailChannel.send({ ...outbound, thread: { subject: null, inReplyTo: null, references: [] } }, context(mail));
     expect(subjects).toEqual(['Re: (no subject)', 'Re: Mi pedido', 'Message from soporte@tienda.example']);
+  });
+
+  it('renders the Markdown as HTML in which nothing runs or loads', async () => {
+    const sent: OutgoingMail[] = [];
+    const content = '**Hola** _Lucía_\n\n- uno\n- dos\n\n[pedido](https://tienda.example/p/1) [x](javascript:alert(1)) <script>alert(2)</script> <img src=x onerror=alert(3)> ![pixel](https://track.example/p.gif)';
+    await emailChannel.send({ ...outbound, message: { ...outbound.message, content } }, context(async (message) => (sent.push(message), { messageId: message.messageId })));
+    const html = sent[0]!.html!;
+    expect(html).toContain('<strong>Hola</strong> <em>Lucía</em>');
+    expect(html).toContain('<ul>\n<li>uno</li>\n<li>dos</li>\n</ul>');
+    expect(html).toContain('<a href="https://tienda.example/p/1" rel="noopener noreferrer nofollow" target="_blank">pedido</a>');
+    expect(html).toContain('&lt;script&gt;alert(2)&lt;/script&gt;');
+    expect(html).toContain('&lt;img src=x onerror=alert(3)&gt;');
+    expect(html).not.toMatch(/<script|<img|href="javascript/i);
+    // An image is a link to it at most: opening the mail loads nothing.
+    expect(html).toContain('!<a href="https://track.example/p.gif"');
+    // The text part keeps the Markdown as written.
+    expect(sent[0]!.text).toBe(content);
+  });
+
+  it('attaches files within the size budget and links the rest', async () => {
+    const sent: OutgoingMail[] = [];
+    const files = {
+      small: Buffer.from('%PDF-1.4 factura'),
+    };
+    const attachments = [
+      { id: 'small', fileName: 'factura.pdf', contentType: 'application/pdf', size: files.small.length, url: 'https://charla.example/attachments/small?signature=1' },
+      { id: 'huge', fileName: 'video.mp4', contentType: 'video/mp4', size: MAX_ATTACHED_BYTES + 1, url: 'https://charla.example/attachments/huge?signature=2' },
+    ];
+    const withFiles = { ...outbound, message: { ...outbound.message, attachments } };
+    const reads: string[] = [];
+    await emailChannel.send(withFiles, {
+      ...context(async (message) => (sent.push(message), { messageId: message.messageId })),
+      readAttachment: async (id: string) => (reads.push(id), files[id as 'small']),
+    });
+    expect(reads).toEqual(['small']);
+    expect(sent[0]!.attachments).toEqual([{ fileName: 'factura.pdf', contentType: 'application/pdf', content: files.small }]);
+    expect(sent[0]!.text).toBe('Llega mañana.\n\nvideo.mp4: https://charla.example/attachments/huge?signature=2');
+    expect(sent[0]!.html).toContain('<a href="https://charla.example/attachments/huge?signature=2">video.mp4</a>');
   });
 
   it('fails for good without a mailer or an address to write to', async () => {

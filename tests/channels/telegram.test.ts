@@ -31,7 +31,7 @@ const outbound = (content = 'Tu pedido sale mañana', sourceId = '4242'): Outbou
   deliveryId: 'msg_1',
   conversation: { id: 'c', displayId: 7 },
   contact: { sourceId, name: 'Lucía Pérez', email: null },
-  message: { id: 'm', content, contentType: 'text', createdAt: now.toISOString(), sender: { type: 'agent', name: 'Ana' } },
+  message: { id: 'm', content, contentType: 'text', createdAt: now.toISOString(), sender: { type: 'agent', name: 'Ana' }, attachments: [] },
 });
 
 describe('the telegram adapter configuration', () => {

@@ -22,6 +22,8 @@ export interface TestCharla extends RunningCharla {
   graphql<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResult<T>>;
   /** Like `graphql` but throws on errors and returns `data`. */
   mutate<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<T>;
+  /** POST /uploads as the console and widget do; `claimedType` is what the client says the file is. */
+  upload(bytes: Buffer | string, options: { token?: string; conversationId?: string; fileName?: string; claimedType?: string }): Promise<{ status: number; body: any }>;
   /** A graphql-ws subscription that records every result it receives. */
   subscribe<T = any>(query: string, variables?: Record<string, unknown>, token?: string): Promise<TestSubscription<T>>;
 }
@@ -89,6 +91,13 @@ export async function startTestCharla(overrides: Partial<Config> = {}, env: Node
       const result = await graphql<T>(query, variables, token);
       if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);
       return result.data as T;
+    },
+    async upload(bytes, { token, conversationId, fileName = 'file.bin', claimedType = 'application/octet-stream' }) {
+      const form = new FormData();
+      if (conversationId) form.set('conversationId', conversationId);
+      form.set('file', new Blob([bytes], { type: claimedType }), fileName);
+      const response = await fetch(`${charla.url}/uploads`, { method: 'POST', body: form, headers: token ? { authorization: `Bearer ${token}` } : {} });
+      return { status: response.status, body: await response.json() };
     },
     async subscribe<T>(query: string, variables?: Record<string, unknown>, token?: string): Promise<TestSubscription<T>> {
       const client = createClient({

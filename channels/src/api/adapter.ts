@@ -28,15 +28,21 @@ const inboundSchema = z
       .object({
         /** The integrator's id for the message: sending it twice stores it once. */
         externalId: z.string().trim().min(1).max(200),
-        content: z.string().min(1).max(10_000),
+        content: z.string().max(10_000).default(''),
+        /** Files Charla fetches from the integrator (with the same network policy as callbacks). */
+        attachments: z
+          .array(z.object({ url: z.url({ protocol: /^https?$/, message: 'must be an http or https address' }).max(2048), fileName: z.string().trim().min(1).max(255) }).strict())
+          .max(10)
+          .default([]),
       })
-      .strict(),
+      .strict()
+      .refine((message) => message.content.trim() !== '' || message.attachments.length > 0, { message: 'a message needs content or attachments', path: ['content'] }),
   })
   .strict();
 
 export const apiChannel: ChannelAdapter<ApiChannelConfig> = {
   type: 'api',
-  capabilities: { attachments: false, typing: false, readReceipts: false, canInitiate: true, replyWindowHours: null },
+  capabilities: { attachments: true, typing: false, readReceipts: false, canInitiate: true, replyWindowHours: null },
   configSchema,
 
   // Without a callback URL the integrator reads replies through the GraphQL API or webhooks.
@@ -53,7 +59,16 @@ export const apiChannel: ChannelAdapter<ApiChannelConfig> = {
       throw new InboundRejected(issue.message, issue.path.map(String).join('.'));
     }
     const { contact, message } = parsed.data;
-    return [{ kind: 'message', contact, message }];
+    const { attachments, ...rest } = message;
+    return [{ kind: 'message', contact, message: { ...rest, ...(attachments.length > 0 && { attachments: attachments.map(({ url, fileName }) => ({ fileName, ref: url })) }) } }];
+  },
+
+  async fetchAttachment(url, context, { maxBytes }) {
+    if (!context.download) throw new Error('the server cannot download files');
+    const { status, data } = await context.download(url, { maxBytes });
+    // Not there (yet): the endpoint answers so and the integrator sends the message again.
+    if (status < 200 || status >= 300) throw new Error(`the attachment at ${url} answered HTTP ${status}`);
+    return data;
   },
 
   async send(outbound, context) {

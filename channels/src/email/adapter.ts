@@ -2,7 +2,8 @@
 // parsed mail here; agents' replies leave through the server's mailer from that address, threaded
 // with Message-ID / In-Reply-To / References so the contact's mail program keeps one thread.
 import { z } from 'zod';
-import { DeliveryFailed, InboundRejected, type ChannelAdapter } from '../contract.ts';
+import { DeliveryFailed, InboundRejected, type ChannelAdapter, type OutboundMessage } from '../contract.ts';
+import { escapeHtml, renderMarkdown } from '../markdown.ts';
 import { withoutQuotedHistory } from './quoted-history.ts';
 
 const configSchema = z
@@ -28,6 +29,7 @@ const parsedMailSchema = z
     text: z.string().max(1_000_000).default(''),
     autoSubmitted: z.string().max(100).optional(),
     isBounce: z.boolean().optional(),
+    attachments: z.array(z.object({ fileName: z.string().max(1_000), data: z.instanceof(Buffer) }).strict()).max(1_000).default([]),
   })
   .strict();
 export type ParsedMail = z.input<typeof parsedMailSchema>;
@@ -37,7 +39,7 @@ const MAIL_SYSTEM_SENDER = /^(mailer-daemon|postmaster)$/i;
 
 export const emailChannel: ChannelAdapter<EmailChannelConfig> = {
   type: 'email',
-  capabilities: { attachments: false, typing: false, readReceipts: false, canInitiate: true, replyWindowHours: null },
+  capabilities: { attachments: true, typing: false, readReceipts: false, canInitiate: true, replyWindowHours: null },
   threadsReplies: true,
   configSchema,
 
@@ -58,17 +60,20 @@ export const emailChannel: ChannelAdapter<EmailChannelConfig> = {
     const original = mail.text.replace(/\r\n?/g, '\n').trim();
     const content = withoutQuotedHistory(original) || original;
     const threadIds = [...new Set([...(mail.inReplyTo ? [mail.inReplyTo] : []), ...mail.references])];
+    const attachments = mail.attachments.map((attachment) => ({ fileName: singleLine(attachment.fileName) || 'attachment', data: attachment.data }));
     return [
       {
         kind: 'message',
         contact: { sourceId: address, email: address, ...(name && { name }) },
         message: {
           externalId: mail.messageId,
-          content: content || '(empty e-mail)',
+          // A mail that only carries files is the files; one with nothing at all still shows it arrived.
+          content: content || (attachments.length > 0 ? '' : '(empty e-mail)'),
           threadIds,
           subject: singleLine(mail.subject),
           autoReply: isAutoReply(mail),
           ...(original !== content && { original }),
+          ...(attachments.length > 0 && { attachments }),
         },
       },
     ];
@@ -83,12 +88,15 @@ export const emailChannel: ChannelAdapter<EmailChannelConfig> = {
     const thread = outbound.thread;
     const subject = subjectOf(singleLine(thread?.subject ?? ''), Boolean(thread?.inReplyTo), address);
     const messageId = `<${outbound.deliveryId}@${domain}>`;
+    const { attached, linked } = await filesOf(outbound, context.readAttachment);
     try {
       await context.mail({
         from: { address },
         to: { address: to, ...(outbound.contact.name && { name: singleLine(outbound.contact.name) }) },
         subject,
-        text: outbound.message.content,
+        text: [outbound.message.content, ...linked.map((file) => `${file.fileName}: ${file.url}`)].filter(Boolean).join('\n\n'),
+        html: htmlOf(outbound.message.content, linked),
+        ...(attached.length > 0 && { attachments: attached }),
         messageId,
         ...(thread?.inReplyTo && { inReplyTo: thread.inReplyTo }),
         ...(thread && thread.references.length > 0 && { references: thread.references }),
@@ -103,6 +111,32 @@ export const emailChannel: ChannelAdapter<EmailChannelConfig> = {
     return { externalId: messageId };
   },
 };
+
+/** Files a mail carries in all, beyond which the rest go as links: mail servers commonly refuse messages over 25 MB once encoded. */
+export const MAX_ATTACHED_BYTES = 15 * 1024 * 1024;
+
+type OutboundFile = OutboundMessage['message']['attachments'][number];
+
+/** The files attached to the mail, and those sent as links (over the size budget, or with no way to read them). */
+async function filesOf(outbound: OutboundMessage, read: ((id: string) => Promise<Buffer>) | undefined) {
+  const attached: Array<{ fileName: string; contentType: string; content: Buffer }> = [];
+  const linked: OutboundFile[] = [];
+  let budget = MAX_ATTACHED_BYTES;
+  for (const file of outbound.message.attachments) {
+    if (!read || file.size > budget) {
+      linked.push(file);
+      continue;
+    }
+    budget -= file.size;
+    attached.push({ fileName: singleLine(file.fileName), contentType: file.contentType, content: await read(file.id) });
+  }
+  return { attached, linked };
+}
+
+function htmlOf(content: string, linked: OutboundFile[]): string {
+  const links = linked.map((file) => `<p><a href="${escapeHtml(file.url)}">${escapeHtml(file.fileName)}</a></p>`).join('');
+  return `<!doctype html><html><body>${renderMarkdown(content)}${links}</body></html>`;
+}
 
 /** Auto-Submitted other than "no" (RFC 3834), a delivery report, or mail from a mail system. */
 export function isAutoReply(mail: Pick<ParsedMail, 'autoSubmitted' | 'isBounce' | 'from'>): boolean {

@@ -2,7 +2,7 @@
 // Telegram): finds or creates the contact and its identity in the inbox, picks the conversation
 // when the channel threads by message ids, then hands the message to receiveIncomingMessage. The
 // channel's message id makes a repeated delivery a no-op.
-import type { InboundEvent } from '@charla/channels';
+import { adapterFor, type InboundAttachment, type InboundEvent } from '@charla/channels';
 import { Types } from 'mongoose';
 import { isDuplicateKey } from '../db/duplicate-key.ts';
 import { Contact } from '../db/models/contact.ts';
@@ -12,6 +12,10 @@ import { Conversation } from '../db/models/conversation.ts';
 import { Message } from '../db/models/message.ts';
 import type { Services } from '../services.ts';
 import { AppError } from '../errors.ts';
+import { OutboundRefused, ResponseTooLarge } from '../http/outbound-request.ts';
+import { channelContext } from '../channels/context.ts';
+import { MAX_ATTACHMENTS_PER_MESSAGE } from './claim-attachments.ts';
+import { deleteAttachments, storeAttachmentBytes } from './store-attachment.ts';
 import { acceptsMessages, latestConversationOf, receiveIncomingMessage } from './receive-incoming-message.ts';
 import { contactActor } from './start-widget-session.ts';
 
@@ -28,6 +32,9 @@ export async function receiveChannelMessage(services: Services, { inbox, event }
   if (await Message.exists({ inboxId: inbox._id, externalId: event.message.externalId, messageType: 'incoming' })) return 'duplicate';
   const contactInbox = await contactInboxFor(inbox, event.contact);
   const { message } = event;
+  // Files are kept first (a fetch that fails throws before anything is stored: the channel tries again).
+  const files = await storeInboundAttachments(services, inbox, contactInbox.contactId, message.attachments ?? []);
+  let stored = false;
   // A channel cannot show "start a new conversation": after a closed one, the message starts it.
   const latest = message.threadIds ? null : await latestConversationOf(contactInbox._id);
   const afterClosed = latest !== null && !acceptsMessages(latest, inbox);
@@ -36,25 +43,68 @@ export async function receiveChannelMessage(services: Services, { inbox, event }
     ...(message.original !== undefined && { originalContent: message.original }),
     // Rules skip it and it reopens nothing: nobody is waiting for an answer to an out-of-office reply.
     ...(message.autoReply && { autoReply: true }),
+    ...(files.skipped.length > 0 && { skippedAttachments: files.skipped }),
   };
   try {
     await receiveIncomingMessage(services, {
       contactInbox,
       content: message.content,
       externalId: message.externalId,
+      ...(files.ids.length > 0 && { attachmentIds: files.ids }),
       ...(message.threadIds && { target: await threadedConversation(inbox, contactInbox, message.threadIds, message.autoReply === true) }),
       ...(afterClosed && { target: 'new' as const }),
       ...(message.autoReply && { reopens: false }),
       ...(Object.keys(contentAttributes).length > 0 && { contentAttributes }),
       performedBy: contactActor(inbox, contactInbox, contactInbox.contactId),
     });
+    stored = true;
   } catch (error) {
     // The same message arriving twice at once: the unique {inboxId, externalId} index keeps one.
     if (isDuplicateKey(error)) return 'duplicate';
     if (error instanceof AppError && error.code === 'contact/blocked') return 'refused';
     throw error;
+  } finally {
+    // Nothing half-stored: files of a message that was not kept go again.
+    if (!stored) await deleteAttachments(services, files.ids);
   }
   return 'stored';
+}
+
+interface InboundFiles {
+  ids: string[];
+  /** Files the message named that Charla could not keep, and why (agents see them on the message). */
+  skipped: Array<{ fileName: string; reason: string }>;
+}
+
+async function storeInboundAttachments(services: Services, inbox: InboxDoc, contactId: Types.ObjectId, attachments: InboundAttachment[]): Promise<InboundFiles> {
+  const files: InboundFiles = { ids: [], skipped: [] };
+  if (attachments.length === 0) return files;
+  const limit = services.config.uploadLimitBytes;
+  try {
+    for (const attachment of attachments) {
+      const fileName = attachment.fileName;
+      if (files.ids.length >= MAX_ATTACHMENTS_PER_MESSAGE) {
+        files.skipped.push({ fileName, reason: `more than ${MAX_ATTACHMENTS_PER_MESSAGE} files in one message` });
+        continue;
+      }
+      if ((attachment.size ?? attachment.data?.length ?? 0) > limit) {
+        files.skipped.push({ fileName, reason: `larger than the limit of ${limit} bytes` });
+        continue;
+      }
+      const fetched = attachment.data ? { data: attachment.data } : await fetchAttachment(services, inbox, attachment.ref, limit);
+      const data = 'data' in fetched ? fetched.data : undefined;
+      if (!data || data.length === 0) {
+        files.skipped.push({ fileName, reason: 'skipped' in fetched ? fetched.skipped : 'the file is empty' });
+        continue;
+      }
+      const stored = await storeAttachmentBytes(services, { accountId: inbox.accountId, inboxId: inbox._id, uploader: { type: 'contact', id: contactId }, fileName, data });
+      files.ids.push(stored.id);
+    }
+  } catch (error) {
+    await deleteAttachments(services, files.ids);
+    throw error;
+  }
+  return files;
 }
 
 /**
@@ -77,6 +127,23 @@ async function threadedConversation(inbox: InboxDoc, contactInbox: ContactInboxD
     .sort({ _id: -1 })
     .lean();
   return conversation ? { conversationId: conversation._id } : 'new';
+}
+
+/**
+ * A file the payload only names. What trying again cannot fix (a private address, too large) is
+ * skipped with its reason; what may pass (the sender's server is down) refuses the whole message,
+ * so the channel delivers it again.
+ */
+async function fetchAttachment(services: Services, inbox: InboxDoc, ref: string | undefined, maxBytes: number): Promise<{ data: Buffer } | { skipped: string }> {
+  const adapter = adapterFor(inbox.channelType);
+  if (!ref || !adapter?.fetchAttachment) return { skipped: 'the channel did not provide the file' };
+  try {
+    return { data: await adapter.fetchAttachment(ref, channelContext(services, inbox), { maxBytes }) };
+  } catch (error) {
+    if (error instanceof OutboundRefused) return { skipped: error.message };
+    if (error instanceof ResponseTooLarge) return { skipped: `larger than the limit of ${maxBytes} bytes` };
+    throw new AppError('channel/attachment_unavailable', `An attachment could not be fetched: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /** The contact's identity in this inbox, created on first contact (joining a contact with the same e-mail). */

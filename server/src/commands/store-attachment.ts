@@ -1,7 +1,7 @@
 // Keeps an uploaded file: sniffs its real content type from the bytes, moves it under
 // DATA_DIR/uploads with an unguessable id and records it. Also where attachment files are found
 // and removed again (a deleted message drops its files).
-import { open, rename, rm } from 'node:fs/promises';
+import { mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileTypeFromFile } from 'file-type';
 import type { Types } from 'mongoose';
@@ -67,6 +67,15 @@ export async function storeAttachment(services: Services, props: StoreAttachment
     await rm(attachmentPath(services.config, id), { force: true });
     throw error;
   }
+}
+
+/** Keeps a file that arrived as bytes (an e-mail's attachment, a file fetched from a channel). */
+export async function storeAttachmentBytes(services: Services, props: Omit<StoreAttachmentProps, 'spooledPath' | 'size'> & { data: Buffer }): Promise<StoredAttachment> {
+  const { data, ...rest } = props;
+  await mkdir(uploadsDirectory(services.config), { recursive: true });
+  const spooledPath = join(uploadsDirectory(services.config), `.upload-${randomId(16)}`);
+  await writeFile(spooledPath, data);
+  return storeAttachment(services, { ...rest, spooledPath, size: data.length });
 }
 
 /** Removes attachments' records and files (a deleted message drops its attachments). */

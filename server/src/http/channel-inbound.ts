@@ -38,6 +38,8 @@ export function createChannelInboundRouter(services: Services): Router {
       response.status(200).json(counts);
     } catch (error) {
       if (error instanceof InboundRejected) return reply(response, 400, 'channel/payload_invalid', `${error.path}: ${error.message}`, { field: error.path });
+      // A file the sender's server did not hand over: nothing was stored, the sender may try again.
+      if (error instanceof AppError && error.code === 'channel/attachment_unavailable') return reply(response, 502, error.code, error.message);
       if (error instanceof AppError) return reply(response, 422, error.code, error.message);
       services.logger.error({ err: error }, 'channel inbound failed');
       reply(response, 500, 'INTERNAL_SERVER_ERROR', 'Internal server error');

@@ -92,8 +92,17 @@ export interface OutboundOptions {
   maxResponseBytes?: number;
 }
 
-/** POSTs `body`; resolves with the status and (the start of) the answer, rejects on network errors, timeouts and refused addresses. */
-export function postGuarded(url: string, request: { body: Buffer; headers: Record<string, string> }, options: OutboundOptions): Promise<{ status: number; body: string }> {
+interface GuardedRequest {
+  method: 'GET' | 'POST';
+  body?: Buffer;
+  headers: Record<string, string>;
+}
+
+/** Answers over this are an error when downloading a file; a POST's answer is only cut short. */
+export class ResponseTooLarge extends Error {}
+
+/** Resolves with the status and (the start of) the answer, rejects on network errors, timeouts and refused addresses. */
+function requestGuarded(url: string, request: GuardedRequest, options: OutboundOptions & { tooLarge: 'cut' | 'fail' }): Promise<{ status: number; data: Buffer }> {
   const target = new URL(url);
   const host = target.hostname.replace(/^\[|\]$/g, '');
   if (isIP(host) !== 0 && !permitted(host, options.allowed)) return Promise.reject(new OutboundRefused('the address is in a private network'));
@@ -103,8 +112,8 @@ export function postGuarded(url: string, request: { body: Buffer; headers: Recor
     const outgoing = send(
       target,
       {
-        method: 'POST',
-        headers: { 'content-length': String(request.body.length), 'user-agent': 'Charla', ...request.headers },
+        method: request.method,
+        headers: { ...(request.body && { 'content-length': String(request.body.length) }), 'user-agent': 'Charla', ...request.headers },
         timeout: options.timeoutMs,
         lookup: guardedLookup(options.allowed),
       },
@@ -113,16 +122,16 @@ export function postGuarded(url: string, request: { body: Buffer; headers: Recor
         let size = 0;
         const finish = (): void => {
           clearTimeout(deadline);
-          resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).subarray(0, maxBytes).toString('utf8') });
+          resolve({ status: response.statusCode ?? 0, data: Buffer.concat(chunks).subarray(0, maxBytes) });
         };
         response.on('data', (chunk: Buffer) => {
           chunks.push(chunk);
           size += chunk.length;
+          if (size <= maxBytes) return;
+          if (options.tooLarge === 'fail') return outgoing.destroy(new ResponseTooLarge(`the answer is over ${maxBytes} bytes`));
           // Enough of the answer: a receiver that goes on talking does not hold the delivery.
-          if (size >= maxBytes) {
-            finish();
-            outgoing.destroy();
-          }
+          finish();
+          outgoing.destroy();
         });
         response.on('end', finish);
         response.on('error', reject);
@@ -141,10 +150,19 @@ export function postGuarded(url: string, request: { body: Buffer; headers: Recor
 
 /** What commands and jobs use: the configured policy, once. */
 export interface OutboundClient {
+  /** POSTs `body`; the answer's text is cut at 64 KB. */
   post(url: string, request: { body: Buffer; headers: Record<string, string> }, options: { timeoutMs: number }): Promise<{ status: number; body: string }>;
+  /** GETs a file; rejects with ResponseTooLarge past `maxBytes`. */
+  download(url: string, options: { timeoutMs: number; maxBytes: number }): Promise<{ status: number; data: Buffer }>;
 }
 
 export function createOutboundClient(allowedEntries: readonly string[]): OutboundClient {
   const allowed = allowedNetworks(allowedEntries);
-  return { post: (url, request, { timeoutMs }) => postGuarded(url, request, { allowed, timeoutMs }) };
+  return {
+    post: async (url, request, { timeoutMs }) => {
+      const { status, data } = await requestGuarded(url, { method: 'POST', ...request }, { allowed, timeoutMs, tooLarge: 'cut' });
+      return { status, body: data.toString('utf8') };
+    },
+    download: (url, { timeoutMs, maxBytes }) => requestGuarded(url, { method: 'GET', headers: {} }, { allowed, timeoutMs, maxResponseBytes: maxBytes, tooLarge: 'fail' }),
+  };
 }

@@ -12,10 +12,14 @@ import { Inbox } from '../db/models/inbox.ts';
 import { Message, type MessageFields } from '../db/models/message.ts';
 import { User } from '../db/models/user.ts';
 import type { Stored } from '../events/event-map.ts';
+import { signedAttachmentUrl } from '../http/attachments.ts';
 import { OutboundRefused } from '../http/outbound-request.ts';
 import type { Services } from '../services.ts';
 import { nextAttemptAt, triesText } from './retry-policy.ts';
 import { JOB_NAMES } from './scheduler.ts';
+
+/** Links to a message's files sent to a channel work for a week without signing in. */
+const ATTACHMENT_LINK_TTL_SECONDS = 7 * 24 * 3600;
 
 export interface DeliverChannelMessageData {
   messageId: string;
@@ -45,7 +49,7 @@ export async function deliverChannelMessage(services: Services, data: DeliverCha
   if (isDeleted(message)) return settle(services, message, conversation, { status: 'failed', failureReason: 'deleted before it was sent' });
   const attempt = Number(data.attempt) || 1;
   try {
-    const outbound = await outboundOf(message, conversation);
+    const outbound = await outboundOf(services, message, conversation);
     if (adapter.threadsReplies) outbound.thread = await threadOf(message, conversation);
     const { externalId } = await adapter.send(outbound, channelContext(services, inbox));
     await settle(services, message, conversation, { status: 'sent', externalId });
@@ -73,7 +77,7 @@ async function settle(
   if (updated) services.bus.publish('message.updated', { message: updated as Stored<MessageFields>, conversation, performedBy: { type: 'system', accountId: conversation.accountId } });
 }
 
-async function outboundOf(message: Stored<MessageFields>, conversation: Stored<ConversationFields>): Promise<OutboundMessage> {
+async function outboundOf(services: Services, message: Stored<MessageFields>, conversation: Stored<ConversationFields>): Promise<OutboundMessage> {
   const [contact, contactInbox, sender] = await Promise.all([
     Contact.findById(conversation.contactId, { name: 1, email: 1 }).lean(),
     ContactInbox.findById(conversation.contactInboxId, { sourceId: 1 }).lean(),
@@ -89,6 +93,9 @@ async function outboundOf(message: Stored<MessageFields>, conversation: Stored<C
       contentType: message.contentType,
       createdAt: message.createdAt.toISOString(),
       sender: { type: message.sender?.type ?? 'bot', name: sender?.name ?? null },
+      attachments: await Promise.all(
+        message.attachments.map(async (file) => ({ id: file.id, fileName: file.fileName, contentType: file.contentType, size: file.size, url: await signedAttachmentUrl(services, file.id, ATTACHMENT_LINK_TTL_SECONDS) })),
+      ),
     },
   };
 }

@@ -121,7 +121,15 @@ function channelMailOf(parsed: ParsedMail, raw: Buffer): ChannelMail {
     text: (parsed.text ?? '').slice(0, MAX_TEXT_LENGTH),
     ...(typeof autoSubmitted === 'string' && { autoSubmitted: autoSubmitted.slice(0, 100) }),
     isBounce: (typeof contentType === 'string' ? contentType : contentType?.value ?? '').toLowerCase() === 'multipart/report',
+    // A delivery report's parts are the report and the returned mail, not files anyone sent.
+    attachments: parsed.attachments.filter((attachment) => !attachment.contentType.startsWith('message/delivery-status')).map((attachment) => ({ fileName: attachment.filename ?? fileNameFor(attachment.contentType), data: attachment.content })),
   };
+}
+
+/** A name for a file the mail did not name ("attachment.pdf"). */
+function fileNameFor(contentType: string): string {
+  const subtype = /^[\w.+-]+\/([\w.+-]+)$/.exec(contentType)?.[1];
+  return subtype ? `attachment.${subtype.replace(/^.*\+/, '')}` : 'attachment';
 }
 
 function addressesOf(value: AddressObject | AddressObject[] | undefined): string[] {

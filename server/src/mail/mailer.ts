@@ -31,6 +31,7 @@ function channelMailOptions(mail: OutgoingMail) {
     ...(mail.inReplyTo && { inReplyTo: mail.inReplyTo }),
     ...(mail.references && mail.references.length > 0 && { references: mail.references }),
     ...(mail.replyTo && { replyTo: mail.replyTo }),
+    ...(mail.attachments && { attachments: mail.attachments.map((file) => ({ filename: file.fileName, contentType: file.contentType, content: file.content })) }),
   };
 }
 

@@ -2,10 +2,13 @@
 // however often it is sent); agents' replies go out to the callback URL signed with the inbox
 // secret, retried with backoff until they get through, and marked failed when they cannot.
 import { sign, verifySignature } from '@charla/channels';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Contact } from '../../../server/src/db/models/contact.ts';
 import { Conversation } from '../../../server/src/db/models/conversation.ts';
 import { Message } from '../../../server/src/db/models/message.ts';
+import { Attachment } from '../../../server/src/db/models/attachment.ts';
 import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../../support/charla.ts';
 import { buildAccount, buildAgent, type BuiltAgent } from '../../support/factories.ts';
 import { startHttpReceiver } from '../../support/http-receiver.ts';
@@ -128,7 +131,76 @@ describe('inbound, the hard cases', () => {
   });
 });
 
+/** An integrator's file server: serves `files` by path, 404 for the rest, and counts requests. */
+async function startFileServer(files: Record<string, Buffer>) {
+  const requests: string[] = [];
+  const server = createServer((request, response) => {
+    requests.push(request.url ?? '');
+    const file = files[request.url ?? ''];
+    response.statusCode = file ? 200 : 404;
+    response.end(file ?? 'not found');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, files, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
+
+describe('inbound attachments', () => {
+  it('fetches the files a message names; one that is not there yet refuses the whole message, which can be sent again', async () => {
+    const files = await startFileServer({ '/recibo.pdf': Buffer.from('%PDF-1.4 recibo') });
+    const inbox = await apiInbox();
+    const message = (attachments: Array<{ url: string; fileName: string }>) => ({
+      contact: { sourceId: 'crm-files-1', name: 'Lucía' },
+      message: { externalId: 'crm-files-msg', content: 'Mi recibo y la foto', attachments },
+    });
+    const both = [
+      { url: `${files.url}/recibo.pdf`, fileName: 'recibo.pdf' },
+      { url: `${files.url}/foto.jpg`, fileName: 'foto.jpg' },
+    ];
+    const refused = await postInbound(inbox, message(both));
+    expect(refused).toMatchObject({ status: 502, body: { error: { code: 'channel/attachment_unavailable' } } });
+    expect(await Message.countDocuments({ inboxId: inbox.id })).toBe(0);
+    expect(await Attachment.countDocuments({ inboxId: inbox.id })).toBe(0);
+
+    files.files['/foto.jpg'] = Buffer.from('ffd8ffe000104a46494600', 'hex');
+    expect(await postInbound(inbox, message(both))).toMatchObject({ status: 200, body: { stored: 1 } });
+    const stored = (await Message.findOne({ inboxId: inbox.id, externalId: 'crm-files-msg' }).lean())!;
+    expect(stored.attachments.map(({ fileName, contentType }) => ({ fileName, contentType }))).toEqual([
+      { fileName: 'recibo.pdf', contentType: 'application/pdf' },
+      { fileName: 'foto.jpg', contentType: 'image/jpeg' },
+    ]);
+    await files.close();
+  });
+
+  it('skips a file in a private network, saying why, and keeps the message', async () => {
+    const inbox = await apiInbox();
+    const payload = { contact: { sourceId: 'crm-files-2' }, message: { externalId: 'crm-private-file', content: '', attachments: [{ url: 'http://10.0.0.7/secret', fileName: 'secret.txt' }] } };
+    expect(await postInbound(inbox, payload)).toMatchObject({ status: 200, body: { stored: 1 } });
+    const stored = (await Message.findOne({ inboxId: inbox.id, externalId: 'crm-private-file' }).lean())!;
+    expect(stored.attachments).toEqual([]);
+    expect(stored.contentAttributes.skippedAttachments).toEqual([{ fileName: 'secret.txt', reason: 'the address is in a private network' }]);
+    const empty = await postInbound(inbox, { contact: { sourceId: 'crm-files-2' }, message: { externalId: 'crm-empty', content: ' ' } });
+    expect(empty).toMatchObject({ status: 400, body: { error: { code: 'channel/payload_invalid', details: { field: 'message.content' } } } });
+  });
+});
+
 describe('outbound', () => {
+  it('an agent\'s files reach the callback as signed links the receiver can download', async () => {
+    const receiver = await startReceiver();
+    const inbox = await apiInbox(receiver.url);
+    await postInbound(inbox, hello('out-files', 'crm-contact-files'));
+    const conversation = (await Conversation.findOne({ inboxId: inbox.id }).lean())!;
+    const uploaded = await charla.upload('Factura 77', { token: admin.token, conversationId: String(conversation._id), fileName: 'factura.txt' });
+    await charla.mutate(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { conversationId: String(conversation._id), content: 'Adjunto la factura', attachmentIds: [uploaded.body.id] } }, admin.token);
+    const [delivery] = await receiver.waitFor(1);
+    const [file] = delivery!.body.message.attachments;
+    expect(file).toMatchObject({ id: uploaded.body.id, fileName: 'factura.txt', contentType: 'text/plain', size: 10, url: expect.stringContaining('signature=') });
+    // No token: the link itself is the permission.
+    const download = await fetch(file.url);
+    expect(download.status).toBe(200);
+    expect(await download.text()).toBe('Factura 77');
+    await receiver.close();
+  });
+
   it('a reply deleted while it waits for another try is never sent', async () => {
     const receiver = await startReceiver([503]);
     const inbox = await apiInbox(receiver.url);

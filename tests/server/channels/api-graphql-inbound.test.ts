@@ -2,6 +2,7 @@
 // message into an API inbox it may see — once per externalId — and nowhere else.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Conversation } from '../../../server/src/db/models/conversation.ts';
+import { Message } from '../../../server/src/db/models/message.ts';
 import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../../support/charla.ts';
 import { buildAccount, buildAgent, buildInbox, type BuiltAgent } from '../../support/factories.ts';
 
@@ -35,6 +36,15 @@ describe('receiveApiMessage', () => {
     const again = (await charla.mutate(RECEIVE, { inboxId, input: input('erp-msg-1') }, apiToken)).receiveApiMessage;
     expect(again).toEqual({ stored: false, conversation: first.conversation });
     expect(await Conversation.countDocuments({ inboxId })).toBe(1);
+  });
+
+  it('takes attachments by address, through the outbound network policy', async () => {
+    const withFile = { ...input('erp-msg-file'), attachments: [{ url: 'http://127.0.0.1:9/factura.pdf', fileName: 'factura.pdf' }] };
+    expect((await charla.mutate(RECEIVE, { inboxId, input: withFile }, apiToken)).receiveApiMessage).toMatchObject({ stored: true });
+    const stored = (await Message.findOne({ inboxId, externalId: 'erp-msg-file' }).lean())!;
+    expect(stored.contentAttributes.skippedAttachments).toEqual([{ fileName: 'factura.pdf', reason: 'the address is in a private network' }]);
+    const badUrl = await charla.graphql(RECEIVE, { inboxId, input: { ...input('erp-bad-url'), attachments: [{ url: 'file:///etc/passwd', fileName: 'x' }] } }, apiToken);
+    expect(badUrl.errors?.[0]?.extensions).toMatchObject({ code: 'input/invalid', details: { field: 'input.attachments.0.url' } });
   });
 
   it('is refused without a token, for an agent outside the inbox, for other inboxes and for bad input', async () => {

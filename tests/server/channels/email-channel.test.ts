@@ -19,6 +19,8 @@ let inbox: { id: string };
 let client: Transporter;
 
 const ADDRESS = 'soporte@tienda.example';
+/** Below SMTP_INBOUND_MAX_MB (1 MB here), so a mail can carry a file over it. */
+const UPLOAD_LIMIT = 100_000;
 
 async function reply(conversationId: Types.ObjectId | string, content: string): Promise<string> {
   const { sendMessage } = await charla.mutate(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { conversationId: String(conversationId), content } }, admin.token);
@@ -49,7 +51,7 @@ const conversationOf = async (externalId: string) => {
 
 beforeAll(async () => {
   sink = await startSmtpSink();
-  charla = await startTestCharla({ smtpUrl: sink.url }, { SMTP_INBOUND_PORT: '0', SMTP_INBOUND_MAX_MB: '1' });
+  charla = await startTestCharla({ smtpUrl: sink.url, uploadLimitBytes: UPLOAD_LIMIT }, { SMTP_INBOUND_PORT: '0', SMTP_INBOUND_MAX_MB: '1' });
   const account = await buildAccount();
   admin = await buildAgent(account._id, { role: 'administrator', name: 'Ana Admin' });
   const { createInbox } = await charla.mutate(
@@ -102,6 +104,56 @@ describe('e-mail in and out', () => {
     // Delivered again by a retrying server: stored once.
     await deliver({ subject: 'Re: Mi pedido 1042', text: answer, messageId: '<m2@example.com>', inReplyTo: messageId });
     expect(await Message.countDocuments({ externalId: '<m2@example.com>' })).toBe(1);
+  });
+
+  it('keeps a mail\'s files as attachments and sends an agent\'s files with the reply, as Markdown rendered to HTML', async () => {
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201ffa0e7a1f50000000049454e44ae426082', 'hex');
+    await deliver({
+      subject: 'Foto del paquete',
+      text: 'Llegó roto, adjunto foto.',
+      messageId: '<files@example.com>',
+      attachments: [
+        { filename: 'paquete.png', content: png, contentType: 'application/octet-stream' },
+        { filename: 'notas.txt', content: 'caja abierta' },
+      ],
+    });
+    const incoming = (await Message.findOne({ externalId: '<files@example.com>' }).lean())!;
+    expect(incoming.content).toBe('Llegó roto, adjunto foto.');
+    // The type is what the bytes are, not what the mail said.
+    expect(incoming.attachments.map(({ fileName, contentType, size }) => ({ fileName, contentType, size }))).toEqual([
+      { fileName: 'paquete.png', contentType: 'image/png', size: png.length },
+      { fileName: 'notas.txt', contentType: 'text/plain', size: 12 },
+    ]);
+    const download = await fetch(`${charla.url}/attachments/${incoming.attachments[0]!.id}`, { headers: { authorization: `Bearer ${admin.token}` } });
+    expect(Buffer.from(await download.arrayBuffer())).toEqual(png);
+
+    const uploaded = await charla.upload('Factura 1042', { token: admin.token, conversationId: String(incoming.conversationId), fileName: 'factura.txt' });
+    expect(uploaded.status).toBe(201);
+    const { sendMessage } = await charla.mutate(
+      `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`,
+      { input: { conversationId: String(incoming.conversationId), content: 'Lo **sentimos**: te enviamos la factura.', attachmentIds: [uploaded.body.id] } },
+      admin.token,
+    );
+    const sent = await sink.waitFor((mail) => mail.subject === 'Re: Foto del paquete');
+    expect(sent.text?.trim()).toBe('Lo **sentimos**: te enviamos la factura.');
+    expect(sent.html).toContain('<p>Lo <strong>sentimos</strong>: te enviamos la factura.</p>');
+    expect(sent.attachments.map((file) => ({ filename: file.filename, content: file.content.toString() }))).toEqual([{ filename: 'factura.txt', content: 'Factura 1042' }]);
+    expect(await settled(sendMessage.id)).toMatchObject({ status: 'sent' });
+  });
+
+  it('keeps the message and says which file it could not keep when one is over the upload limit', async () => {
+    await deliver({
+      subject: 'Planos',
+      text: 'Van los planos.',
+      messageId: '<too-big-file@example.com>',
+      attachments: [
+        { filename: 'planos.bin', content: Buffer.alloc(UPLOAD_LIMIT + 1, 1) },
+        { filename: 'resumen.txt', content: 'resumen' },
+      ],
+    });
+    const incoming = (await Message.findOne({ externalId: '<too-big-file@example.com>' }).lean())!;
+    expect(incoming.attachments.map((file) => file.fileName)).toEqual(['resumen.txt']);
+    expect(incoming.contentAttributes.skippedAttachments).toEqual([{ fileName: 'planos.bin', reason: 'larger than the limit of 100000 bytes' }]);
   });
 
   it('starts a new conversation for a mail that answers nothing Charla knows', async () => {

@@ -37,25 +37,7 @@ async function scene() {
   return { account, ana, bruno, olga, inbox, otherInbox, visitor, conversation, conversationId: String(conversation._id) };
 }
 
-interface UploadOptions {
-  token?: string;
-  conversationId?: string;
-  fileName?: string;
-  /** What the client claims the file is; the server must not believe it. */
-  claimedType?: string;
-}
-
-async function upload(bytes: Buffer | string, { token, conversationId, fileName = 'file.bin', claimedType = 'application/octet-stream' }: UploadOptions) {
-  const form = new FormData();
-  if (conversationId) form.set('conversationId', conversationId);
-  form.set('file', new Blob([bytes], { type: claimedType }), fileName);
-  const response = await fetch(`${charla.url}/uploads`, {
-    method: 'POST',
-    body: form,
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-  });
-  return { status: response.status, body: (await response.json()) as any };
-}
+const upload = (bytes: Buffer | string, options: Parameters<TestCharla['upload']>[1]) => charla.upload(bytes, options);
 
 function download(id: string, token?: string): Promise<Response> {
   return fetch(`${charla.url}/attachments/${id}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });

@@ -29,12 +29,9 @@ async function scene(locale: Locale = 'en') {
 }
 
 async function upload(conversationId: string, token: string, bytes: string, fileName: string): Promise<string> {
-  const form = new FormData();
-  form.set('conversationId', conversationId);
-  form.set('file', new Blob([bytes], { type: 'text/plain' }), fileName);
-  const response = await fetch(`${charla.url}/uploads`, { method: 'POST', body: form, headers: { authorization: `Bearer ${token}` } });
-  expect(response.status).toBe(201);
-  return ((await response.json()) as { id: string }).id;
+  const { status, body } = await charla.upload(bytes, { token, conversationId, fileName, claimedType: 'text/plain' });
+  expect(status).toBe(201);
+  return body.id as string;
 }
 
 describe('deleteMessage', () => {

@@ -14,7 +14,7 @@ import type { GraphQLContext } from '../context.ts';
 
 interface ReceiveApiMessageArgs {
   inboxId: unknown;
-  input: { contact: Record<string, unknown>; externalId: unknown; content: unknown };
+  input: { contact: Record<string, unknown>; externalId: unknown; content: unknown; attachments?: unknown };
 }
 
 export const channelsResolvers = {
@@ -25,10 +25,10 @@ export const channelsResolvers = {
       if (!inbox) throw notFound('inbox');
       const adapter = adapterFor(inbox.channelType);
       if (inbox.channelType !== 'api' || !adapter) throw invalidInput('inboxId', 'is not an API inbox');
-      const { contact, externalId, content } = args.input;
+      const { contact, externalId, content, attachments } = args.input;
       const payload = {
         contact: Object.fromEntries(Object.entries(contact).filter(([, value]) => value !== null && value !== undefined)),
-        message: { externalId, content },
+        message: { externalId, content, ...(attachments !== null && attachments !== undefined && { attachments }) },
       };
       let events;
       try {
