@@ -1,19 +1,15 @@
 // E-mails a conversation's transcript (what the visitor saw: no private notes, no activity lines)
 // through the outbox: the e-mail is stored first and a job delivers it with retries.
 import type { Types } from 'mongoose';
-import { Account } from '../db/models/account.ts';
-import { Contact } from '../db/models/contact.ts';
 import { Conversation, type ConversationFields } from '../db/models/conversation.ts';
-import { Inbox } from '../db/models/inbox.ts';
 import { Message, type MessageFields } from '../db/models/message.ts';
 import { OutboxEmail } from '../db/models/outbox-email.ts';
-import { User } from '../db/models/user.ts';
 import type { Actor } from '../events/actor.ts';
 import type { Stored } from '../events/event-map.ts';
 import { AppError, invalidInput, notFound } from '../errors.ts';
-import { signedAttachmentUrl } from '../http/attachments.ts';
 import { translate } from '../i18n/activity.ts';
 import { JOB_NAMES } from '../jobs/scheduler.ts';
+import { conversationLocale, renderConversationEmail } from '../mail/conversation-email.ts';
 import type { Services } from '../services.ts';
 import type { AnyConversation } from './conversation-write.ts';
 
@@ -85,23 +81,7 @@ function rateLimited(): AppError {
   );
 }
 
-interface TranscriptLine {
-  sender: string;
-  time: string;
-  content: string;
-  attachments: Array<{ fileName: string; url: string }>;
-}
-
 async function renderTranscript(services: Services, conversation: Stored<ConversationFields>): Promise<{ subject: string; text: string; html: string }> {
-  const [account, inbox, contact] = await Promise.all([
-    Account.findById(conversation.accountId, { locale: 1, timezone: 1, name: 1 }).lean(),
-    Inbox.findById(conversation.inboxId, { name: 1, settings: 1 }).lean(),
-    Contact.findById(conversation.contactId, { name: 1, email: 1 }).lean(),
-  ]);
-  const locale = inbox?.settings?.locale ?? account?.locale ?? 'en';
-  const timeZone = validTimeZone(account?.timezone);
-  const formatTime = new Intl.DateTimeFormat(locale === 'es' ? 'es-ES' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone });
-
   // Newest first through the {conversationId, _id} index, then put back in reading order.
   const messages = (
     await Message.find({ conversationId: conversation._id, private: false, messageType: { $ne: 'activity' } })
@@ -109,65 +89,7 @@ async function renderTranscript(services: Services, conversation: Stored<Convers
       .limit(MAX_TRANSCRIPT_MESSAGES)
       .lean()
   ).reverse() as Array<Stored<MessageFields>>;
-
-  const agentIds = [...new Set(messages.flatMap((message) => (message.sender?.type === 'agent' && message.sender.id ? [String(message.sender.id)] : [])))];
-  const agents = new Map((await User.find({ _id: { $in: agentIds }, accountId: conversation.accountId }, { name: 1 }).lean()).map((user) => [String(user._id), user.name]));
-  const inboxName = inbox?.name ?? account?.name ?? 'Charla';
-  const contactName = contact?.name || contact?.email || (locale === 'es' ? 'Visitante' : 'Visitor');
-
-  const lines: TranscriptLine[] = [];
-  for (const message of messages) {
-    const sender =
-      message.sender?.type === 'agent'
-        ? (agents.get(String(message.sender.id)) ?? inboxName)
-        : message.sender?.type === 'contact'
-          ? contactName
-          : inboxName;
-    const attachments = await Promise.all(
-      (message.attachments ?? []).map(async (attachment) => ({
-        fileName: attachment.fileName,
-        url: await signedAttachmentUrl(services, attachment.id, TRANSCRIPT_LINK_TTL_SECONDS),
-      })),
-    );
-    lines.push({ sender, time: formatTime.format(message.createdAt), content: message.content ?? '', attachments });
-  }
-
+  const locale = await conversationLocale(conversation);
   const subject = translate(locale, 'transcript.subject', { id: conversation.displayId });
-  const text = [
-    subject,
-    '',
-    ...lines.flatMap((line) => [
-      `[${line.time}] ${line.sender}:`,
-      ...(line.content ? [line.content] : []),
-      ...line.attachments.map((attachment) => `${attachment.fileName}: ${attachment.url}`),
-      '',
-    ]),
-  ].join('\n');
-  const html = [
-    '<!doctype html><html><body style="font-family:sans-serif">',
-    `<h2>${escapeHtml(subject)}</h2>`,
-    ...lines.map(
-      (line) =>
-        `<div style="margin:0 0 12px"><div><strong>${escapeHtml(line.sender)}</strong> <span style="color:#666">${escapeHtml(line.time)}</span></div>` +
-        (line.content ? `<div style="white-space:pre-wrap">${escapeHtml(line.content)}</div>` : '') +
-        line.attachments.map((attachment) => `<div><a href="${escapeHtml(attachment.url)}">${escapeHtml(attachment.fileName)}</a></div>`).join('') +
-        '</div>',
-    ),
-    '</body></html>',
-  ].join('\n');
-  return { subject, text, html };
-}
-
-export function escapeHtml(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
-
-function validTimeZone(timeZone: string | undefined): string {
-  if (!timeZone) return 'UTC';
-  try {
-    new Intl.DateTimeFormat('en', { timeZone });
-    return timeZone;
-  } catch {
-    return 'UTC';
-  }
+  return { subject, ...(await renderConversationEmail(services, conversation, messages, { heading: subject, linkTtlSeconds: TRANSCRIPT_LINK_TTL_SECONDS })) };
 }

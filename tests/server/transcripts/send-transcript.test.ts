@@ -92,7 +92,7 @@ describe('sendTranscript (console)', () => {
 
     const html = String(mail.html);
     expect(html).not.toContain('<script>');
-    expect(html).toContain('&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;');
+    expect(html).toContain("&lt;script&gt;alert('x')&lt;/script&gt;");
     expect(html).toContain('corregida &amp; enviada');
     expect(html).not.toContain('Nota: revisar');
 
