@@ -61,6 +61,8 @@ export interface InboundAttachment {
   ref?: string;
   /** The size the channel states before fetching, when it states one: a file over the limit is not fetched. */
   size?: number;
+  /** Why the channel cannot hand the file over at all (Telegram's bots cannot download files over 20 MB): noted on the message as skipped, never fetched. */
+  skipped?: string;
 }
 
 export interface OutboundMessage {
@@ -96,6 +98,8 @@ export interface OutboundThread {
   /** The contact's latest message id, which this one answers. */
   inReplyTo: string | null;
   references: string[];
+  /** The conversation's own reply address, when the server has one (mail to it lands in the conversation). */
+  replyTo?: string;
 }
 
 /** An e-mail as the server's mailer sends it; header values are plain text, never raw header lines. */
@@ -150,7 +154,11 @@ export interface ChannelAdapter<Config = unknown> {
   verify(request: InboundRequest, context: ChannelContext<Config>): boolean;
   /** The events in an inbound payload; throws InboundRejected for a payload it cannot take. */
   parseInbound(payload: unknown, context: ChannelContext<Config>): InboundEvent[];
-  /** Fetches an inbound attachment's bytes by its `ref` (for channels whose payloads only name their files). */
+  /**
+   * Fetches an inbound attachment's bytes by its `ref` (for channels whose payloads only name their files).
+   * Throws AttachmentSkipped for a file it can never get (the message is kept without it); any other
+   * error refuses the whole message, so the channel delivers it again.
+   */
   fetchAttachment?(ref: string, context: ChannelContext<Config>, options: { maxBytes: number }): Promise<Buffer>;
   /** Sends one message; throws DeliveryFailed (retryable or not) when it does not get through. */
   send(outbound: OutboundMessage, context: ChannelContext<Config>): Promise<{ externalId: string }>;
@@ -165,6 +173,9 @@ export class InboundRejected extends Error {
     super(message);
   }
 }
+
+/** A file `fetchAttachment` will never get, however often it tries (over the channel's own limit): the message is kept without it, with this reason. */
+export class AttachmentSkipped extends Error {}
 
 export class DeliveryFailed extends Error {
   constructor(

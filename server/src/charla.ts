@@ -22,6 +22,7 @@ import type { Logger } from './logger.ts';
 import { startInboundSmtp } from './mail/inbound-smtp.ts';
 import { createMailer } from './mail/mailer.ts';
 import type { Services } from './services.ts';
+import { createVisitorPresence } from './events/visitor-presence.ts';
 
 export interface RunningCharla {
   url: string;
@@ -63,6 +64,7 @@ export async function startCharla(config: Config, logger: Logger, options: Start
       mailer,
       outbound: createOutboundClient(config.outboundAllowedNetworks),
       rules: createAccountRules(),
+      visitorPresence: createVisitorPresence(),
       now: options.now ?? (() => new Date()),
     };
 

@@ -30,6 +30,11 @@ const environmentSchema = z.object({
   SMTP_INBOUND_PORT: z.preprocess(unsetWhenEmpty, z.coerce.number().int().min(0).max(65_535).optional()),
   SMTP_INBOUND_MAX_MB: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(1024).default(25)),
   MAIL_FROM: z.preprocess(unsetWhenEmpty, z.string().default('Charla <no-reply@charla.local>')),
+  INBOUND_EMAIL_DOMAIN: z.preprocess(
+    unsetWhenEmpty,
+    z.string().toLowerCase().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a domain name like reply.example.com').optional(),
+  ),
+  EMAIL_CONTINUITY_DELAY_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().min(0).max(86_400).default(120)),
   UPLOAD_LIMIT_MB: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(1024).default(40)),
   OUTBOUND_ALLOWED_NETWORKS: z.preprocess(
     unsetWhenEmpty,
@@ -62,6 +67,10 @@ export interface Config {
   /** When absent, e-mails are written as .eml files under DATA_DIR/outbox. */
   smtpUrl: string | undefined;
   mailFrom: string;
+  /** A domain whose mail reaches the SMTP listener: conversations' reply addresses are reply+<token>@ it. */
+  inboundEmailDomain: string | undefined;
+  /** Agents' replies to a visitor who left wait this long, to go out together in one e-mail. */
+  emailContinuityDelayMs: number;
   /** Where Charla's own SMTP listener takes mail for e-mail inboxes; off when absent (0 picks a free port). */
   smtpInboundPort: number | undefined;
   /** Bigger mail is refused (SMTP 552). */
@@ -94,6 +103,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demo: values.CHARLA_DEMO === '1',
     smtpUrl: values.SMTP_URL,
     mailFrom: values.MAIL_FROM,
+    inboundEmailDomain: values.INBOUND_EMAIL_DOMAIN,
+    emailContinuityDelayMs: Math.round(values.EMAIL_CONTINUITY_DELAY_SECONDS * 1000),
     smtpInboundPort: values.SMTP_INBOUND_PORT,
     smtpInboundMaxBytes: Math.round(values.SMTP_INBOUND_MAX_MB * 1024 * 1024),
     uploadLimitBytes: Math.round(values.UPLOAD_LIMIT_MB * 1024 * 1024),

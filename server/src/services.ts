@@ -3,6 +3,7 @@ import type { AccountRules } from './automation/account-rules.ts';
 import type { Config } from './config.ts';
 import type { EventBus } from './events/bus.ts';
 import type { OutboundClient } from './http/outbound-request.ts';
+import type { VisitorPresence } from './events/visitor-presence.ts';
 import type { Scheduler } from './jobs/scheduler.ts';
 import type { Logger } from './logger.ts';
 import type { Mailer } from './mail/mailer.ts';
@@ -17,6 +18,8 @@ export interface Services {
   outbound: OutboundClient;
   /** Each account's compiled rules, presets and campaigns. */
   rules: AccountRules;
+  /** Which visitors have the widget open (their replies are not e-mailed). */
+  visitorPresence: VisitorPresence;
   /** The current time; tests may move it. */
   now(): Date;
 }

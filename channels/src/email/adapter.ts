@@ -100,6 +100,7 @@ export const emailChannel: ChannelAdapter<EmailChannelConfig> = {
         messageId,
         ...(thread?.inReplyTo && { inReplyTo: thread.inReplyTo }),
         ...(thread && thread.references.length > 0 && { references: thread.references }),
+        ...(thread?.replyTo && { replyTo: thread.replyTo }),
       });
     } catch (error) {
       // SMTP's 5xx answers are final (an unknown mailbox, a refused message); 4xx ones pass.

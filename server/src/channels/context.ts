@@ -7,11 +7,13 @@ import type { InboxFields } from '../db/models/inbox.ts';
 import type { Services } from '../services.ts';
 
 const CHANNEL_TIMEOUT_MS = 10_000;
-/** Files are larger than API answers: a download has longer to finish. */
+/** Files are larger than API answers: a download, or a request that uploads one, has longer to finish. */
 const DOWNLOAD_TIMEOUT_MS = 120_000;
+/** Bodies over this carry a file (Telegram's sendDocument): they get the download's time. */
+const UPLOAD_BODY_BYTES = 1024 * 1024;
 
 export function channelContext(services: Services, inbox: Pick<InboxFields, 'channelConfig' | 'hmacSecret'>): ChannelContext<never> {
-  const http: HttpTransport = (url, request) => services.outbound.post(url, request, { timeoutMs: CHANNEL_TIMEOUT_MS });
+  const http: HttpTransport = (url, request) => services.outbound.post(url, request, { timeoutMs: request.body.length > UPLOAD_BODY_BYTES ? DOWNLOAD_TIMEOUT_MS : CHANNEL_TIMEOUT_MS });
   return {
     config: (inbox.channelConfig ?? {}) as never,
     secret: inbox.hmacSecret,

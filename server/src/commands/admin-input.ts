@@ -92,6 +92,7 @@ export const inboxSettingsInputSchema = z
   .object({
     greeting: optional(z.object({ enabled: z.boolean(), text: z.string().max(1000, 'must be at most 1000 characters') })),
     emailCollect: optional(z.boolean()),
+    emailContinuity: optional(z.boolean()),
     autoAssignment: optional(
       z.object({ enabled: z.boolean(), maxOpenPerAgent: orDefault(z.number().int().min(0, 'must be 0 or more').max(10_000), 0) }),
     ),

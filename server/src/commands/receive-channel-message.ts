@@ -2,16 +2,16 @@
 // Telegram): finds or creates the contact and its identity in the inbox, picks the conversation
 // when the channel threads by message ids, then hands the message to receiveIncomingMessage. The
 // channel's message id makes a repeated delivery a no-op.
-import { adapterFor, type InboundAttachment, type InboundEvent } from '@charla/channels';
+import { adapterFor, AttachmentSkipped, type InboundAttachment, type InboundEvent } from '@charla/channels';
 import { Types } from 'mongoose';
 import { isDuplicateKey } from '../db/duplicate-key.ts';
 import { Contact } from '../db/models/contact.ts';
 import { ContactInbox, type ContactInboxDoc } from '../db/models/contact-inbox.ts';
 import type { InboxDoc } from '../db/models/inbox.ts';
-import { Conversation } from '../db/models/conversation.ts';
+import { Conversation, type ConversationFields } from '../db/models/conversation.ts';
 import { Message } from '../db/models/message.ts';
 import type { Services } from '../services.ts';
-import { AppError } from '../errors.ts';
+import { AppError, notFound } from '../errors.ts';
 import { OutboundRefused, ResponseTooLarge } from '../http/outbound-request.ts';
 import { channelContext } from '../channels/context.ts';
 import { MAX_ATTACHMENTS_PER_MESSAGE } from './claim-attachments.ts';
@@ -22,21 +22,23 @@ import { contactActor } from './start-widget-session.ts';
 export interface ReceiveChannelMessageProps {
   inbox: InboxDoc;
   event: InboundEvent;
+  /** The conversation the message was addressed to (its reply address): it lands there, from that conversation's contact. */
+  conversation?: Pick<ConversationFields, 'contactInboxId' | 'contactId'> & { _id: Types.ObjectId };
 }
 
 /**
  * 'stored'; 'duplicate' when the channel delivered this message before; 'refused' for a blocked
  * contact (the channel is told it arrived: retrying would not change that).
  */
-export async function receiveChannelMessage(services: Services, { inbox, event }: ReceiveChannelMessageProps): Promise<'stored' | 'duplicate' | 'refused'> {
+export async function receiveChannelMessage(services: Services, { inbox, event, conversation }: ReceiveChannelMessageProps): Promise<'stored' | 'duplicate' | 'refused'> {
   if (await Message.exists({ inboxId: inbox._id, externalId: event.message.externalId, messageType: 'incoming' })) return 'duplicate';
-  const contactInbox = await contactInboxFor(inbox, event.contact);
+  const contactInbox = conversation ? await addressedContactInbox(conversation, event) : await contactInboxFor(inbox, event.contact);
   const { message } = event;
   // Files are kept first (a fetch that fails throws before anything is stored: the channel tries again).
   const files = await storeInboundAttachments(services, inbox, contactInbox.contactId, message.attachments ?? []);
   let stored = false;
   // A channel cannot show "start a new conversation": after a closed one, the message starts it.
-  const latest = message.threadIds ? null : await latestConversationOf(contactInbox._id);
+  const latest = message.threadIds || conversation ? null : await latestConversationOf(contactInbox._id);
   const afterClosed = latest !== null && !acceptsMessages(latest, inbox);
   const contentAttributes = {
     ...(message.subject !== undefined && { subject: message.subject }),
@@ -52,6 +54,7 @@ export async function receiveChannelMessage(services: Services, { inbox, event }
       externalId: message.externalId,
       ...(files.ids.length > 0 && { attachmentIds: files.ids }),
       ...(message.threadIds && { target: await threadedConversation(inbox, contactInbox, message.threadIds, message.autoReply === true) }),
+      ...(conversation && { target: { conversationId: conversation._id } }),
       ...(afterClosed && { target: 'new' as const }),
       ...(message.autoReply && { reopens: false }),
       ...(Object.keys(contentAttributes).length > 0 && { contentAttributes }),
@@ -85,6 +88,11 @@ async function storeInboundAttachments(services: Services, inbox: InboxDoc, cont
       const fileName = attachment.fileName;
       if (files.ids.length >= MAX_ATTACHMENTS_PER_MESSAGE) {
         files.skipped.push({ fileName, reason: `more than ${MAX_ATTACHMENTS_PER_MESSAGE} files in one message` });
+        continue;
+      }
+      // The channel says it cannot hand this one over (over Telegram's download limit for bots).
+      if (attachment.skipped) {
+        files.skipped.push({ fileName, reason: attachment.skipped });
         continue;
       }
       if ((attachment.size ?? attachment.data?.length ?? 0) > limit) {
@@ -140,10 +148,25 @@ async function fetchAttachment(services: Services, inbox: InboxDoc, ref: string 
   try {
     return { data: await adapter.fetchAttachment(ref, channelContext(services, inbox), { maxBytes }) };
   } catch (error) {
-    if (error instanceof OutboundRefused) return { skipped: error.message };
+    if (error instanceof OutboundRefused || error instanceof AttachmentSkipped) return { skipped: error.message };
     if (error instanceof ResponseTooLarge) return { skipped: `larger than the limit of ${maxBytes} bytes` };
     throw new AppError('channel/attachment_unavailable', `An attachment could not be fetched: ${error instanceof Error ? error.message : String(error)}`);
   }
+}
+
+/**
+ * The contact-inbox of the conversation a mail was addressed to. Only its contact writes there (a
+ * reply address forwarded to someone else does not let them in); a machine's answer (an
+ * out-of-office reply, a bounce), which reopens nothing, is kept whoever sent it.
+ */
+async function addressedContactInbox(conversation: NonNullable<ReceiveChannelMessageProps['conversation']>, event: InboundEvent): Promise<ContactInboxDoc> {
+  const [contactInbox, contact] = await Promise.all([ContactInbox.findById(conversation.contactInboxId), Contact.findById(conversation.contactId, { email: 1 }).lean()]);
+  if (!contactInbox || !contact) throw notFound('conversation');
+  const sender = event.contact.email?.toLowerCase();
+  if (!event.message.autoReply && (!sender || sender !== contact.email?.toLowerCase())) {
+    throw new AppError('channel/not_the_contact', "This reply address belongs to another person's conversation");
+  }
+  return contactInbox;
 }
 
 /** The contact's identity in this inbox, created on first contact (joining a contact with the same e-mail). */

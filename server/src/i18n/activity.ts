@@ -28,6 +28,9 @@ const en = {
   'csat.message': 'Please rate the conversation',
   'automation.out_of_office': "We are away right now. Leave us a message and we will get back to you as soon as we are back.",
   'transcript.subject': 'Transcript of conversation #%{id}',
+  'continuity.subject': 'New messages from %{inbox}',
+  'continuity.reply_by_email': 'Reply to this e-mail to continue the conversation.',
+  'continuity.reply_on_site': 'Go back to our website to continue the conversation.',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -58,6 +61,9 @@ const es: Record<MessageKey, string> = {
   'csat.message': 'Por favor, valora la conversación',
   'automation.out_of_office': 'Ahora mismo no estamos. Déjanos un mensaje y te responderemos en cuanto volvamos.',
   'transcript.subject': 'Transcripción de la conversación #%{id}',
+  'continuity.subject': 'Nuevos mensajes de %{inbox}',
+  'continuity.reply_by_email': 'Responde a este correo para continuar la conversación.',
+  'continuity.reply_on_site': 'Vuelve a nuestro sitio web para continuar la conversación.',
 };
 
 const catalogs: Record<Locale, Record<MessageKey, string>> = { en, es };

@@ -13,6 +13,7 @@ import { Message, type MessageFields } from '../db/models/message.ts';
 import { User } from '../db/models/user.ts';
 import type { Stored } from '../events/event-map.ts';
 import { signedAttachmentUrl } from '../http/attachments.ts';
+import { replyAddressOf } from '../mail/reply-address.ts';
 import { OutboundRefused } from '../http/outbound-request.ts';
 import type { Services } from '../services.ts';
 import { nextAttemptAt, triesText } from './retry-policy.ts';
@@ -50,7 +51,7 @@ export async function deliverChannelMessage(services: Services, data: DeliverCha
   const attempt = Number(data.attempt) || 1;
   try {
     const outbound = await outboundOf(services, message, conversation);
-    if (adapter.threadsReplies) outbound.thread = await threadOf(message, conversation);
+    if (adapter.threadsReplies) outbound.thread = await threadOf(services, message, conversation);
     const { externalId } = await adapter.send(outbound, channelContext(services, inbox));
     await settle(services, message, conversation, { status: 'sent', externalId });
   } catch (error) {
@@ -105,7 +106,7 @@ const MAX_REFERENCES = 20;
 const MESSAGE_ID = /^<[^<>\s]+>$/;
 
 /** The conversation's subject (its first message's) and the ids of the mail before this one, oldest first. */
-async function threadOf(message: Stored<MessageFields>, conversation: Stored<ConversationFields>): Promise<OutboundThread> {
+async function threadOf(services: Services, message: Stored<MessageFields>, conversation: Stored<ConversationFields>): Promise<OutboundThread> {
   const earlier = await Message.find(
     { conversationId: conversation._id, _id: { $lt: message._id }, private: false, messageType: { $in: ['incoming', 'outgoing', 'template'] } },
     { messageType: 1, externalId: 1, contentAttributes: 1 },
@@ -116,7 +117,8 @@ async function threadOf(message: Stored<MessageFields>, conversation: Stored<Con
   const ids = earlier.map((found) => found.externalId).filter((id): id is string => typeof id === 'string' && MESSAGE_ID.test(id));
   const inReplyTo = [...earlier].reverse().find((found) => found.messageType === 'incoming' && typeof found.externalId === 'string' && MESSAGE_ID.test(found.externalId))?.externalId ?? null;
   const references = ids.length > MAX_REFERENCES ? [ids[0]!, ...ids.slice(-(MAX_REFERENCES - 1))] : ids;
-  return { subject: subject ?? null, inReplyTo, references: [...new Set(references)] };
+  const replyTo = await replyAddressOf(services.config, conversation._id);
+  return { subject: subject ?? null, inReplyTo, references: [...new Set(references)], ...(replyTo && { replyTo }) };
 }
 
 export function defineDeliverChannelMessageJob(services: Services): void {

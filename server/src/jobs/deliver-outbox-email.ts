@@ -17,7 +17,7 @@ export async function deliverOutboxEmail(services: Services, data: DeliverOutbox
   const email = await OutboxEmail.findById(data.outboxEmailId).lean();
   if (!email || email.status === 'sent') return;
   try {
-    await services.mailer.send({ to: email.to, subject: email.subject, text: email.text, html: email.html });
+    await services.mailer.send({ to: email.to, subject: email.subject, text: email.text, html: email.html, fromName: email.fromName, replyTo: email.replyTo });
   } catch (error) {
     const attempts = email.attempts + 1;
     await OutboxEmail.updateOne(

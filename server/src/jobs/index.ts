@@ -3,6 +3,7 @@ import type { Services } from '../services.ts';
 import { defineDeliverChannelMessageJob } from './deliver-channel-message.ts';
 import { defineDeliverOutboxEmailJob } from './deliver-outbox-email.ts';
 import { defineDeliverWebhookJob } from './deliver-webhook.ts';
+import { defineEmailContinuityJob } from './email-continuity.ts';
 import { defineRunOneOffCampaignJob } from './run-one-off-campaign.ts';
 import { defineRunScheduledRuleJob } from './run-scheduled-rule.ts';
 import { defineWakeSnoozedConversationJob } from './wake-snoozed-conversation.ts';
@@ -14,4 +15,5 @@ export function defineJobs(services: Services): void {
   defineDeliverChannelMessageJob(services);
   defineDeliverWebhookJob(services);
   defineRunOneOffCampaignJob(services);
+  defineEmailContinuityJob(services);
 }

@@ -13,6 +13,7 @@ export const JOB_NAMES = {
   deliverChannelMessage: 'channels.deliver-message',
   deliverWebhook: 'webhooks.deliver',
   runOneOffCampaign: 'campaigns.run-one-off',
+  emailContinuity: 'conversation.email-continuity',
 } as const;
 export type JobName = (typeof JOB_NAMES)[keyof typeof JOB_NAMES];
 

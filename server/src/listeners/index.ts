@@ -2,6 +2,7 @@
 import type { Services } from '../services.ts';
 import { registerAccountWebhookListeners } from './account-webhooks.ts';
 import { registerAutoAssignmentListener } from './auto-assignment.ts';
+import { registerEmailContinuityListener } from './email-continuity.ts';
 import { registerNotificationListeners } from './notifications.ts';
 import { registerOutboundDeliveryListener } from './outbound-delivery.ts';
 import { registerReportingListener } from './reporting.ts';
@@ -14,4 +15,5 @@ export function registerListeners(services: Services): void {
   registerReportingListener(services);
   registerRulesListener(services);
   registerAccountWebhookListeners(services);
+  registerEmailContinuityListener(services);
 }

@@ -8,7 +8,10 @@ import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerDataStream, type SMTPServerSession } from 'smtp-server';
 import { channelContext } from '../channels/context.ts';
 import { receiveChannelMessage } from '../commands/receive-channel-message.ts';
+import { Conversation, type ConversationDoc } from '../db/models/conversation.ts';
 import { Inbox, type InboxDoc } from '../db/models/inbox.ts';
+import { AppError } from '../errors.ts';
+import { replyTokenIn } from './reply-address.ts';
 import type { Services } from '../services.ts';
 
 /** More recipients in one mail than any e-mail inbox needs: the rest are told to try later (452). */
@@ -43,8 +46,8 @@ export async function startInboundSmtp(services: Services, options: InboundSmtpO
     closeTimeout: 5_000,
     onRcptTo(address, session, callback) {
       if (session.envelope.rcptTo.length >= MAX_RECIPIENTS) return callback(smtpError(452, 'Too many recipients'));
-      inboxesFor([address.address])
-        .then((inboxes) => callback(inboxes.length > 0 ? undefined : smtpError(550, 'No such mailbox here')))
+      recipientsOf(services, [address.address])
+        .then((recipients) => callback(recipients.length > 0 ? undefined : smtpError(550, 'No such mailbox here')))
         .catch((error: unknown) => {
           logger.error({ err: error }, 'inbound mail: looking up a recipient failed');
           callback(smtpError(451, 'Try again later'));
@@ -60,6 +63,7 @@ export async function startInboundSmtp(services: Services, options: InboundSmtpO
         })
         .catch((error: unknown) => {
           if (error instanceof InboundRejected) return callback(smtpError(554, `Cannot read this mail (${error.path}: ${error.message})`));
+          if (error instanceof AppError && error.code === 'channel/not_the_contact') return callback(smtpError(550, error.message));
           logger.error({ err: error }, 'inbound mail failed');
           callback(smtpError(451, 'Try again later'));
         });
@@ -87,19 +91,47 @@ async function readMessage(stream: SMTPServerDataStream): Promise<Buffer | null>
   return stream.sizeExceeded ? null : Buffer.concat(chunks);
 }
 
-/** The e-mail inboxes behind these addresses (kept in lower case by the adapter's config schema). */
-async function inboxesFor(addresses: string[]): Promise<InboxDoc[]> {
-  const lowered = [...new Set(addresses.map((address) => String(address).toLowerCase()))];
-  return Inbox.find({ channelType: 'email', 'channelConfig.address': { $in: lowered } });
+/** Where mail to an address goes: an inbox, and the conversation when it is a reply address. */
+interface Recipient {
+  inbox: InboxDoc;
+  conversation?: ConversationDoc;
+}
+
+/**
+ * The recipients behind these addresses: e-mail inboxes by their address (kept in lower case by
+ * the adapter's config schema), and conversations of e-mail and web widget inboxes by their reply
+ * addresses.
+ */
+async function recipientsOf(services: Services, addresses: string[]): Promise<Recipient[]> {
+  const recipients: Recipient[] = [];
+  for (const address of new Set(addresses.map((value) => String(value).toLowerCase()))) {
+    const token = replyTokenIn(services.config, address);
+    if (token) {
+      const conversation = await Conversation.findOne({ replyToken: token });
+      const inbox = conversation ? await Inbox.findOne({ _id: conversation.inboxId, channelType: { $in: ['email', 'web_widget'] } }) : null;
+      if (inbox && conversation) recipients.push({ inbox, conversation });
+      continue;
+    }
+    const inbox = await Inbox.findOne({ channelType: 'email', 'channelConfig.address': address });
+    if (inbox) recipients.push({ inbox });
+  }
+  // Mail to an inbox and to one of its conversations at once is one message.
+  const byInbox = new Map<string, Recipient>();
+  for (const recipient of recipients) {
+    const key = String(recipient.inbox._id);
+    if (!byInbox.get(key)?.conversation) byInbox.set(key, recipient);
+  }
+  return [...byInbox.values()];
 }
 
 async function deliver(services: Services, raw: Buffer, session: SMTPServerSession): Promise<void> {
   const parsed = await simpleParser(raw);
   const mail = channelMailOf(parsed, raw);
   const adapter = adapterFor('email')!;
-  for (const inbox of await inboxesFor(session.envelope.rcptTo.map((recipient) => recipient.address))) {
+  for (const { inbox, conversation } of await recipientsOf(services, session.envelope.rcptTo.map((recipient) => recipient.address))) {
+    // A web widget inbox has no e-mail configuration of its own: the e-mail adapter reads the mail all the same.
     for (const event of adapter.parseInbound(mail, channelContext(services, inbox))) {
-      const outcome = await receiveChannelMessage(services, { inbox, event });
+      const outcome = await receiveChannelMessage(services, { inbox, event, ...(conversation && { conversation }) });
       services.logger.info({ inboxId: String(inbox._id), messageId: event.message.externalId, outcome, autoReply: event.message.autoReply ?? false }, 'inbound mail');
     }
   }

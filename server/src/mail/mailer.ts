@@ -11,6 +11,9 @@ export interface OutgoingEmail {
   subject: string;
   text: string;
   html: string;
+  /** Shown as the sender (an inbox's name) with MAIL_FROM's address. */
+  fromName?: string | null;
+  replyTo?: string | null;
 }
 
 export interface Mailer {
@@ -42,12 +45,18 @@ export interface MailerOptions {
   logger: Logger;
 }
 
+/** nodemailer's options for one of Charla's own e-mails (transcripts, notifications, continuity). */
+function ownMailOptions(from: string, { fromName, replyTo, ...email }: OutgoingEmail) {
+  const address = /<([^<>\s]+)>\s*$/.exec(from)?.[1] ?? from;
+  return { from: fromName ? { name: fromName, address } : from, ...email, ...(replyTo && { replyTo }) };
+}
+
 export function createMailer({ smtpUrl, from, outboxDir, logger }: MailerOptions): Mailer {
   if (smtpUrl) {
     const transport = nodemailer.createTransport(smtpUrl);
     return {
       async send(email) {
-        const info = await transport.sendMail({ from, ...email });
+        const info = await transport.sendMail(ownMailOptions(from, email));
         logger.info({ to: email.to, subject: email.subject, messageId: info.messageId }, 'e-mail sent');
         return { messageId: info.messageId };
       },
@@ -68,7 +77,7 @@ export function createMailer({ smtpUrl, from, outboxDir, logger }: MailerOptions
     return { messageId: info.messageId };
   };
   return {
-    send: (email) => writeToOutbox({ from, ...email }),
+    send: (email) => writeToOutbox(ownMailOptions(from, email)),
     sendChannelMail: (mail) => writeToOutbox(channelMailOptions(mail)),
   };
 }

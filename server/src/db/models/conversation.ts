@@ -33,6 +33,10 @@ const conversationSchema = new Schema(
     /** Whether the CSAT survey was already posted (once per conversation). */
     csatSentAt: { type: Date, default: null },
     lastTranscriptAt: { type: Date, default: null },
+    /** The secret part of the conversation's reply address (reply+<token>@…): mail to it lands here. Made when first needed. */
+    replyToken: { type: String },
+    /** The newest agent reply already e-mailed to the contact while they were away from the widget. */
+    emailedUpToMessageId: { type: Schema.Types.ObjectId, default: null },
     additionalAttributes: { type: Schema.Types.Mixed, default: {} },
     /**
      * The contact-inbox's conversation this one followed (null for the first). Unique per
@@ -43,6 +47,7 @@ const conversationSchema = new Schema(
   { collection: 'conversations', timestamps: true, minimize: false },
 );
 conversationSchema.index({ accountId: 1, displayId: 1 }, { unique: true });
+conversationSchema.index({ replyToken: 1 }, { unique: true, partialFilterExpression: { replyToken: { $type: 'string' } } });
 // The console's list views: tab (assignee) × status, newest activity first, optionally per inbox.
 // `_id` breaks ties in the keyset pagination (lastActivityAt, _id), so the index gives the order.
 conversationSchema.index({ accountId: 1, status: 1, assigneeId: 1, lastActivityAt: -1, _id: -1 });

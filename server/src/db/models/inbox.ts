@@ -26,6 +26,8 @@ const settingsSchema = new Schema(
       text: { type: String, default: '' },
     },
     emailCollect: { type: Boolean, default: true },
+    /** Web widget: agents' replies to a visitor who has left are e-mailed to the contact (when they gave an address). */
+    emailContinuity: { type: Boolean, default: true },
     autoAssignment: {
       enabled: { type: Boolean, default: false },
       /** Open conversations an agent may hold before auto-assignment skips them; 0 = no limit. */

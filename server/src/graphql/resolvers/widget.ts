@@ -211,12 +211,24 @@ export const widgetResolvers = {
       subscribe: async (_parent: unknown, _args: unknown, context: GraphQLContext) => {
         const visitor = await currentVisitor(context);
         const contactInboxId = visitor.contactInbox._id;
-        return context.services.bus.stream((event) => isForVisitor(event, contactInboxId));
+        return whilePresent(context.services.bus.stream((event) => isForVisitor(event, contactInboxId)), context.services.visitorPresence.connect(contactInboxId));
       },
       resolve: async (event: DomainEvent) => presentWidgetEvent(event),
     },
   },
 };
+
+/** The visitor counts as present until their subscription ends, however it ends. */
+function whilePresent<T>(events: AsyncIterableIterator<T>, leave: () => void): AsyncIterableIterator<T> {
+  return {
+    next: () => events.next().then((result) => (result.done && leave(), result)),
+    return: (value?: unknown) => (leave(), events.return ? events.return(value) : Promise.resolve({ value: undefined, done: true as const })),
+    throw: (error?: unknown) => (leave(), events.throw ? events.throw(error) : Promise.reject(error)),
+    [Symbol.asyncIterator]() {
+      return this;
+    },
+  };
+}
 
 // ---------------------------------------------------------------------------------------------
 // Authorisation and input
