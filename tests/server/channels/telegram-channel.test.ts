@@ -1,12 +1,14 @@
 // The Telegram channel end to end: updates posted to the inbox's webhook with the secret token
-// become the chat's conversation (once per message), agents' replies leave through a stand-in for
-// Telegram's Bot API (sendMessage, as documented at core.telegram.org/bots/api), and a refusal
-// marks the message failed without showing agents the bot token.
+// become the chat's conversation (once per message), their files fetched through getFile; agents'
+// replies and files leave through a stand-in for Telegram's Bot API (sendMessage, sendPhoto,
+// sendDocument, as documented at core.telegram.org/bots/api), and a refusal marks the message
+// failed without showing agents the bot token.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { telegramSecretToken } from '@charla/channels';
 import type { Types } from 'mongoose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Attachment } from '../../../server/src/db/models/attachment.ts';
 import { Contact } from '../../../server/src/db/models/contact.ts';
 import { Conversation } from '../../../server/src/db/models/conversation.ts';
 import { Message } from '../../../server/src/db/models/message.ts';
@@ -20,39 +22,105 @@ let charla: TestCharla;
 let admin: BuiltAgent;
 let telegram: Awaited<ReturnType<typeof startBotApi>>;
 
-/** The Bot API subset Charla uses: POST /bot<token>/sendMessage, answered the way Telegram answers. */
+/** A file as the stand-in keeps it, for getFile and the file address. */
+interface StoredFile {
+  path: string;
+  data: Buffer;
+}
+
+/** What sendPhoto or sendDocument received, read back from its multipart/form-data body. */
+interface Upload {
+  method: string;
+  chat_id: unknown;
+  caption: unknown;
+  fileName: string;
+  contentType: string;
+  data: Buffer;
+}
+
+/**
+ * The Bot API subset Charla uses, answered the way Telegram answers: POST /bot<token>/sendMessage,
+ * sendPhoto, sendDocument and getFile, and GET /file/bot<token>/<file_path> for the files.
+ */
 async function startBotApi(knownToken: string) {
   /** Chats whose next message meets flood control once (429 with retry_after). */
   const floodOnce = new Set<string>();
+  /** Files by file_id, as contacts sent them. */
+  const files = new Map<string, StoredFile>();
+  /** file_ids whose next getFile fails once with Telegram's 500. */
+  const getFileFailsOnce = new Set<string>();
+  /** file_ids of files over the 20 MB getFile serves bots. */
+  const tooBig = new Set<string>();
   const sent: Array<{ chat_id: unknown; text: unknown }> = [];
+  const uploads: Upload[] = [];
+  const asked: string[] = [];
+  const downloads: string[] = [];
   let nextMessageId = 500;
   let requests = 0;
   const server: Server = createServer((request, response) => {
     requests += 1;
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
-    request.on('end', () => {
+    request.on('end', async () => {
       const answer = (status: number, body: unknown) => {
         response.writeHead(status, { 'content-type': 'application/json' });
         response.end(JSON.stringify(body));
       };
+      const sentMessage = (chatId: unknown, extra: Record<string, unknown>) => {
+        nextMessageId += 1;
+        answer(200, { ok: true, result: { message_id: nextMessageId, date: Math.floor(Date.now() / 1000), chat: { id: Number(chatId), type: 'private' }, ...extra } });
+      };
+      const fileRoute = /^\/file\/bot([^/]+)\/(.+)$/.exec(request.url ?? '');
+      if (request.method === 'GET' && fileRoute) {
+        const file = fileRoute[1] === knownToken ? [...files.values()].find((candidate) => candidate.path === decodeURIComponent(fileRoute[2]!)) : undefined;
+        if (!file) return answer(404, { ok: false, error_code: 404, description: 'Not Found' });
+        downloads.push(file.path);
+        response.writeHead(200, { 'content-type': 'application/octet-stream' });
+        return response.end(file.data);
+      }
       const route = /^\/bot([^/]+)\/([A-Za-z]+)$/.exec(request.url ?? '');
       if (request.method !== 'POST' || !route) return answer(404, { ok: false, error_code: 404, description: 'Not Found' });
       if (route[1] !== knownToken) return answer(401, { ok: false, error_code: 401, description: 'Unauthorized' });
-      if (route[2] !== 'sendMessage') return answer(404, { ok: false, error_code: 404, description: 'Not Found: method not found' });
-      const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+      const method = route[2]!;
+      const raw = Buffer.concat(chunks);
+      if (method === 'getFile') {
+        const { file_id: fileId } = JSON.parse(raw.toString('utf8') || '{}');
+        asked.push(fileId);
+        if (getFileFailsOnce.delete(fileId)) return answer(500, { ok: false, error_code: 500, description: 'Internal Server Error' });
+        if (tooBig.has(fileId)) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: file is too big' });
+        const file = files.get(fileId);
+        if (!file) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' });
+        return answer(200, { ok: true, result: { file_id: fileId, file_unique_id: `u-${fileId}`, file_size: file.data.length, file_path: file.path } });
+      }
+      if (method === 'sendPhoto' || method === 'sendDocument') {
+        const form = await new Response(raw, { headers: { 'content-type': request.headers['content-type'] ?? '' } }).formData().catch(() => null);
+        const field = method === 'sendPhoto' ? 'photo' : 'document';
+        const file = form?.get(field);
+        if (!form || !file || typeof file === 'string') return answer(400, { ok: false, error_code: 400, description: `Bad Request: there is no ${field} in the request` });
+        if (!form.get('chat_id')) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: chat_id is empty' });
+        uploads.push({ method, chat_id: form.get('chat_id'), caption: form.get('caption'), fileName: file.name, contentType: file.type, data: Buffer.from(await file.arrayBuffer()) });
+        return sentMessage(form.get('chat_id'), { [field]: { file_id: `sent-${nextMessageId}` } });
+      }
+      if (method !== 'sendMessage') return answer(404, { ok: false, error_code: 404, description: 'Not Found: method not found' });
+      const body = JSON.parse(raw.toString('utf8') || '{}');
       if (body.chat_id === undefined) return answer(400, { ok: false, error_code: 400, description: 'Bad Request: chat_id is empty' });
       if (typeof body.text !== 'string' || body.text === '') return answer(400, { ok: false, error_code: 400, description: 'Bad Request: message text is empty' });
       if (floodOnce.delete(String(body.chat_id))) return answer(429, { ok: false, error_code: 429, description: 'Too Many Requests: retry after 1', parameters: { retry_after: 1 } });
       sent.push({ chat_id: body.chat_id, text: body.text });
-      nextMessageId += 1;
-      answer(200, { ok: true, result: { message_id: nextMessageId, date: Math.floor(Date.now() / 1000), chat: { id: Number(body.chat_id), type: 'private' }, text: body.text } });
+      sentMessage(body.chat_id, { text: body.text });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     sent,
+    uploads,
+    files,
+    getFileFailsOnce,
+    tooBig,
+    /** file_ids getFile was asked for, and the paths downloaded. */
+    asked,
+    downloads,
     floodOnce,
     requests: () => requests,
     close: () => new Promise((resolve) => server.close(resolve)),
@@ -88,8 +156,23 @@ const textUpdate = (text: string, chatId = 31_337, messageId = 1) => ({
   },
 });
 
-async function replyTo(conversationId: string, content: string) {
-  await charla.mutate(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { conversationId, content } }, admin.token);
+/** A message carrying a file instead of text: `fields` is its photo, document, voice … and caption. */
+const fileUpdate = (fields: Record<string, unknown>, chatId: number, messageId = 1) => {
+  const { text: _text, ...message } = textUpdate('', chatId, messageId).message;
+  return { update_id: (updateId += 1), message: { ...message, ...fields } };
+};
+
+const JPEG = Buffer.from('ffd8ffe000104a464946000101000001000100000000', 'hex');
+const PNG = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201ffa0e7a1f50000000049454e44ae426082', 'hex');
+
+async function download(attachmentId: string): Promise<Buffer> {
+  const response = await fetch(`${charla.url}/attachments/${attachmentId}`, { headers: { authorization: `Bearer ${admin.token}` } });
+  expect(response.status).toBe(200);
+  return Buffer.from(await response.arrayBuffer());
+}
+
+async function replyTo(conversationId: string, content: string, attachmentIds?: string[]) {
+  await charla.mutate(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { conversationId, content, ...(attachmentIds && { attachmentIds }) } }, admin.token);
 }
 
 /** The agent's reply once its delivery is over (sent or failed): the delivery job runs on Agenda's clock. */
@@ -151,6 +234,67 @@ describe('telegram updates', () => {
   });
 });
 
+describe('files from telegram', () => {
+  it('a contact\'s photo is fetched through getFile (the largest size only) and kept on the message, with the type its bytes have', async () => {
+    const inbox = await telegramInbox();
+    telegram.files.set('AgAC-large', { path: 'photos/file_41.jpg', data: JPEG });
+    const photo = [
+      { file_id: 'AgAC-small', file_unique_id: 's', width: 90, height: 68, file_size: 900 },
+      { file_id: 'AgAC-large', file_unique_id: 'l', width: 1280, height: 960, file_size: JPEG.length },
+    ];
+    expect(await deliverUpdate(inbox, fileUpdate({ photo, caption: 'Así llegó la caja' }, 56_001, 2))).toEqual({ status: 200, body: { stored: 1, duplicates: 0, refused: 0 } });
+    expect(telegram.asked.filter((id) => id.startsWith('AgAC-'))).toEqual(['AgAC-large']);
+    expect(telegram.downloads).toContain('photos/file_41.jpg');
+    const stored = (await Message.findOne({ inboxId: inbox.id, externalId: '56001:2' }).lean())!;
+    expect(stored.content).toBe('Así llegó la caja');
+    expect(stored.attachments.map(({ fileName, contentType, size }) => ({ fileName, contentType, size }))).toEqual([{ fileName: 'photo.jpg', contentType: 'image/jpeg', size: JPEG.length }]);
+    expect(await download(stored.attachments[0]!.id)).toEqual(JPEG);
+
+    // A document without a caption: the file is the message.
+    telegram.files.set('BQAC-pdf', { path: 'documents/file_7.pdf', data: Buffer.from('%PDF-1.4 albarán') });
+    await deliverUpdate(inbox, fileUpdate({ document: { file_id: 'BQAC-pdf', file_unique_id: 'd', file_name: 'albarán.pdf', mime_type: 'application/pdf', file_size: 17 } }, 56_001, 3));
+    const document = (await Message.findOne({ inboxId: inbox.id, externalId: '56001:3' }).lean())!;
+    expect(document.content).toBe('');
+    expect(document.attachments.map(({ fileName, contentType }) => ({ fileName, contentType }))).toEqual([{ fileName: 'albarán.pdf', contentType: 'application/pdf' }]);
+  });
+
+  it('a file over the 20 MB Telegram lets bots download is noted as skipped (without asking Telegram, when the update states its size)', async () => {
+    const inbox = await telegramInbox();
+    const video = { file_id: 'BAAC-huge', file_unique_id: 'h', width: 1920, height: 1080, duration: 300, file_name: 'unboxing.mp4', file_size: 48_000_000 };
+    expect(await deliverUpdate(inbox, fileUpdate({ video, caption: 'Mirad el vídeo' }, 56_002, 1))).toMatchObject({ status: 200, body: { stored: 1 } });
+    const stored = (await Message.findOne({ inboxId: inbox.id, externalId: '56002:1' }).lean())!;
+    expect(stored).toMatchObject({ content: 'Mirad el vídeo', attachments: [] });
+    expect(stored.contentAttributes.skippedAttachments).toEqual([{ fileName: 'unboxing.mp4', reason: 'Telegram lets bots download files of at most 20 MB' }]);
+    expect(telegram.asked).not.toContain('BAAC-huge');
+
+    // One whose size the update did not state: getFile says it is too big, and that is final too.
+    telegram.tooBig.add('BQAC-unsized');
+    expect(await deliverUpdate(inbox, fileUpdate({ document: { file_id: 'BQAC-unsized', file_unique_id: 'x', file_name: 'catalogo.zip' } }, 56_002, 2))).toMatchObject({ status: 200, body: { stored: 1 } });
+    const unsized = (await Message.findOne({ inboxId: inbox.id, externalId: '56002:2' }).lean())!;
+    expect(unsized.contentAttributes.skippedAttachments).toEqual([{ fileName: 'catalogo.zip', reason: 'Telegram lets bots download files of at most 20 MB' }]);
+    expect(telegram.asked).toContain('BQAC-unsized');
+  });
+
+  it('a getFile failure answers the webhook 502 and stores nothing; Telegram\'s next try stores the message once', async () => {
+    const inbox = await telegramInbox();
+    telegram.files.set('AwAC-voice', { path: 'voice/file_2.oga', data: Buffer.from('4f67675300020000000000000a', 'hex') });
+    telegram.getFileFailsOnce.add('AwAC-voice');
+    const update = fileUpdate({ voice: { file_id: 'AwAC-voice', file_unique_id: 'v', duration: 3, mime_type: 'audio/ogg', file_size: 13 } }, 56_003, 9);
+    const refused = await deliverUpdate(inbox, update);
+    expect(refused).toMatchObject({ status: 502, body: { error: { code: 'channel/attachment_unavailable', message: 'An attachment could not be fetched: Telegram answered 500: Internal Server Error to getFile' } } });
+    expect(JSON.stringify(refused.body)).not.toContain(BOT_TOKEN);
+    expect(await Message.countDocuments({ inboxId: inbox.id })).toBe(0);
+    expect(await Attachment.countDocuments({ inboxId: inbox.id })).toBe(0);
+    expect(await Conversation.countDocuments({ inboxId: inbox.id })).toBe(0);
+
+    expect(await deliverUpdate(inbox, update)).toEqual({ status: 200, body: { stored: 1, duplicates: 0, refused: 0 } });
+    expect(await deliverUpdate(inbox, update)).toEqual({ status: 200, body: { stored: 0, duplicates: 1, refused: 0 } });
+    const messages = await Message.find({ inboxId: inbox.id }).lean();
+    expect(messages.map((message) => [message.externalId, message.content, message.attachments.map((file) => [file.fileName, file.size])])).toEqual([['56003:9', '', [['voice.ogg', 13]]]]);
+    expect(await Attachment.countDocuments({ inboxId: inbox.id })).toBe(1);
+  });
+});
+
 describe('replies through telegram', () => {
   it('an agent\'s reply reaches sendMessage with the chat and text, and the message is sent with Telegram\'s id', async () => {
     const inbox = await telegramInbox();
@@ -161,6 +305,35 @@ describe('replies through telegram', () => {
     const reply = await settledReply(conversation!._id);
     expect(telegram.sent.slice(before)).toEqual([{ chat_id: '55001', text: 'Sí, en 48 horas' }]);
     expect(reply).toMatchObject({ status: 'sent', externalId: expect.stringMatching(/^55001:\d+$/) });
+  });
+
+  it('an agent\'s uploaded file reaches sendDocument with its bytes and name, the reply as its caption', async () => {
+    const inbox = await telegramInbox();
+    await deliverUpdate(inbox, textUpdate('¿Me mandáis la factura?', 55_010, 1));
+    const conversation = (await Conversation.findOne({ inboxId: inbox.id }).lean())!;
+    const uploaded = await charla.upload('Factura 77: 120,00 €', { token: admin.token, conversationId: String(conversation._id), fileName: 'factura-77.txt' });
+    expect(uploaded.status).toBe(201);
+    const before = telegram.sent.length;
+    await replyTo(String(conversation._id), 'Aquí la tienes', [uploaded.body.id]);
+    const reply = await settledReply(conversation._id);
+    expect(telegram.uploads.filter((upload) => upload.chat_id === '55010').map(({ data, ...upload }) => ({ ...upload, data: data.toString('utf8') }))).toEqual([
+      { method: 'sendDocument', chat_id: '55010', caption: 'Aquí la tienes', fileName: 'factura-77.txt', contentType: 'text/plain', data: 'Factura 77: 120,00 €' },
+    ]);
+    // One message: the text went as the caption, not on its own.
+    expect(telegram.sent.length).toBe(before);
+    expect(reply).toMatchObject({ status: 'sent', externalId: expect.stringMatching(/^55010:\d+$/) });
+  });
+
+  it('an agent\'s picture goes through sendPhoto', async () => {
+    const inbox = await telegramInbox();
+    await deliverUpdate(inbox, textUpdate('¿Cómo es el modelo azul?', 55_011, 1));
+    const conversation = (await Conversation.findOne({ inboxId: inbox.id }).lean())!;
+    const uploaded = await charla.upload(PNG, { token: admin.token, conversationId: String(conversation._id), fileName: 'azul.png' });
+    await replyTo(String(conversation._id), '', [uploaded.body.id]);
+    expect(await settledReply(conversation._id)).toMatchObject({ status: 'sent' });
+    const [upload] = telegram.uploads.filter((candidate) => candidate.chat_id === '55011');
+    expect(upload).toMatchObject({ method: 'sendPhoto', caption: null, fileName: 'azul.png', contentType: 'image/png' });
+    expect(upload!.data).toEqual(PNG);
   });
 
   it('a reply that meets flood control is sent on the next try', async () => {
