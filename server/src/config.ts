@@ -35,6 +35,7 @@ const environmentSchema = z.object({
     z.string().toLowerCase().regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a domain name like reply.example.com').optional(),
   ),
   EMAIL_CONTINUITY_DELAY_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().min(0).max(86_400).default(120)),
+  NOTIFICATION_EMAIL_DELAY_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().min(0).max(86_400).default(300)),
   UPLOAD_LIMIT_MB: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(1024).default(40)),
   OUTBOUND_ALLOWED_NETWORKS: z.preprocess(
     unsetWhenEmpty,
@@ -71,6 +72,8 @@ export interface Config {
   inboundEmailDomain: string | undefined;
   /** Agents' replies to a visitor who left wait this long, to go out together in one e-mail. */
   emailContinuityDelayMs: number;
+  /** Notifications still unread after this long are e-mailed to the agent, together. */
+  notificationEmailDelayMs: number;
   /** Where Charla's own SMTP listener takes mail for e-mail inboxes; off when absent (0 picks a free port). */
   smtpInboundPort: number | undefined;
   /** Bigger mail is refused (SMTP 552). */
@@ -105,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     mailFrom: values.MAIL_FROM,
     inboundEmailDomain: values.INBOUND_EMAIL_DOMAIN,
     emailContinuityDelayMs: Math.round(values.EMAIL_CONTINUITY_DELAY_SECONDS * 1000),
+    notificationEmailDelayMs: Math.round(values.NOTIFICATION_EMAIL_DELAY_SECONDS * 1000),
     smtpInboundPort: values.SMTP_INBOUND_PORT,
     smtpInboundMaxBytes: Math.round(values.SMTP_INBOUND_MAX_MB * 1024 * 1024),
     uploadLimitBytes: Math.round(values.UPLOAD_LIMIT_MB * 1024 * 1024),

@@ -29,6 +29,8 @@ const en = {
   'automation.out_of_office': "We are away right now. Leave us a message and we will get back to you as soon as we are back.",
   'transcript.subject': 'Transcript of conversation #%{id}',
   'continuity.subject': 'New messages from %{inbox}',
+  'notification_email.subject': 'You have %{count} unread notifications',
+  'notification_email.open': 'Open the conversation',
   'continuity.reply_by_email': 'Reply to this e-mail to continue the conversation.',
   'continuity.reply_on_site': 'Go back to our website to continue the conversation.',
 } as const;
@@ -62,6 +64,8 @@ const es: Record<MessageKey, string> = {
   'automation.out_of_office': 'Ahora mismo no estamos. Déjanos un mensaje y te responderemos en cuanto volvamos.',
   'transcript.subject': 'Transcripción de la conversación #%{id}',
   'continuity.subject': 'Nuevos mensajes de %{inbox}',
+  'notification_email.subject': 'Tienes %{count} notificaciones sin leer',
+  'notification_email.open': 'Abrir la conversación',
   'continuity.reply_by_email': 'Responde a este correo para continuar la conversación.',
   'continuity.reply_on_site': 'Vuelve a nuestro sitio web para continuar la conversación.',
 };

@@ -4,6 +4,7 @@ import { defineDeliverChannelMessageJob } from './deliver-channel-message.ts';
 import { defineDeliverOutboxEmailJob } from './deliver-outbox-email.ts';
 import { defineDeliverWebhookJob } from './deliver-webhook.ts';
 import { defineEmailContinuityJob } from './email-continuity.ts';
+import { defineEmailNotificationsJob } from './email-notifications.ts';
 import { defineRunOneOffCampaignJob } from './run-one-off-campaign.ts';
 import { defineRunScheduledRuleJob } from './run-scheduled-rule.ts';
 import { defineWakeSnoozedConversationJob } from './wake-snoozed-conversation.ts';
@@ -16,4 +17,5 @@ export function defineJobs(services: Services): void {
   defineDeliverWebhookJob(services);
   defineRunOneOffCampaignJob(services);
   defineEmailContinuityJob(services);
+  defineEmailNotificationsJob(services);
 }

@@ -14,6 +14,7 @@ export const JOB_NAMES = {
   deliverWebhook: 'webhooks.deliver',
   runOneOffCampaign: 'campaigns.run-one-off',
   emailContinuity: 'conversation.email-continuity',
+  emailNotifications: 'notifications.email',
 } as const;
 export type JobName = (typeof JOB_NAMES)[keyof typeof JOB_NAMES];
 

@@ -1,14 +1,22 @@
 // Turns domain events into agents' notifications: a new conversation for the inbox's members, an
 // assignment for the new assignee, an incoming message for the assignee and the participants.
-// Mentions are notified by sendMessage itself. Muted conversations notify nobody.
+// Mentions are notified by sendMessage itself. Muted conversations notify nobody. Notifications of
+// the types an agent chose are e-mailed when they stay unread (jobs/email-notifications.ts).
 import { Inbox } from '../db/models/inbox.ts';
 import { notifyAgents } from '../commands/notify-agents.ts';
 import type { ConversationFields } from '../db/models/conversation.ts';
 import type { Actor } from '../events/actor.ts';
 import type { Stored } from '../events/event-map.ts';
+import { User } from '../db/models/user.ts';
+import { scheduleNotificationEmail, wantsEmail } from '../jobs/email-notifications.ts';
 import type { Services } from '../services.ts';
 
 export function registerNotificationListeners(services: Services): void {
+  services.bus.on('notification.created', async ({ notification }) => {
+    const user = await User.findById(notification.userId, { emailNotifications: 1 }).lean();
+    if (user && wantsEmail(user, notification.type)) await scheduleNotificationEmail(services, user._id);
+  });
+
   services.bus.on('conversation.created', async ({ conversation, performedBy }) => {
     // A bot handles pending conversations; the team hears about them at the hand-off. A one-off
     // campaign writing to thousands is not news either: replies are.

@@ -20,6 +20,8 @@ const notificationSchema = new Schema(
     /** Rendered in the recipient's locale when created. */
     text: { type: String, required: true },
     readAt: { type: Date, default: null },
+    /** When it went out in a notification e-mail (unread ones only, once). */
+    emailedAt: { type: Date, default: null },
   },
   { collection: 'notifications', timestamps: true },
 );

@@ -1,6 +1,10 @@
 // `users`: agents and administrators who sign in to the console.
 import mongoose, { Schema, type InferSchemaType, type HydratedDocument } from 'mongoose';
 import { LOCALES } from './account.ts';
+import { NOTIFICATION_TYPES, type NotificationType } from './notification.ts';
+
+/** What needs the agent personally: assigned to them, or mentioned. */
+export const DEFAULT_EMAIL_NOTIFICATIONS: readonly NotificationType[] = ['conversation_assigned', 'conversation_mention'];
 
 export const ROLES = ['administrator', 'agent'] as const;
 export type Role = (typeof ROLES)[number];
@@ -18,6 +22,8 @@ const userSchema = new Schema(
     availability: { type: String, enum: AVAILABILITIES, default: 'offline' },
     timezone: { type: String, default: 'UTC' },
     locale: { type: String, enum: LOCALES, default: 'en' },
+    /** Notification types the agent is also e-mailed about (when still unread after a while). */
+    emailNotifications: { type: [{ type: String, enum: NOTIFICATION_TYPES }], default: () => [...DEFAULT_EMAIL_NOTIFICATIONS] },
   },
   { collection: 'users', timestamps: true },
 );

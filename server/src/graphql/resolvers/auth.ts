@@ -6,7 +6,9 @@ import { AccessToken } from '../../db/models/access-token.ts';
 import { login } from '../../commands/login.ts';
 import { logout } from '../../commands/logout.ts';
 import { setAvailability } from '../../commands/set-availability.ts';
-import { AVAILABILITIES, type Availability, type UserFields } from '../../db/models/user.ts';
+import { setEmailNotifications } from '../../commands/set-email-notifications.ts';
+import { NOTIFICATION_TYPES, type NotificationType } from '../../db/models/notification.ts';
+import { AVAILABILITIES, DEFAULT_EMAIL_NOTIFICATIONS, type Availability, type UserFields } from '../../db/models/user.ts';
 import { invalidInput, unauthenticated } from '../../errors.ts';
 import type { Stored } from '../../events/event-map.ts';
 import { requireAgent } from '../../policies/index.ts';
@@ -57,6 +59,13 @@ export const authResolvers = {
       if (!AVAILABILITIES.includes(args.status as Availability)) throw invalidInput('status', 'must be ONLINE, BUSY or OFFLINE');
       return setAvailability(services, { availability: args.status as Availability, performedBy: agent.actor });
     },
+
+    setEmailNotifications: async (_parent: unknown, args: { types: unknown }, { viewer }: GraphQLContext) => {
+      const agent = requireAgent(viewer);
+      const types = Array.isArray(args.types) ? args.types : [];
+      if (types.some((type) => !NOTIFICATION_TYPES.includes(type as NotificationType))) throw invalidInput('types', 'must be notification types');
+      return setEmailNotifications({ types: types as NotificationType[], performedBy: agent.actor });
+    },
   },
 
   // Only the fields of the schema leave the server: never the password hash.
@@ -65,5 +74,6 @@ export const authResolvers = {
     availability: (user: StoredUser) => user.availability ?? 'offline',
     timezone: (user: StoredUser) => user.timezone ?? 'UTC',
     locale: (user: StoredUser) => user.locale ?? 'en',
+    emailNotifications: (user: StoredUser) => user.emailNotifications ?? [...DEFAULT_EMAIL_NOTIFICATIONS],
   },
 };
