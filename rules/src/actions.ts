@@ -80,7 +80,7 @@ export const ACTIONS = {
     events: ['widget.page_viewed'],
   },
   send_webhook: {
-    description: 'POST the event as JSON to an address (http or https)',
+    description: 'POST the event as JSON to an address (http or https), signed with the rule set\'s webhook secret (X-Charla-Signature)',
     params: z
       .object({
         url: z

@@ -1,7 +1,10 @@
 // Carries out one rule action through the same command a person's action goes through, performed
 // by the rule. Returns what happened; a failure is thrown and recorded by the caller.
 import { renderTemplate, textForLocale, type LocalizedText, type RuleAction, type TemplateVariable } from '@charla/rules';
+import { randomUUID } from 'node:crypto';
+import { sign } from '@charla/channels';
 import { Types } from 'mongoose';
+import { ruleSetWebhookSecret } from '../db/models/rule-set.ts';
 import { assignConversation } from '../commands/assign-conversation.ts';
 import { assignTeam } from '../commands/assign-team.ts';
 import { autoAssignConversation } from '../commands/auto-assign-conversation.ts';
@@ -177,7 +180,16 @@ async function sendWebhook(services: Services, trigger: RuleTrigger, url: string
     message: message && !message.private ? { id: String(message._id), messageType: message.messageType, contentType: message.contentType, content: message.content } : null,
     contact: contact && { id: String(contact._id), name: contact.name, email: contact.email ?? null },
   };
-  const { status } = await services.outbound.post(url, { body: Buffer.from(JSON.stringify(body)), headers: { 'content-type': 'application/json' } }, { timeoutMs: WEBHOOK_TIMEOUT_MS });
+  const payload = Buffer.from(JSON.stringify(body));
+  // Signed like account webhooks, with the rule set's secret (presets send no webhooks).
+  const secret = performedBy.ruleSetKey ? await ruleSetWebhookSecret(trigger.accountId, performedBy.ruleSetKey) : null;
+  const headers = {
+    'content-type': 'application/json',
+    'x-charla-event': trigger.event,
+    'x-charla-delivery': `rule_${randomUUID()}`,
+    ...(secret && { 'x-charla-signature': sign(secret, payload, services.now()) }),
+  };
+  const { status } = await services.outbound.post(url, { body: payload, headers }, { timeoutMs: WEBHOOK_TIMEOUT_MS });
   if (status < 200 || status >= 300) throw new Error(`the webhook answered HTTP ${status}`);
   return { outcome: 'done', detail: `HTTP ${status}` };
 }

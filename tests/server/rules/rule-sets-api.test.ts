@@ -1,6 +1,7 @@
 // Rule sets through GraphQL: saved, versioned, refused with JSON paths, dry-run explained, and
 // acting on conversations through the same commands as people — "if a message contains 'factura',
 // add label billing and assign team Billing".
+import { verifySignature } from '@charla/channels';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +18,7 @@ let admin: BuiltAgent;
 let agent: BuiltAgent;
 let inbox: InboxDoc;
 let billingTeamId: string;
-let hook: { server: Server; url: string; received: Array<{ path: string; body: any }> };
+let hook: { server: Server; url: string; received: Array<{ path: string; headers: IncomingMessage['headers']; raw: Buffer; body: any }> };
 
 const SAVE = `mutation($id: ID, $json: JSON!) { saveRuleSet(id: $id, json: $json) { id name version enabled inboxes document versions { version savedBy { name } } } }`;
 const DRY_RUN = `mutation($json: JSON!, $event: RuleSampleEvent!) { dryRunRuleSet(json: $json, event: $event) {
@@ -59,12 +60,13 @@ beforeAll(async () => {
   billingTeamId = String((await buildTeam(account._id, { name: 'Billing', memberIds: [agent.user._id] }))._id);
   for (const title of ['billing', 'orders', 'triaged', 'urgent', 'later']) await Label.create({ accountId: account._id, title });
 
-  const received: Array<{ path: string; body: any }> = [];
+  const received: typeof hook.received = [];
   const server = createServer((request: IncomingMessage, response) => {
-    let text = '';
-    request.on('data', (chunk) => (text += chunk));
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      received.push({ path: request.url ?? '', body: JSON.parse(text || 'null') });
+      const raw = Buffer.concat(chunks);
+      received.push({ path: request.url ?? '', headers: request.headers, raw, body: JSON.parse(raw.toString('utf8') || 'null') });
       response.statusCode = request.url === '/broken' ? 500 : 204;
       response.end();
     });
@@ -223,6 +225,7 @@ describe('running actions', () => {
       ],
     };
     const saved = (await charla.mutate(SAVE, { json }, admin.token)).saveRuleSet;
+    const { webhookSecret } = (await charla.mutate(`query($id: ID!) { ruleSet(id: $id) { webhookSecret } }`, { id: saved.id }, admin.token)).ruleSet;
     const { conversationId } = await visitorWrites('¿Dónde está mi pedido?');
     expect((await charla.mutate(CONVERSATION, { id: conversationId }, agent.token)).conversation.labels).toEqual(['orders']);
 
@@ -247,6 +250,12 @@ describe('running actions', () => {
       conversation: { id: conversationId, status: 'OPEN'.toLowerCase() },
       message: { messageType: 'incoming', content: '¿Dónde está mi pedido?' },
     });
+    // Signed with the rule set's secret, like account webhooks; each POST has its own delivery id.
+    expect(webhookSecret).toMatch(/^[\w-]{43}$/);
+    expect(verifySignature(webhookSecret, delivered.headers['x-charla-signature'] as string, delivered.raw, new Date())).toBe(true);
+    expect(verifySignature('another-secret', delivered.headers['x-charla-signature'] as string, delivered.raw, new Date())).toBe(false);
+    expect(delivered.headers['x-charla-event']).toBe('message.created');
+    expect(delivered.headers['x-charla-delivery']).toMatch(/^rule_[0-9a-f-]{36}$/);
     await charla.mutate(`mutation($id: ID!) { deleteRuleSet(id: $id) }`, { id: saved.id }, admin.token);
   });
 

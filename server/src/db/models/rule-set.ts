@@ -1,5 +1,6 @@
 // `ruleSets` and `ruleSetVersions`: automation documents administrators write (see rules/), and
 // every saved version of each, newest last.
+import { randomBytes } from 'node:crypto';
 import mongoose, { Schema, type InferSchemaType, type HydratedDocument } from 'mongoose';
 
 const ruleSetSchema = new Schema(
@@ -10,6 +11,8 @@ const ruleSetSchema = new Schema(
     /** The checked document as saved (defaults filled in). */
     document: { type: Schema.Types.Mixed, required: true },
     version: { type: Number, required: true },
+    /** Signs what its send_webhook actions POST (X-Charla-Signature); shown to administrators. */
+    webhookSecret: { type: String, default: () => randomBytes(32).toString('base64url') },
   },
   { collection: 'ruleSets', timestamps: true, minimize: false },
 );
@@ -30,5 +33,13 @@ ruleSetVersionSchema.index({ ruleSetId: 1, version: -1 }, { unique: true });
 export type RuleSetFields = InferSchemaType<typeof ruleSetSchema>;
 export type RuleSetDoc = HydratedDocument<RuleSetFields>;
 export const RuleSetModel = mongoose.model('RuleSet', ruleSetSchema);
+
+/** The rule set's webhook secret; rule sets saved before there were secrets get theirs now. */
+export async function ruleSetWebhookSecret(accountId: mongoose.Types.ObjectId, ruleSetId: string): Promise<string | null> {
+  if (!mongoose.isValidObjectId(ruleSetId)) return null;
+  const filter = { _id: ruleSetId, accountId };
+  await RuleSetModel.updateOne({ ...filter, webhookSecret: { $exists: false } }, { $set: { webhookSecret: randomBytes(32).toString('base64url') } }, { timestamps: false });
+  return (await RuleSetModel.findOne(filter, { webhookSecret: 1 }).lean())?.webhookSecret ?? null;
+}
 export type RuleSetVersionFields = InferSchemaType<typeof ruleSetVersionSchema>;
 export const RuleSetVersion = mongoose.model('RuleSetVersion', ruleSetVersionSchema);

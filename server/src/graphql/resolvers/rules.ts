@@ -8,7 +8,7 @@ import { parseId } from '../../auth/input.ts';
 import { dryRunRuleSet } from '../../automation/dry-run.ts';
 import { checkedRuleSet, deleteRuleSet, saveRuleSet } from '../../commands/save-rule-set.ts';
 import { RuleRun } from '../../db/models/rule-run.ts';
-import { RuleSetModel, RuleSetVersion, type RuleSetFields } from '../../db/models/rule-set.ts';
+import { RuleSetModel, ruleSetWebhookSecret, RuleSetVersion, type RuleSetFields } from '../../db/models/rule-set.ts';
 import { User } from '../../db/models/user.ts';
 import type { Stored } from '../../events/event-map.ts';
 import { notFound } from '../../errors.ts';
@@ -110,6 +110,7 @@ export const rulesResolvers = {
     id: (ruleSet: StoredRuleSet) => String(ruleSet._id),
     description: (ruleSet: StoredRuleSet) => (ruleSet.document as RuleSet).description,
     inboxes: (ruleSet: StoredRuleSet) => (ruleSet.document as RuleSet).inboxes,
+    webhookSecret: async (ruleSet: StoredRuleSet) => ruleSet.webhookSecret ?? (await ruleSetWebhookSecret(ruleSet.accountId, String(ruleSet._id))),
     versions: async (ruleSet: StoredRuleSet, args: { first?: number | null }) =>
       RuleSetVersion.find({ ruleSetId: ruleSet._id }).sort({ version: -1 }).limit(clampFirst(args.first)).lean().exec(),
     runs: async (ruleSet: StoredRuleSet, args: { first?: number | null }) =>
