@@ -93,7 +93,7 @@ export async function startCharla(config: Config, logger: Logger, options: Start
     // Started last and so closed first: no mail is taken once jobs and listeners are stopping.
     let smtpInboundPort: number | undefined;
     if (config.smtpInboundPort !== undefined) {
-      const inboundSmtp = await startInboundSmtp(services, { port: config.smtpInboundPort, host: config.host, maxBytes: config.smtpInboundMaxBytes });
+      const inboundSmtp = await startInboundSmtp(services, { port: config.smtpInboundPort, host: config.host, maxBytes: config.smtpInboundMaxBytes, tls: config.smtpInboundTls });
       cleanups.push(() => inboundSmtp.close());
       smtpInboundPort = inboundSmtp.port;
     }

@@ -29,6 +29,8 @@ const environmentSchema = z.object({
   SMTP_URL: z.preprocess(unsetWhenEmpty, z.string().regex(/^smtps?:\/\/\S+$/, 'must be an smtp:// or smtps:// URL').optional()),
   SMTP_INBOUND_PORT: z.preprocess(unsetWhenEmpty, z.coerce.number().int().min(0).max(65_535).optional()),
   SMTP_INBOUND_MAX_MB: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(1024).default(25)),
+  SMTP_INBOUND_TLS_CERT: z.preprocess(unsetWhenEmpty, z.string().optional()),
+  SMTP_INBOUND_TLS_KEY: z.preprocess(unsetWhenEmpty, z.string().optional()),
   MAIL_FROM: z.preprocess(unsetWhenEmpty, z.string().default('Charla <no-reply@charla.local>')),
   INBOUND_EMAIL_DOMAIN: z.preprocess(
     unsetWhenEmpty,
@@ -45,6 +47,9 @@ const environmentSchema = z.object({
       .default(''),
   ),
   DELIVERY_RETRY_BASE_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(3600).default(30)),
+}).refine((values) => Boolean(values.SMTP_INBOUND_TLS_CERT) === Boolean(values.SMTP_INBOUND_TLS_KEY), {
+  message: 'set both SMTP_INBOUND_TLS_CERT and SMTP_INBOUND_TLS_KEY (PEM files), or neither',
+  path: ['SMTP_INBOUND_TLS_KEY'],
 });
 
 export type LogLevel = z.infer<typeof environmentSchema>['LOG_LEVEL'];
@@ -78,6 +83,8 @@ export interface Config {
   smtpInboundPort: number | undefined;
   /** Bigger mail is refused (SMTP 552). */
   smtpInboundMaxBytes: number;
+  /** PEM files: when both are set the SMTP listener offers STARTTLS. */
+  smtpInboundTls: { certFile: string; keyFile: string } | undefined;
   uploadLimitBytes: number;
   /** Private networks (loopback, LAN …) that webhooks and channel callbacks may reach anyway. */
   outboundAllowedNetworks: string[];
@@ -111,6 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     notificationEmailDelayMs: Math.round(values.NOTIFICATION_EMAIL_DELAY_SECONDS * 1000),
     smtpInboundPort: values.SMTP_INBOUND_PORT,
     smtpInboundMaxBytes: Math.round(values.SMTP_INBOUND_MAX_MB * 1024 * 1024),
+    smtpInboundTls: values.SMTP_INBOUND_TLS_CERT && values.SMTP_INBOUND_TLS_KEY ? { certFile: values.SMTP_INBOUND_TLS_CERT, keyFile: values.SMTP_INBOUND_TLS_KEY } : undefined,
     uploadLimitBytes: Math.round(values.UPLOAD_LIMIT_MB * 1024 * 1024),
     outboundAllowedNetworks: values.OUTBOUND_ALLOWED_NETWORKS.split(',').map((entry) => entry.trim()).filter(Boolean),
     deliveryRetryBaseMs: Math.round(values.DELIVERY_RETRY_BASE_SECONDS * 1000),

@@ -2,6 +2,7 @@
 // addresses of e-mail inboxes, refuses mail over SMTP_INBOUND_MAX_MB, parses it with mailparser
 // and hands it to the e-mail adapter and receiveChannelMessage — once per inbox it was sent to.
 import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { adapterFor, InboundRejected, type ParsedMail as ChannelMail } from '@charla/channels';
 import { simpleParser, type AddressObject, type ParsedMail } from 'mailparser';
@@ -22,6 +23,8 @@ export interface InboundSmtpOptions {
   port: number;
   host: string;
   maxBytes: number;
+  /** PEM files; with them the listener offers STARTTLS. */
+  tls?: { certFile: string; keyFile: string };
 }
 
 export interface InboundSmtpListener {
@@ -37,10 +40,13 @@ function smtpError(responseCode: number, message: string): Error & { responseCod
 
 export async function startInboundSmtp(services: Services, options: InboundSmtpOptions): Promise<InboundSmtpListener> {
   const { logger } = services;
+  const tls = options.tls ? { cert: await readFile(options.tls.certFile), key: await readFile(options.tls.keyFile) } : undefined;
   const server = new SMTPServer({
-    // A mail exchanger for the inboxes' addresses: nobody logs in, and TLS certificates are not configured yet.
+    // A mail exchanger for the inboxes' addresses: other mail servers deliver without logging in
+    // (AUTH is for submitting mail, which this listener does not do). STARTTLS with a certificate.
     authOptional: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
+    disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    ...tls,
     size: options.maxBytes,
     logger: false,
     closeTimeout: 5_000,
@@ -78,7 +84,7 @@ export async function startInboundSmtp(services: Services, options: InboundSmtpO
     });
   });
   const port = (server.server.address() as AddressInfo).port;
-  logger.info({ host: options.host, port }, 'inbound SMTP listening');
+  logger.info({ host: options.host, port, starttls: Boolean(tls) }, 'inbound SMTP listening');
   return { port, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
 }
 

@@ -216,6 +216,13 @@ describe('mail Charla refuses', () => {
     expect(await Message.countDocuments({ externalId: '<nofrom@example.com>' })).toBe(0);
   });
 
+  it('offers no STARTTLS without a certificate (SMTP_INBOUND_TLS_CERT / _KEY)', async () => {
+    const strict = nodemailer.createTransport({ host: '127.0.0.1', port: charla.smtpInboundPort!, secure: false, requireTLS: true });
+    await expect(strict.sendMail({ from: 'lucia@example.com', to: ADDRESS, subject: 'x', text: 'x', messageId: '<notls@example.com>' })).rejects.toThrow(/STARTTLS/);
+    strict.close();
+    expect(await Message.countDocuments({ externalId: '<notls@example.com>' })).toBe(0);
+  });
+
   it('refuses a recipient that is no inbox\'s address with 550, storing nothing', async () => {
     await expect(client.sendMail({ from: 'lucia@example.com', to: 'nadie@tienda.example', subject: 'x', text: 'x', messageId: '<refused@example.com>' })).rejects.toMatchObject({ responseCode: 550 });
     expect(await Message.countDocuments({ externalId: '<refused@example.com>' })).toBe(0);
