@@ -17,6 +17,7 @@ import { createAttachmentRouter } from './http/attachments.ts';
 import { createChannelInboundRouter } from './http/channel-inbound.ts';
 import { defineJobs } from './jobs/index.ts';
 import { createAgendaScheduler } from './jobs/scheduler.ts';
+import { scheduleDeliverySweep } from './jobs/sweep-deliveries.ts';
 import { registerListeners } from './listeners/index.ts';
 import type { Logger } from './logger.ts';
 import { startInboundSmtp } from './mail/inbound-smtp.ts';
@@ -70,6 +71,7 @@ export async function startCharla(config: Config, logger: Logger, options: Start
 
     defineJobs(services);
     registerListeners(services);
+    await scheduleDeliverySweep(services);
     const bootstrap = await bootstrapInstallation(services);
 
     const httpServer = await createHttpServer({

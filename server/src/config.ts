@@ -47,6 +47,9 @@ const environmentSchema = z.object({
       .default(''),
   ),
   DELIVERY_RETRY_BASE_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(3600).default(30)),
+  // How often deliveries a crash left without a job are looked for, and how old they must be.
+  DELIVERY_SWEEP_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(3600).default(60)),
+  DELIVERY_SWEEP_GRACE_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(86_400).default(120)),
 }).refine((values) => Boolean(values.SMTP_INBOUND_TLS_CERT) === Boolean(values.SMTP_INBOUND_TLS_KEY), {
   message: 'set both SMTP_INBOUND_TLS_CERT and SMTP_INBOUND_TLS_KEY (PEM files), or neither',
   path: ['SMTP_INBOUND_TLS_KEY'],
@@ -90,6 +93,10 @@ export interface Config {
   outboundAllowedNetworks: string[];
   /** First wait before an outbound delivery is tried again; each retry waits twice as long. */
   deliveryRetryBaseMs: number;
+  /** How often the sweeper looks for deliveries (channel messages, outbox e-mails, webhooks) a crash left without a job, and queues them again. */
+  deliverySweepEveryMs: number;
+  /** Only deliveries waiting longer than this are swept, so one whose job is being saved right now is never raced. */
+  deliverySweepGraceMs: number;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -122,5 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadLimitBytes: Math.round(values.UPLOAD_LIMIT_MB * 1024 * 1024),
     outboundAllowedNetworks: values.OUTBOUND_ALLOWED_NETWORKS.split(',').map((entry) => entry.trim()).filter(Boolean),
     deliveryRetryBaseMs: Math.round(values.DELIVERY_RETRY_BASE_SECONDS * 1000),
+    deliverySweepEveryMs: Math.round(values.DELIVERY_SWEEP_SECONDS * 1000),
+    deliverySweepGraceMs: Math.round(values.DELIVERY_SWEEP_GRACE_SECONDS * 1000),
   };
 }

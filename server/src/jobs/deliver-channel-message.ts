@@ -1,6 +1,8 @@
 // Agenda job 'channels.deliver-message': sends an agent's (or the bot's) message to the contact
 // through the inbox's channel adapter. A failure that may pass is tried again (retry-policy.ts);
 // the last failure, or one that cannot pass, marks the message failed with its reason for the agents.
+// A conversation's messages leave in the order they were written: one waits, without spending a
+// try, while an earlier one is still pending (waiting for another try, or going out right now).
 import { adapterFor, DeliveryFailed, type OutboundMessage, type OutboundThread } from '@charla/channels';
 import { Types } from 'mongoose';
 import { channelContext } from '../channels/context.ts';
@@ -17,7 +19,7 @@ import { replyAddressOf } from '../mail/reply-address.ts';
 import { OutboundRefused } from '../http/outbound-request.ts';
 import type { Services } from '../services.ts';
 import { nextAttemptAt, triesText } from './retry-policy.ts';
-import { JOB_NAMES } from './scheduler.ts';
+import { JOB_NAMES, type RunningJob } from './scheduler.ts';
 
 /** Links to a message's files sent to a channel work for a week without signing in. */
 const ATTACHMENT_LINK_TTL_SECONDS = 7 * 24 * 3600;
@@ -34,7 +36,7 @@ export async function queueChannelDelivery(services: Services, messageId: Types.
   await services.scheduler.scheduleOnce(JOB_NAMES.deliverChannelMessage, services.now(), { messageId: String(messageId), attempt: '1' });
 }
 
-export async function deliverChannelMessage(services: Services, data: DeliverChannelMessageData): Promise<void> {
+export async function deliverChannelMessage(services: Services, data: DeliverChannelMessageData, job: Pick<RunningJob, 'runAgainAt'>): Promise<void> {
   if (!Types.ObjectId.isValid(data.messageId)) return;
   const message = (await Message.findById(data.messageId).lean()) as Stored<MessageFields> | null;
   // Sent already (a repeated job), deleted, or never for the contact: nothing to do.
@@ -44,10 +46,18 @@ export async function deliverChannelMessage(services: Services, data: DeliverCha
     Inbox.findById(message.inboxId).lean(),
   ]);
   const adapter = inbox ? adapterFor(inbox.channelType) : undefined;
-  if (!conversation) return;
-  // Never left pending: what cannot go out says why.
+  // Never left pending: what cannot go out says why (without a conversation, nobody is told).
+  if (!conversation) {
+    await Message.updateOne({ _id: message._id, status: 'pending' }, { $set: { status: 'failed', failureReason: 'the conversation no longer exists' } });
+    return;
+  }
   if (!inbox || !adapter) return settle(services, message, conversation, { status: 'failed', failureReason: 'the inbox or its channel no longer exists' });
   if (isDeleted(message)) return settle(services, message, conversation, { status: 'failed', failureReason: 'deleted before it was sent' });
+  if (await Message.exists(earlierPendingFilter(message))) {
+    const now = services.now();
+    job.runAgainAt(new Date(now.getTime() + orderWaitMs(message, now)));
+    return;
+  }
   const attempt = Number(data.attempt) || 1;
   try {
     const outbound = await outboundOf(services, message, conversation);
@@ -65,6 +75,20 @@ export async function deliverChannelMessage(services: Services, data: DeliverCha
     }
     await settle(services, message, conversation, { status: 'failed', failureReason: `${reason} (${triesText(attempt)})` });
   }
+}
+
+/**
+ * Messages of the same conversation, written before this one, that are still to go out. A deleted
+ * one never goes out, so nothing waits for it; private notes are never sent. Reads the small
+ * index of pending messages.
+ */
+export function earlierPendingFilter(message: Pick<Stored<MessageFields>, '_id' | 'conversationId'>) {
+  return { conversationId: message.conversationId, status: 'pending' as const, _id: { $lt: message._id }, private: false, 'contentAttributes.deleted': { $ne: true } };
+}
+
+/** While an earlier message waits, a later one looks again soon, then less often: a tenth of its wait so far, between ¼ s and 30 s. */
+function orderWaitMs(message: Pick<MessageFields, 'createdAt'>, now: Date): number {
+  return Math.min(30_000, Math.max(250, (now.getTime() - message.createdAt.getTime()) / 10));
 }
 
 async function settle(
@@ -122,5 +146,5 @@ async function threadOf(services: Services, message: Stored<MessageFields>, conv
 }
 
 export function defineDeliverChannelMessageJob(services: Services): void {
-  services.scheduler.define<DeliverChannelMessageData>(JOB_NAMES.deliverChannelMessage, (data) => deliverChannelMessage(services, data));
+  services.scheduler.define<DeliverChannelMessageData>(JOB_NAMES.deliverChannelMessage, (data, job) => deliverChannelMessage(services, data, job), { recordKey: 'messageId' });
 }

@@ -33,5 +33,6 @@ export async function deliverOutboxEmail(services: Services, data: DeliverOutbox
 export function defineDeliverOutboxEmailJob(services: Services): void {
   services.scheduler.define<DeliverOutboxEmailData>(JOB_NAMES.deliverOutboxEmail, (data) => deliverOutboxEmail(services, data), {
     retries: OUTBOX_RETRIES,
+    recordKey: 'outboxEmailId',
   });
 }

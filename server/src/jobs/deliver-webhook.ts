@@ -59,5 +59,5 @@ export async function deliverWebhook(services: Services, data: DeliverWebhookDat
 }
 
 export function defineDeliverWebhookJob(services: Services): void {
-  services.scheduler.define<DeliverWebhookData>(JOB_NAMES.deliverWebhook, (data) => deliverWebhook(services, data));
+  services.scheduler.define<DeliverWebhookData>(JOB_NAMES.deliverWebhook, (data) => deliverWebhook(services, data), { recordKey: 'deliveryId' });
 }

@@ -7,6 +7,7 @@ import { defineEmailContinuityJob } from './email-continuity.ts';
 import { defineEmailNotificationsJob } from './email-notifications.ts';
 import { defineRunOneOffCampaignJob } from './run-one-off-campaign.ts';
 import { defineRunScheduledRuleJob } from './run-scheduled-rule.ts';
+import { defineSweepDeliveriesJob } from './sweep-deliveries.ts';
 import { defineWakeSnoozedConversationJob } from './wake-snoozed-conversation.ts';
 
 export function defineJobs(services: Services): void {
@@ -18,4 +19,5 @@ export function defineJobs(services: Services): void {
   defineRunOneOffCampaignJob(services);
   defineEmailContinuityJob(services);
   defineEmailNotificationsJob(services);
+  defineSweepDeliveriesJob(services);
 }

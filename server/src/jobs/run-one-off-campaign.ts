@@ -2,6 +2,8 @@
 // one of the audience's labels who has an identity in the campaign's inbox (its channel needs an
 // address to write to), in pages by contact id, reporting progress on the campaign as it goes.
 // Idempotent per contact: a run that is repeated, or resumed after a restart, skips who got it.
+// A big audience takes one long run: it renews its job's lock after every page, or Agenda would
+// think it dead after 10 minutes and start the same run again beside it.
 import { Types } from 'mongoose';
 import { startCampaignConversation } from '../commands/start-campaign-conversation.ts';
 import { CampaignModel, type CampaignFields } from '../db/models/campaign.ts';
@@ -13,7 +15,7 @@ import { Inbox, type InboxFields } from '../db/models/inbox.ts';
 import type { Stored } from '../events/event-map.ts';
 import type { OneOffCampaign } from '@charla/rules';
 import type { Services } from '../services.ts';
-import { JOB_NAMES } from './scheduler.ts';
+import { JOB_NAMES, type RunningJob } from './scheduler.ts';
 
 const PAGE_SIZE = 200;
 
@@ -21,7 +23,8 @@ export interface RunOneOffCampaignData {
   campaignId: string;
 }
 
-export async function runOneOffCampaign(services: Services, data: RunOneOffCampaignData): Promise<void> {
+/** Run outside a job (`job` left out), nothing holds a lock to renew. */
+export async function runOneOffCampaign(services: Services, data: RunOneOffCampaignData, job: Pick<RunningJob, 'touch'> = { touch: async () => {} }): Promise<void> {
   if (!Types.ObjectId.isValid(data.campaignId)) return;
   const campaign = (await CampaignModel.findOneAndUpdate(
     { _id: data.campaignId, kind: 'one_off', enabled: true, status: { $in: ['scheduled', 'running'] } },
@@ -49,6 +52,7 @@ export async function runOneOffCampaign(services: Services, data: RunOneOffCampa
     }
     after = contacts[contacts.length - 1]!._id;
     await recordProgress(campaign, audienceSize, skipped);
+    await job.touch();
   }
   await recordProgress(campaign, audienceSize, skipped);
   await CampaignModel.updateOne({ _id: campaign._id }, { $set: { status: 'completed' } });
@@ -66,5 +70,5 @@ async function campaignConversationIds(campaign: Stored<CampaignFields>): Promis
 }
 
 export function defineRunOneOffCampaignJob(services: Services): void {
-  services.scheduler.define<RunOneOffCampaignData>(JOB_NAMES.runOneOffCampaign, (data) => runOneOffCampaign(services, data));
+  services.scheduler.define<RunOneOffCampaignData>(JOB_NAMES.runOneOffCampaign, (data, job) => runOneOffCampaign(services, data, job));
 }

@@ -54,6 +54,11 @@ messageSchema.index({ inboxId: 1, externalId: 1, _id: -1 }, { partialFilterExpre
 messageSchema.index({ inboxId: 1, externalId: 1 }, { unique: true, partialFilterExpression: { externalId: { $type: 'string' }, messageType: 'incoming' } });
 // Reports: CSAT surveys sent in a period (only survey messages are in this index).
 messageSchema.index({ accountId: 1, createdAt: -1 }, { partialFilterExpression: { contentType: 'input_csat' } });
+// Deliveries still to go out (only pending messages are in these): the oldest first, for the
+// sweeper that queues again what a crash left without a job; and a conversation's earlier ones,
+// which a later message waits for.
+messageSchema.index({ status: 1, updatedAt: 1 }, { partialFilterExpression: { status: 'pending' } });
+messageSchema.index({ conversationId: 1, status: 1, _id: 1 }, { partialFilterExpression: { status: 'pending' } });
 
 export type MessageFields = InferSchemaType<typeof messageSchema>;
 export type MessageDoc = HydratedDocument<MessageFields>;

@@ -36,6 +36,8 @@ const webhookDeliverySchema = new Schema(
 );
 webhookDeliverySchema.index({ webhookId: 1, createdAt: -1 });
 webhookDeliverySchema.index({ createdAt: 1 }, { expireAfterSeconds: DELIVERY_RETENTION_SECONDS });
+// Deliveries still to go out, oldest first: the sweeper queues again what a crash left without a job.
+webhookDeliverySchema.index({ status: 1, createdAt: 1 }, { partialFilterExpression: { status: 'pending' } });
 
 export type WebhookFields = InferSchemaType<typeof webhookSchema>;
 export type WebhookDoc = HydratedDocument<WebhookFields>;
