@@ -13,6 +13,8 @@ export default defineConfig({
   },
   test: {
     include: ['tests/**/*.test.ts'],
+    // Builds widget/dist when it is missing or stale (the server serves it; browser tests load it).
+    globalSetup: ['tests/support/widget-build.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

@@ -1,0 +1,86 @@
+// The visitor API as the app uses it: queries and mutations over HTTP, widget events over
+// graphql-ws. One instance per visitor token; a new session (setUser, reset) makes a new one.
+import { openLiveSocket, type LiveSocket } from './live-socket.ts';
+
+export interface VisitorMessage {
+  id: string;
+  messageType: 'INCOMING' | 'OUTGOING' | 'TEMPLATE';
+  contentType: 'TEXT' | 'INPUT_EMAIL' | 'INPUT_CSAT' | 'INPUT_SELECT' | 'CARDS' | 'FORM';
+  content: string;
+  deleted: boolean;
+  contentAttributes: { submittedEmail?: string; csat?: { rating: number; feedback: string }; display?: string };
+  createdAt: string;
+  sender: { type: 'AGENT' | 'CONTACT' | 'BOT'; name: string } | null;
+}
+
+export interface VisitorConversation {
+  id: string;
+  status: 'OPEN' | 'PENDING' | 'SNOOZED' | 'RESOLVED';
+  canReply: boolean;
+  assignee: { name: string } | null;
+}
+
+export interface WidgetEvent {
+  type: 'MESSAGE_CREATED' | 'MESSAGE_UPDATED' | 'CONVERSATION_UPDATED' | 'TYPING';
+  message: VisitorMessage | null;
+  conversation: VisitorConversation | null;
+  typing: boolean | null;
+}
+
+export class ApiError extends Error {
+  constructor(readonly code: string) {
+    super(code);
+  }
+}
+
+const MESSAGE = 'id messageType contentType content deleted contentAttributes createdAt sender{type name}';
+const CONVERSATION = 'id status canReply assignee{name}';
+
+export const OPERATIONS = {
+  conversation: `{visitorConversation{${CONVERSATION}}}`,
+  messages: `query($before:ID){visitorMessages(before:$before,first:20){edges{node{${MESSAGE}}} pageInfo{hasPreviousPage}}}`,
+  send: `mutation($content:String!){sendVisitorMessage(content:$content){${MESSAGE}}}`,
+  startNew: `mutation($content:String!){startNewConversation(content:$content){${MESSAGE}}}`,
+  submitEmail: `mutation($id:ID!,$email:String!){submitEmail(messageId:$id,email:$email){${MESSAGE}}}`,
+  submitCsat: `mutation($id:ID!,$rating:Int!,$feedback:String){submitCsat(messageId:$id,rating:$rating,feedback:$feedback){${MESSAGE}}}`,
+  transcript: 'mutation{requestTranscript}',
+  typing: 'mutation($on:Boolean!){visitorTyping(on:$on)}',
+  events: `subscription{widgetEvents{type typing message{${MESSAGE}} conversation{${CONVERSATION}}}}`,
+} as const;
+
+const endpoint = new URL('../../graphql', location.href);
+
+export interface VisitorApi {
+  request<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  /** Widget events; `onConnected(again)` runs on every (re)connection of the socket. */
+  listen(handlers: { event(event: WidgetEvent): void; connected(again: boolean): void; disconnected(): void }): void;
+  close(): void;
+}
+
+export function createVisitorApi(token: string): VisitorApi {
+  let socket: LiveSocket | undefined;
+  return {
+    async request<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
+      const response = await fetch(endpoint, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query, variables }),
+      });
+      const result = (await response.json()) as { data?: T; errors?: Array<{ extensions?: { code?: string } }> };
+      if (result.errors?.length || !result.data) throw new ApiError(result.errors?.[0]?.extensions?.code ?? 'http/failed');
+      return result.data;
+    },
+    listen(handlers) {
+      const url = new URL(endpoint);
+      url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+      socket = openLiveSocket<{ widgetEvents: WidgetEvent }>(url.href, { authorization: `Bearer ${token}` }, OPERATIONS.events, {
+        next: (data) => handlers.event(data.widgetEvents),
+        connected: handlers.connected,
+        disconnected: handlers.disconnected,
+      });
+    },
+    close() {
+      socket?.close();
+    },
+  };
+}

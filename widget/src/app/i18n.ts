@@ -1,0 +1,101 @@
+// The widget's strings in English and Spanish (PRODUCT.md gives the Spanish ones users expect).
+// Messages are functions made here (`{name}` placeholders only), so the app ships vue-i18n's
+// runtime without its message compiler: the 60 KB budget has no room for it.
+import { createI18n, type MessageContext, type MessageFunction } from 'vue-i18n';
+
+type Tree = { [key: string]: string | string[] | Tree };
+type Compiled<T> = { [K in keyof T]: T[K] extends string ? MessageFunction : T[K] extends string[] ? MessageFunction[] : Compiled<T[K]> };
+
+function message(text: string): MessageFunction {
+  return (context: MessageContext) => text.replace(/\{(\w+)\}/g, (_match, name: string) => String(context.named(name) ?? ''));
+}
+
+function compile<T extends Tree>(tree: T): Compiled<T> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(tree)) {
+    out[key] = typeof value === 'string' ? message(value) : Array.isArray(value) ? value.map(message) : compile(value);
+  }
+  return out as Compiled<T>;
+}
+
+const en = {
+  replyTime: {
+    in_a_few_minutes: 'Typically replies in a few minutes',
+    in_a_few_hours: 'Typically replies in a few hours',
+    in_a_day: 'Typically replies in a day',
+  },
+  online: 'We are online',
+  offline: 'We are away',
+  close: 'Close chat',
+  messages: 'Conversation',
+  you: 'You',
+  placeholder: 'Type your message…',
+  send: 'Send',
+  sending: 'Sending…',
+  failed: 'Not sent',
+  retry: 'Retry',
+  deleted: 'This message was deleted',
+  loadOlder: 'Load earlier messages',
+  typing: '{name} is typing…',
+  reconnecting: 'Reconnecting…',
+  resolved: 'This conversation was resolved',
+  startNew: 'Start a new conversation',
+  transcript: 'Request a conversation transcript',
+  transcriptSent: 'The transcript is on its way to your e-mail',
+  email: {
+    label: 'E-mail address',
+    placeholder: 'Please enter your e-mail',
+    invalid: 'Please enter a valid e-mail address',
+    submit: 'Submit',
+  },
+  csat: {
+    ratings: ['Very unhappy', 'Unhappy', 'Neutral', 'Happy', 'Very happy'],
+    feedback: 'Tell us more (optional)',
+    submit: 'Submit',
+    thanks: 'Thank you for your feedback',
+  },
+  error: 'Something went wrong. Please try again.',
+};
+
+type Messages = typeof en;
+
+const es: Messages = {
+  replyTime: {
+    in_a_few_minutes: 'Normalmente responde en unos minutos',
+    in_a_few_hours: 'Normalmente responde en unas horas',
+    in_a_day: 'Normalmente responde en un día',
+  },
+  online: 'Estamos en línea',
+  offline: 'Estamos ausentes',
+  close: 'Cerrar chat',
+  messages: 'Conversación',
+  you: 'Tú',
+  placeholder: 'Escribe tu mensaje…',
+  send: 'Enviar',
+  sending: 'Enviando…',
+  failed: 'No enviado',
+  retry: 'Reintentar',
+  deleted: 'Este mensaje se ha eliminado',
+  loadOlder: 'Cargar mensajes anteriores',
+  typing: '{name} está escribiendo…',
+  reconnecting: 'Reconectando…',
+  resolved: 'Esta conversación se ha resuelto',
+  startNew: 'Iniciar una nueva conversación',
+  transcript: 'Solicitar una transcripción de la conversación',
+  transcriptSent: 'La transcripción va de camino a tu correo electrónico',
+  email: {
+    label: 'Correo electrónico',
+    placeholder: 'Introduce tu correo electrónico',
+    invalid: 'Introduce un correo electrónico válido',
+    submit: 'Enviar',
+  },
+  csat: {
+    ratings: ['Muy insatisfecho', 'Insatisfecho', 'Neutral', 'Satisfecho', 'Muy satisfecho'],
+    feedback: 'Cuéntanos más (opcional)',
+    submit: 'Enviar',
+    thanks: 'Gracias por tus comentarios',
+  },
+  error: 'Algo salió mal. Inténtalo de nuevo.',
+};
+
+export const i18n = createI18n({ legacy: false, locale: 'en', fallbackLocale: 'en', messages: { en: compile(en), es: compile(es) } as never });

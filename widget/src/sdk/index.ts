@@ -1,0 +1,266 @@
+// The loader host pages include (`<script src=".../widget/sdk.js" data-website-token="…">`): asks
+// Charla whether this page may show the widget, draws the launcher in a shadow root, opens the chat
+// app in an iframe and offers `window.$charla`. No framework: it has to stay a few kilobytes.
+import { APP_PARAMS, isProtocolMessage, type AppToHost, type HostToApp, type WidgetLocale, type WidgetSession } from '../protocol.ts';
+import { launcherStyles } from './styles.ts';
+
+interface CharlaSettings {
+  websiteToken?: string;
+  position?: 'left' | 'right';
+  locale?: string;
+  /** Use the browser's language when it is one the widget speaks. */
+  useBrowserLanguage?: boolean;
+  hideMessageBubble?: boolean;
+  launcherTitle?: string;
+}
+
+interface UserAttributes {
+  email?: string;
+  name?: string;
+  avatarUrl?: string;
+  phone?: string;
+  identifierHash?: string;
+}
+
+declare global {
+  interface Window {
+    charlaSettings?: CharlaSettings;
+    $charla?: CharlaApi;
+  }
+}
+
+type Toggle = boolean | 'open' | 'close';
+
+interface CharlaApi {
+  readonly isOpen: boolean;
+  toggle(open?: Toggle): void;
+  toggleBubbleVisibility(visibility?: 'show' | 'hide'): void;
+  setUser(identifier: string, attributes?: UserAttributes): Promise<void>;
+  setLocale(locale: string): void;
+  reset(): Promise<void>;
+  setCustomAttributes(attributes: Record<string, unknown>): void;
+  deleteCustomAttribute(key: string): void;
+  setLabel(label: string): void;
+  removeLabel(label: string): void;
+}
+
+const SESSION = `mutation($w:String!,$v:String,$i:VisitorIdentityInput){widgetSession(websiteToken:$w,visitorToken:$v,identity:$i){visitorToken contact{id name email phone} config{inboxName locale widgetColor replyTime agentsOnline allowMessagesAfterResolved csat{enabled display message} preChatForm{enabled message fields{name type label placeholder required}}} conversation{id status canReply}}}`;
+
+const LOCALES: WidgetLocale[] = ['en', 'es'];
+
+function start(): void {
+  if (window.$charla) return; // the snippet pasted twice
+  const script = document.currentScript as HTMLScriptElement | null;
+  const settings: CharlaSettings = window.charlaSettings ?? {};
+  const websiteToken = script?.dataset.websiteToken ?? settings.websiteToken;
+  if (!script || !websiteToken) return;
+  const base = script.src.replace(/\/widget\/sdk\.js(\?.*)?$/, '');
+  const charlaOrigin = new URL(base).origin;
+  const storageKey = `charla:${websiteToken}:visitorToken`;
+
+  let session: WidgetSession | undefined;
+  let open = false;
+  let unread = 0;
+  let bubbleVisible = !settings.hideMessageBubble;
+  let chosenLocale = pickLocale(settings.locale) ?? (settings.useBrowserLanguage ? pickLocale(navigator.language) : undefined);
+  let appLoaded = false;
+  let host: HTMLElement | undefined;
+  let launcher: HTMLButtonElement;
+  let badge: HTMLElement;
+  let frame: HTMLIFrameElement;
+
+  const emit = (name: string, detail?: unknown): void => {
+    window.dispatchEvent(new CustomEvent(`charla:${name}`, { detail }));
+  };
+  const fail = (code: string): void => emit('error', { code });
+
+  const locale = (): WidgetLocale => chosenLocale ?? (session?.config.locale === 'ES' ? 'es' : 'en');
+
+  const post = (message: HostToApp): void => {
+    if (appLoaded && frame.contentWindow) frame.contentWindow.postMessage(message, charlaOrigin);
+  };
+  const sendSession = (): void => {
+    if (session) post({ type: 'charla:session', session, locale: locale() });
+  };
+
+  const storedToken = (): string | undefined => {
+    try {
+      return localStorage.getItem(storageKey) ?? undefined;
+    } catch {
+      return undefined; // storage blocked: a session per page load
+    }
+  };
+  const storeToken = (token: string | undefined): void => {
+    try {
+      if (token) localStorage.setItem(storageKey, token);
+      else localStorage.removeItem(storageKey);
+    } catch {
+      // storage blocked
+    }
+  };
+
+  async function fetchSession(identity?: Record<string, unknown>): Promise<WidgetSession> {
+    const response = await fetch(`${base}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: SESSION, variables: { w: websiteToken, v: storedToken(), i: identity } }),
+    });
+    const result = (await response.json()) as { data?: { widgetSession: WidgetSession }; errors?: Array<{ extensions?: { code?: string } }> };
+    if (!result.data?.widgetSession) throw new Error(result.errors?.[0]?.extensions?.code ?? 'widget/session_failed');
+    storeToken(result.data.widgetSession.visitorToken);
+    return result.data.widgetSession;
+  }
+
+  function render(): void {
+    if (!host) return;
+    host.classList.toggle('open', open);
+    launcher.hidden = !bubbleVisible && !open;
+    launcher.setAttribute('aria-expanded', String(open));
+    badge.textContent = unread > 9 ? '9+' : String(unread);
+    badge.hidden = open || unread === 0;
+    frame.parentElement!.hidden = !open;
+  }
+
+  function setOpen(next: boolean): void {
+    if (!host || next === open) return;
+    open = next;
+    if (open) unread = 0;
+    render();
+    post({ type: 'charla:visibility', open });
+    emit(open ? 'opened' : 'closed');
+    if (!open) launcher.focus();
+  }
+
+  function draw(current: WidgetSession): void {
+    const element = document.createElement('charla-widget');
+    const root = element.attachShadow({ mode: 'open' });
+    const css = launcherStyles(current.config.widgetColor, settings.position === 'left' ? 'left' : 'right');
+    // A constructed sheet is CSSOM, which a host page's CSP (style-src) does not block; a <style>
+    // element is the fallback for browsers without one.
+    let style: HTMLStyleElement | undefined;
+    try {
+      const sheet = new CSSStyleSheet();
+      sheet.replaceSync(css);
+      root.adoptedStyleSheets = [sheet];
+    } catch {
+      style = document.createElement('style');
+      style.textContent = css;
+    }
+    const box = document.createElement('div');
+    box.className = 'frame';
+    box.hidden = true;
+    frame = document.createElement('iframe');
+    frame.title = current.config.inboxName;
+    frame.setAttribute('allow', 'clipboard-write');
+    const url = new URL(`${base}/widget/app/`);
+    url.searchParams.set(APP_PARAMS.websiteToken, websiteToken!);
+    url.searchParams.set(APP_PARAMS.hostOrigin, location.origin);
+    frame.src = url.href;
+    box.append(frame);
+    launcher = document.createElement('button');
+    launcher.className = 'launcher';
+    launcher.type = 'button';
+    launcher.setAttribute('aria-label', settings.launcherTitle ?? current.config.inboxName);
+    launcher.innerHTML =
+      '<svg class="chat" viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>' +
+      '<svg class="close" viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg><span class="badge" aria-live="polite"></span>';
+    badge = launcher.querySelector('.badge')!;
+    launcher.addEventListener('click', () => setOpen(!open));
+    root.append(...(style ? [style] : []), box, launcher);
+    // Inline !important beats any host rule that would hide or move the element itself.
+    element.setAttribute('style', 'all:initial!important;display:block!important');
+    host = element;
+    document.body.append(element);
+    render();
+  }
+
+  window.addEventListener('message', (event: MessageEvent) => {
+    if (!host || event.origin !== charlaOrigin || event.source !== frame.contentWindow || !isProtocolMessage<AppToHost>(event.data)) return;
+    const message = event.data;
+    switch (message.type) {
+      case 'charla:loaded':
+        appLoaded = true;
+        sendSession();
+        post({ type: 'charla:visibility', open });
+        break;
+      case 'charla:close':
+        setOpen(false);
+        break;
+      case 'charla:message':
+        if (!open) unread += 1;
+        render();
+        emit('on-message', message.message);
+        break;
+      case 'charla:error':
+        fail(message.code);
+        break;
+    }
+  });
+  document.addEventListener('keydown', (event) => {
+    if (event.key === 'Escape' && open) setOpen(false);
+  });
+
+  let ready: Promise<void> = fetchSession().then(
+    async (answer) => {
+      session = answer;
+      if (!document.body) await new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
+      draw(answer);
+      emit('ready');
+    },
+    (error: Error) => fail(error.message),
+  );
+  /** Runs after the first session (and any change before) so calls made early still apply. */
+  const then = (step: () => Promise<void> | void): Promise<void> => (ready = ready.then(step).catch((error: Error) => fail(error.message)));
+  const unsupported = (name: string) => (): void => fail(`sdk/${name}_not_supported`);
+
+  window.$charla = {
+    get isOpen() {
+      return open;
+    },
+    toggle(next?: Toggle) {
+      void then(() => setOpen(next === undefined ? !open : next === true || next === 'open'));
+    },
+    toggleBubbleVisibility(visibility?: 'show' | 'hide') {
+      void then(() => {
+        bubbleVisible = visibility === undefined ? !bubbleVisible : visibility === 'show';
+        render();
+      });
+    },
+    setUser(identifier: string, attributes: UserAttributes = {}) {
+      return then(async () => {
+        if (!host) return;
+        session = await fetchSession({ identifier, ...attributes });
+        sendSession();
+      });
+    },
+    setLocale(next: string) {
+      const picked = pickLocale(next);
+      if (!picked) return fail('sdk/locale_not_supported');
+      chosenLocale = picked;
+      post({ type: 'charla:locale', locale: picked });
+    },
+    reset() {
+      return then(async () => {
+        if (!host) return;
+        storeToken(undefined);
+        setOpen(false);
+        unread = 0;
+        session = await fetchSession();
+        sendSession();
+        render();
+      });
+    },
+    // The visitor API has no operations for these yet; callers hear about it instead of silence.
+    setCustomAttributes: unsupported('custom_attributes'),
+    deleteCustomAttribute: unsupported('custom_attributes'),
+    setLabel: unsupported('labels'),
+    removeLabel: unsupported('labels'),
+  };
+}
+
+function pickLocale(value: string | undefined): WidgetLocale | undefined {
+  const language = value?.toLowerCase().split(/[-_]/)[0];
+  return LOCALES.find((locale) => locale === language);
+}
+
+start();
