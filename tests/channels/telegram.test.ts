@@ -201,11 +201,11 @@ describe('files from telegram', () => {
     expect(odd.downloads[0]!.url).toBe(`http://127.0.0.1:8081/file/bot${BOT_TOKEN}/documents/a%20b%3Fx%3D1%23y.pdf`);
   });
 
-  it('throws when Telegram refuses or the file is not there, so the update comes again; "file is too big" is skipped for good', async () => {
+  it('throws when Telegram fails or the file is not there, so the update comes again; a file it refuses (too big, a bad file_id) is skipped for good', async () => {
     const failure = async (telegram: ReturnType<typeof fileContext>) => (await telegramChannel.fetchAttachment!('d1', telegram.context, { maxBytes: 1_000 }).catch((caught: unknown) => caught)) as Error;
-    const unknown = await failure(fileContext({ status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' } }));
-    expect(unknown).not.toBeInstanceOf(AttachmentSkipped);
-    expect(unknown.message).toBe('Telegram answered 400: Bad Request: invalid file_id to getFile');
+    const unauthorized = await failure(fileContext({ status: 401, body: { ok: false, error_code: 401, description: 'Unauthorized' } }));
+    expect(unauthorized).not.toBeInstanceOf(AttachmentSkipped);
+    expect(unauthorized.message).toBe('Telegram answered 401: Unauthorized to getFile');
     expect((await failure(fileContext({ status: 502, body: '<html>Bad Gateway</html>' }))).message).toBe('Telegram answered 502 to getFile');
     expect((await failure(fileContext({ status: 200, body: { ok: true, result: { file_id: 'd1', file_unique_id: 'x' } } }))).message).toBe('Telegram did not say where the file is');
     expect((await failure(fileContext(found('documents/file_9.pdf'), undefined, 404))).message).toBe('Telegram answered HTTP 404 for the file');
@@ -215,6 +215,10 @@ describe('files from telegram', () => {
     expect(skipped).toBeInstanceOf(AttachmentSkipped);
     expect(skipped.message).toBe('Telegram lets bots download files of at most 20 MB');
     expect(tooBig.downloads).toEqual([]);
+    // A file_id Telegram refuses never becomes good: the message is kept without the file.
+    const unknown = await failure(fileContext({ status: 400, body: { ok: false, error_code: 400, description: 'Bad Request: invalid file_id' } }));
+    expect(unknown).toBeInstanceOf(AttachmentSkipped);
+    expect(unknown.message).toBe('Telegram refused the file (400: Bad Request: invalid file_id)');
   });
 
   it('never names the bot token in a failure', async () => {

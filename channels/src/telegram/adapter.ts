@@ -126,6 +126,9 @@ export const telegramChannel: ChannelAdapter<TelegramChannelConfig> = {
     if (!answer.ok) {
       // A file whose size the update did not state: trying again will not make it smaller.
       if (answer.code === 400 && /file is too big/i.test(answer.description)) throw new AttachmentSkipped(TOO_BIG_TO_DOWNLOAD);
+      // A file_id Telegram calls bad stays bad: refusing the update for it would lose the message's text too.
+      // (A wrong token, 401, may be fixed by the administrator: the update comes again meanwhile.)
+      if (answer.code === 400 && !/temporarily/i.test(answer.description)) throw new AttachmentSkipped(`Telegram refused the file (${answer.code}${answer.description})`);
       throw new Error(`Telegram answered ${answer.code}${answer.description} to getFile`);
     }
     const file = fileAnswerSchema.safeParse(answer.result);

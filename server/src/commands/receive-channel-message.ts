@@ -30,9 +30,14 @@ export interface ReceiveChannelMessageProps {
  * 'stored'; 'duplicate' when the channel delivered this message before; 'refused' for a blocked
  * contact (the channel is told it arrived: retrying would not change that).
  */
-export async function receiveChannelMessage(services: Services, { inbox, event, conversation }: ReceiveChannelMessageProps): Promise<'stored' | 'duplicate' | 'refused'> {
+export async function receiveChannelMessage(services: Services, props: ReceiveChannelMessageProps): Promise<'stored' | 'duplicate' | 'refused'> {
+  const { inbox, event } = props;
   if (await Message.exists({ inboxId: inbox._id, externalId: event.message.externalId, messageType: 'incoming' })) return 'duplicate';
-  const contactInbox = conversation ? await addressedContactInbox(conversation, event) : await contactInboxFor(inbox, event.contact);
+  const conversation = props.conversation && (await fromConversationsContact(props.conversation, event, inbox)) ? props.conversation : undefined;
+  const contactInbox = conversation ? await ContactInbox.findById(conversation.contactInboxId) : await contactInboxFor(inbox, event.contact);
+  if (!contactInbox) throw notFound('conversation');
+  // A blocked contact costs no downloads.
+  if (await Contact.exists({ _id: contactInbox.contactId, blocked: true })) return 'refused';
   const { message } = event;
   // Files are kept first (a fetch that fails throws before anything is stored: the channel tries again).
   const files = await storeInboundAttachments(services, inbox, contactInbox.contactId, message.attachments ?? []);
@@ -67,8 +72,10 @@ export async function receiveChannelMessage(services: Services, { inbox, event, 
     if (error instanceof AppError && error.code === 'contact/blocked') return 'refused';
     throw error;
   } finally {
-    // Nothing half-stored: files of a message that was not kept go again.
-    if (!stored) await deleteAttachments(services, files.ids);
+    // Nothing half-stored: files of a message that was not kept go again (unless it was stored before a later step failed).
+    if (!stored && files.ids.length > 0 && !(await Message.exists({ inboxId: inbox._id, externalId: message.externalId, messageType: 'incoming' }))) {
+      await deleteAttachments(services, files.ids);
+    }
   }
   return 'stored';
 }
@@ -155,18 +162,17 @@ async function fetchAttachment(services: Services, inbox: InboxDoc, ref: string 
 }
 
 /**
- * The contact-inbox of the conversation a mail was addressed to. Only its contact writes there (a
- * reply address forwarded to someone else does not let them in); a machine's answer (an
- * out-of-office reply, a bounce), which reopens nothing, is kept whoever sent it.
+ * Whether a mail to a conversation's reply address comes from that conversation's contact. Only
+ * they write there — whatever headers say it is (an Auto-Submitted header is the sender's claim
+ * too). Someone else's mail (an alias, a colleague answering all) goes the inbox's usual way in an
+ * e-mail inbox; a web widget conversation has no other way in, so it is refused.
  */
-async function addressedContactInbox(conversation: NonNullable<ReceiveChannelMessageProps['conversation']>, event: InboundEvent): Promise<ContactInboxDoc> {
-  const [contactInbox, contact] = await Promise.all([ContactInbox.findById(conversation.contactInboxId), Contact.findById(conversation.contactId, { email: 1 }).lean()]);
-  if (!contactInbox || !contact) throw notFound('conversation');
+async function fromConversationsContact(conversation: NonNullable<ReceiveChannelMessageProps['conversation']>, event: InboundEvent, inbox: InboxDoc): Promise<boolean> {
+  const contact = await Contact.findById(conversation.contactId, { email: 1 }).lean();
   const sender = event.contact.email?.toLowerCase();
-  if (!event.message.autoReply && (!sender || sender !== contact.email?.toLowerCase())) {
-    throw new AppError('channel/not_the_contact', "This reply address belongs to another person's conversation");
-  }
-  return contactInbox;
+  if (sender && contact?.email && sender === contact.email.toLowerCase()) return true;
+  if (inbox.channelType === 'email') return false;
+  throw new AppError('channel/not_the_contact', "This reply address belongs to another person's conversation");
 }
 
 /** The contact's identity in this inbox, created on first contact (joining a contact with the same e-mail). */

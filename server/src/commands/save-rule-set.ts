@@ -8,7 +8,7 @@ import { Inbox } from '../db/models/inbox.ts';
 import { Label } from '../db/models/label.ts';
 import { Team } from '../db/models/team.ts';
 import { User } from '../db/models/user.ts';
-import { RuleSetModel, RuleSetVersion, type RuleSetDoc } from '../db/models/rule-set.ts';
+import { newWebhookSecret, RuleSetModel, RuleSetVersion, type RuleSetDoc } from '../db/models/rule-set.ts';
 import type { AgentActor } from '../events/actor.ts';
 import { AppError, notFound } from '../errors.ts';
 import { syncRuleSchedules } from '../jobs/run-scheduled-rule.ts';
@@ -89,7 +89,7 @@ export async function saveRuleSet(services: Services, props: SaveRuleSetProps): 
           { $set: { name: document.name, enabled: document.enabled, document }, $inc: { version: 1 } },
           { returnDocument: 'after' },
         )
-      : await RuleSetModel.create({ accountId, name: document.name, enabled: document.enabled, document, version: 1 });
+      : await RuleSetModel.create({ accountId, name: document.name, enabled: document.enabled, document, version: 1, webhookSecret: newWebhookSecret() });
   } catch (error) {
     if (isDuplicateKey(error)) throw new AppError('rule_set/exists', `A rule set named "${document.name}" already exists`);
     throw error;

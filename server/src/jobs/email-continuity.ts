@@ -1,7 +1,8 @@
 // Conversation continuity by e-mail (web widget inboxes): an agent's reply to a visitor who has
-// left the page waits EMAIL_CONTINUITY_DELAY_SECONDS — further replies join it — and then goes out
-// in one e-mail through the outbox, from the inbox's name, with the conversation's reply address so
-// the contact's answer lands in the same conversation. Replies the visitor saw live are never mailed.
+// left the page waits EMAIL_CONTINUITY_DELAY_SECONDS — the replies of the same stretch of that
+// length join it — and then goes out in one e-mail through the outbox, from the inbox's name, with
+// the conversation's reply address so the contact's answer lands in the same conversation. Replies
+// the visitor saw live, or answered, are never mailed.
 import { Types } from 'mongoose';
 import { isDeleted } from '../commands/delete-message.ts';
 import { Contact } from '../db/models/contact.ts';
@@ -18,6 +19,8 @@ import { JOB_NAMES } from './scheduler.ts';
 
 export interface EmailContinuityData {
   conversationId: string;
+  /** Which stretch of EMAIL_CONTINUITY_DELAY_SECONDS the replies it mails were written in (one job per stretch). */
+  batch: string;
 }
 
 /** One e-mail carries at most this many replies (the oldest not yet mailed first). */
@@ -36,10 +39,21 @@ export async function markRepliesUpTo(conversationId: Types.ObjectId, messageId:
   return modifiedCount === 1;
 }
 
-/** Waits for more replies, then mails them: a later reply moves the one pending e-mail, it adds none. */
+/**
+ * Mails the replies of one stretch together, between one and two delays after they were written.
+ * Each stretch has its own job, so a reply written while an earlier one runs never moves or loses
+ * it, and a steady trickle of replies cannot put the e-mail off for ever.
+ */
 export async function scheduleEmailContinuity(services: Services, conversationId: Types.ObjectId): Promise<void> {
-  const when = new Date(services.now().getTime() + services.config.emailContinuityDelayMs);
-  await services.scheduler.scheduleOnce(JOB_NAMES.emailContinuity, when, { conversationId: String(conversationId) });
+  const delay = Math.max(1, services.config.emailContinuityDelayMs);
+  const batch = Math.floor(services.now().getTime() / delay);
+  await services.scheduler.scheduleOnce(JOB_NAMES.emailContinuity, new Date((batch + 2) * delay), { conversationId: String(conversationId), batch: String(batch) });
+}
+
+/** The visitor is back in the widget: what agents wrote meanwhile is seen there, not mailed. */
+export async function markRepliesSeen(conversationId: Types.ObjectId): Promise<void> {
+  const latest = await Message.findOne({ conversationId, messageType: 'outgoing', private: false, 'sender.type': 'agent' }, { _id: 1 }).sort({ _id: -1 }).lean();
+  if (latest) await markRepliesUpTo(conversationId, latest._id);
 }
 
 export async function sendEmailContinuity(services: Services, data: EmailContinuityData): Promise<void> {
@@ -53,8 +67,11 @@ export async function sendEmailContinuity(services: Services, data: EmailContinu
   if (!inbox || inbox.channelType !== 'web_widget' || inbox.settings?.emailContinuity === false || !contact?.email || contact.blocked) return;
 
   const since = conversation.emailedUpToMessageId ?? null;
-  // Agents' replies to the contact (not notes, not the bot's cards) after the mark, through the {conversationId, _id} index.
-  const replies = (await Message.find({ conversationId: conversation._id, messageType: 'outgoing' as const, private: false, 'sender.type': 'agent' as const, ...(since && { _id: { $gt: since } }) })
+  // What the contact wrote last, they wrote after reading what came before it: only later replies may be unseen.
+  const answered = await Message.findOne({ conversationId: conversation._id, messageType: 'incoming' }, { _id: 1 }).sort({ _id: -1 }).lean();
+  const after = since && answered ? (since.toHexString() > answered._id.toHexString() ? since : answered._id) : (since ?? answered?._id);
+  // Agents' replies to the contact (not notes, not the bot's cards) after both, through the {conversationId, _id} index.
+  const replies = (await Message.find({ conversationId: conversation._id, messageType: 'outgoing' as const, private: false, 'sender.type': 'agent' as const, ...(after && { _id: { $gt: after } }) })
     .sort({ _id: 1 })
     .limit(MAX_MESSAGES_PER_EMAIL)
     .lean()) as Array<Stored<MessageFields>>;
@@ -83,8 +100,8 @@ export async function sendEmailContinuity(services: Services, data: EmailContinu
     return;
   }
   if (email) await services.scheduler.scheduleOnce(JOB_NAMES.deliverOutboxEmail, services.now(), { outboxEmailId: String(email._id) });
-  // More than one e-mail's worth: the rest follow.
-  if (replies.length === MAX_MESSAGES_PER_EMAIL) await services.scheduler.scheduleOnce(JOB_NAMES.emailContinuity, services.now(), { conversationId: data.conversationId });
+  // More than one e-mail's worth: the rest follow, in a job of their own (this one's schedule is Agenda's while it runs).
+  if (replies.length === MAX_MESSAGES_PER_EMAIL) await services.scheduler.scheduleOnce(JOB_NAMES.emailContinuity, services.now(), { conversationId: data.conversationId, batch: `${data.batch}-after-${String(last._id)}` });
 }
 
 export function defineEmailContinuityJob(services: Services): void {

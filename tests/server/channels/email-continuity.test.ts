@@ -80,6 +80,21 @@ describe('e-mail continuity for the web widget', () => {
     await events.close();
   });
 
+  it('never mails what the visitor read on coming back to the widget, nor what they answered', async () => {
+    const { visitor, conversationId } = await visitorWhoLeft('ines@example.com');
+    await reply(charla, ana.token, conversationId, 'Leído al volver');
+    // Back within the delay: the reply is on screen.
+    const events = await charla.subscribe(WIDGET_EVENTS, {}, visitor.visitorToken);
+    await events.close();
+    await reply(charla, ana.token, conversationId, 'Contestado en el widget');
+    await say(charla, visitor.visitorToken, 'Gracias');
+    await reply(charla, ana.token, conversationId, 'De nada, escrito al irse');
+    const mail = await sink.waitFor((found) => found.to !== undefined && !Array.isArray(found.to) && found.to.value[0]?.address === 'ines@example.com');
+    expect(mail.text).toContain('De nada, escrito al irse');
+    expect(mail.text).not.toContain('Leído al volver');
+    expect(mail.text).not.toContain('Contestado en el widget');
+  });
+
   it('never mails what the visitor saw live in the widget', async () => {
     const { visitor, conversationId } = await visitorWhoLeft('pablo@example.com');
     const events = await charla.subscribe(WIDGET_EVENTS, {}, visitor.visitorToken);
@@ -100,7 +115,10 @@ describe('e-mail continuity for the web widget', () => {
     const mail = await sink.waitFor((found) => found.text?.includes('Hola Marta') === true);
     const replyTo = mail.replyTo!.value[0]!.address!;
     await expect(client.sendMail({ from: 'eve@evil.example', to: replyTo, subject: 'x', text: 'Soy Marta, de verdad', messageId: '<forged@evil.example>' })).rejects.toMatchObject({ responseCode: 550 });
-    expect(await Message.countDocuments({ externalId: '<forged@evil.example>' })).toBe(0);
+    // Calling it an automatic answer does not get it in either.
+    const autoReply = { from: 'eve@evil.example', to: replyTo, subject: 'Fuera de la oficina', text: 'x', messageId: '<forged-auto@evil.example>', headers: { 'Auto-Submitted': 'auto-replied' } };
+    await expect(client.sendMail(autoReply)).rejects.toMatchObject({ responseCode: 550 });
+    expect(await Message.countDocuments({ externalId: { $in: ['<forged@evil.example>', '<forged-auto@evil.example>'] } })).toBe(0);
     // An unknown token is no mailbox at all.
     await expect(client.sendMail({ from: 'marta@example.com', to: `reply+${'0'.repeat(32)}@${DOMAIN}`, subject: 'x', text: 'x' })).rejects.toMatchObject({ responseCode: 550 });
   });
@@ -119,6 +137,12 @@ describe('e-mail continuity for the web widget', () => {
     await client.sendMail({ from: 'olga@example.com', to: replyTo, subject: 'Etiqueta', text: 'Recibida, gracias', messageId: '<olga-2@example.com>' });
     await charla.services.bus.idle();
     expect(String((await Message.findOne({ externalId: '<olga-2@example.com>' }).lean())!.conversationId)).toBe(String(first.conversationId));
+    // A colleague answering all writes from their own address: their mail goes the inbox's usual way, as their own conversation.
+    await client.sendMail({ from: 'colega@example.com', to: replyTo, cc: 'soporte@tienda.example', subject: 'Re: Devolución', text: 'Yo también', messageId: '<colega-1@example.com>' });
+    await charla.services.bus.idle();
+    const colleague = (await Message.findOne({ externalId: '<colega-1@example.com>' }).lean())!;
+    expect(String(colleague.conversationId)).not.toBe(String(first.conversationId));
+    expect(await Message.countDocuments({ externalId: '<colega-1@example.com>' })).toBe(1);
   });
 
   it('mails nobody when the inbox has continuity switched off or the contact has no e-mail', async () => {

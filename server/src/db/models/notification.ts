@@ -22,11 +22,15 @@ const notificationSchema = new Schema(
     readAt: { type: Date, default: null },
     /** When it went out in a notification e-mail (unread ones only, once). */
     emailedAt: { type: Date, default: null },
+    /** Which run of the notification e-mail job took it (of two at once, each takes its own). */
+    emailClaim: { type: String, default: null },
   },
   { collection: 'notifications', timestamps: true },
 );
 notificationSchema.index({ userId: 1, _id: -1 });
-notificationSchema.index({ userId: 1, readAt: 1 });
+// Unread counts, and the unread ones not yet e-mailed, oldest first.
+notificationSchema.index({ userId: 1, readAt: 1, emailedAt: 1, _id: 1 });
+notificationSchema.index({ emailClaim: 1 }, { partialFilterExpression: { emailClaim: { $type: 'string' } } });
 
 export type NotificationFields = InferSchemaType<typeof notificationSchema>;
 export type NotificationDoc = HydratedDocument<NotificationFields>;

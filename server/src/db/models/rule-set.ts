@@ -11,8 +11,8 @@ const ruleSetSchema = new Schema(
     /** The checked document as saved (defaults filled in). */
     document: { type: Schema.Types.Mixed, required: true },
     version: { type: Number, required: true },
-    /** Signs what its send_webhook actions POST (X-Charla-Signature); shown to administrators. */
-    webhookSecret: { type: String, default: () => randomBytes(32).toString('base64url') },
+    /** Signs what its send_webhook actions POST (X-Charla-Signature); shown to administrators. Made on creation (older rule sets: on first use). */
+    webhookSecret: { type: String },
   },
   { collection: 'ruleSets', timestamps: true, minimize: false },
 );
@@ -34,11 +34,15 @@ export type RuleSetFields = InferSchemaType<typeof ruleSetSchema>;
 export type RuleSetDoc = HydratedDocument<RuleSetFields>;
 export const RuleSetModel = mongoose.model('RuleSet', ruleSetSchema);
 
+export function newWebhookSecret(): string {
+  return randomBytes(32).toString('base64url');
+}
+
 /** The rule set's webhook secret; rule sets saved before there were secrets get theirs now. */
 export async function ruleSetWebhookSecret(accountId: mongoose.Types.ObjectId, ruleSetId: string): Promise<string | null> {
   if (!mongoose.isValidObjectId(ruleSetId)) return null;
   const filter = { _id: ruleSetId, accountId };
-  await RuleSetModel.updateOne({ ...filter, webhookSecret: { $exists: false } }, { $set: { webhookSecret: randomBytes(32).toString('base64url') } }, { timestamps: false });
+  await RuleSetModel.updateOne({ ...filter, webhookSecret: { $exists: false } }, { $set: { webhookSecret: newWebhookSecret() } }, { timestamps: false });
   return (await RuleSetModel.findOne(filter, { webhookSecret: 1 }).lean())?.webhookSecret ?? null;
 }
 export type RuleSetVersionFields = InferSchemaType<typeof ruleSetVersionSchema>;

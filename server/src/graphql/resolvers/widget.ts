@@ -4,6 +4,7 @@
 import type { Types } from 'mongoose';
 import { parseEmail, parseId, parsePlainObject, parseString } from '../../auth/input.ts';
 import { hashToken } from '../../auth/tokens.ts';
+import { markRepliesSeen } from '../../jobs/email-continuity.ts';
 import type { VisitorViewer } from '../../auth/viewer.ts';
 import { parseAttachmentIds } from '../../commands/claim-attachments.ts';
 import { acceptsMessages, latestConversationOf, receiveIncomingMessage } from '../../commands/receive-incoming-message.ts';
@@ -211,6 +212,8 @@ export const widgetResolvers = {
       subscribe: async (_parent: unknown, _args: unknown, context: GraphQLContext) => {
         const visitor = await currentVisitor(context);
         const contactInboxId = visitor.contactInbox._id;
+        const conversation = await latestConversationOf(contactInboxId);
+        if (conversation) await markRepliesSeen(conversation._id);
         return whilePresent(context.services.bus.stream((event) => isForVisitor(event, contactInboxId)), context.services.visitorPresence.connect(contactInboxId));
       },
       resolve: async (event: DomainEvent) => presentWidgetEvent(event),
