@@ -128,6 +128,22 @@ export async function createHttpServer({ database, logger, services, schema, rou
     response.status(health.database === 'up' ? 200 : 503).json(health);
   });
 
+  // Host pages on other origins ask for a widget session here (the loader's first request). Only
+  // bearer tokens authorise requests, never cookies, so answering any origin grants nothing more
+  // than a script outside a browser has anyway.
+  app.use('/graphql', (request, response, next) => {
+    const origin = request.headers.origin;
+    if (typeof origin === 'string') {
+      response.setHeader('Access-Control-Allow-Origin', origin);
+      response.setHeader('Vary', 'Origin');
+    }
+    if (request.method !== 'OPTIONS') return next();
+    response.setHeader('Access-Control-Allow-Methods', 'GET, POST');
+    response.setHeader('Access-Control-Allow-Headers', 'content-type, authorization');
+    response.setHeader('Access-Control-Max-Age', '600');
+    response.status(204).end();
+  });
+
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),

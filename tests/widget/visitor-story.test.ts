@@ -1,0 +1,279 @@
+// The visitor's half of the seed story in a real browser: a shop's page (its own origin) with the
+// widget snippet, the launcher, the chat app in its iframe, live replies from an agent through the
+// API, and what must never show (private notes, markup from a message, a widget on a page whose
+// domain the inbox does not allow).
+import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Contact } from '../../server/src/db/models/contact.ts';
+import { Conversation } from '../../server/src/db/models/conversation.ts';
+import { CsatResponse } from '../../server/src/db/models/csat-response.ts';
+import type { InboxDoc } from '../../server/src/db/models/inbox.ts';
+import { launchBrowser } from '../support/browser.ts';
+import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../support/charla.ts';
+import { buildAccount, buildAgent, buildInbox, type BuiltAgent } from '../support/factories.ts';
+import { snippetPage, startHostSite, startRelay, type HostSite, type Relay } from '../support/host-site.ts';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
+import { reply, setStatus } from '../server/widget/visitor-client.ts';
+
+const GREETING = 'Hi there! We usually answer within minutes.';
+
+let charla: TestCharla;
+let smtp: SmtpSink;
+let relay: Relay;
+let site: HostSite;
+let browser: Browser;
+let ana: BuiltAgent;
+let shopInbox: InboxDoc;
+let spanishInbox: InboxDoc;
+
+beforeAll(async () => {
+  smtp = await startSmtpSink();
+  charla = await startTestCharla({ smtpUrl: smtp.url });
+  // The browser reaches Charla through a relay the network-drop test can cut.
+  relay = await startRelay(charla.url);
+  site = await startHostSite();
+  browser = await launchBrowser();
+
+  const account = await buildAccount({ name: 'Tienda Sol' });
+  ana = await buildAgent(account._id, { name: 'Ana García', availability: 'online' });
+  shopInbox = await buildInbox(account._id, {
+    name: 'Tienda Sol',
+    memberIds: [ana.user._id],
+    settings: {
+      greeting: { enabled: true, text: GREETING },
+      emailCollect: true,
+      allowedDomains: ['shop.test'],
+      widgetColor: '#0f766e',
+      allowMessagesAfterResolved: false,
+      csat: { enabled: true, display: 'emoji', message: '' },
+    } as never,
+  });
+  spanishInbox = await buildInbox(account._id, {
+    name: 'Tienda Luna',
+    memberIds: [ana.user._id],
+    settings: { locale: 'es', greeting: { enabled: true, text: '¡Hola! ¿En qué podemos ayudarte?' }, emailCollect: true } as never,
+  });
+
+  // Host CSS that would wreck a widget drawn into the page's own DOM.
+  const hostileCss = '<style>button, iframe { display: none !important; } * { font-size: 40px !important; }</style>';
+  site.page('/', snippetPage({ charlaUrl: relay.url, websiteToken: shopInbox.websiteToken!, head: hostileCss }));
+  site.page('/es', snippetPage({ charlaUrl: relay.url, websiteToken: spanishInbox.websiteToken! }));
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await relay?.stop();
+  await site?.stop();
+  await stopAllTestCharlas();
+  await smtp?.stop();
+});
+
+interface Visitor {
+  context: BrowserContext;
+  page: Page;
+  chat: FrameLocator;
+}
+
+/** A fresh browser profile on `url`, recording the widget's DOM events. */
+async function visit(url: string): Promise<Visitor> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    // Runs in the page (the test's tsconfig has no DOM types, hence `any`).
+    const page = globalThis as any;
+    const seen: Array<{ name: string; detail: unknown }> = [];
+    page.charlaEvents = seen;
+    for (const name of ['ready', 'on-message', 'opened', 'closed', 'error']) {
+      page.addEventListener(`charla:${name}`, (event: { detail?: unknown }) => seen.push({ name, detail: event.detail ?? null }));
+    }
+  });
+  await page.goto(url);
+  return { context, page, chat: page.frameLocator('charla-widget iframe') };
+}
+
+const charlaEvents = (page: Page): Promise<Array<{ name: string; detail: any }>> =>
+  page.evaluate(() => (globalThis as any).charlaEvents);
+
+async function waitForEvent(page: Page, name: string): Promise<void> {
+  await page.waitForFunction((wanted) => (globalThis as any).charlaEvents.some((event: { name: string }) => event.name === wanted), name);
+}
+
+const launcher = (page: Page) => page.locator('charla-widget .launcher');
+
+async function say(chat: FrameLocator, text: string): Promise<void> {
+  const box = chat.getByRole('textbox', { name: /Type your message|Escribe tu mensaje/ });
+  await box.fill(text);
+  await box.press('Enter');
+}
+
+async function conversationOf(inbox: InboxDoc) {
+  const conversation = await Conversation.findOne({ inboxId: inbox._id }).sort({ _id: -1 });
+  expect(conversation).not.toBeNull();
+  return conversation!;
+}
+
+describe('the web widget in a browser', () => {
+  it('greets "Hola" live, captures the e-mail, shows agent replies but never notes or markup', async () => {
+    const { page, chat, context } = await visit(`http://shop.test:${site.port}/`);
+    await waitForEvent(page, 'ready');
+
+    // The launcher survives the host's CSS (it lives in a shadow root) and wears the inbox colour.
+    await launcher(page).waitFor({ state: 'visible' });
+    expect(await launcher(page).evaluate((element) => (globalThis as any).getComputedStyle(element).backgroundColor)).toBe('rgb(15, 118, 110)');
+    await launcher(page).click();
+    await waitForEvent(page, 'opened');
+
+    await chat.getByRole('heading', { name: 'Tienda Sol' }).waitFor();
+    await chat.getByText('We are online').waitFor();
+    await chat.getByText('Typically replies in a few minutes').waitFor();
+
+    await say(chat, 'Hola');
+    await chat.getByText(GREETING).waitFor();
+    await chat.getByText('Give the team a way to reach you.').waitFor();
+    await chat.getByText('Get notified by email').waitFor();
+    // The visitor's message shows once: the optimistic copy gave way to the server's.
+    expect(await chat.locator('.message.mine').count()).toBe(1);
+    expect(await chat.locator('.message.sending').count()).toBe(0);
+
+    // An invalid address is refused inline and stored nowhere; a valid one is accepted.
+    const email = chat.getByRole('textbox', { name: 'E-mail address' });
+    await email.fill('not-an-address');
+    await chat.getByRole('button', { name: 'Submit' }).click();
+    await chat.getByRole('alert').filter({ hasText: 'Please enter a valid e-mail address' }).waitFor();
+    const conversation = await conversationOf(shopInbox);
+    expect((await Contact.findById(conversation.contactId))?.email ?? null).toBeNull();
+    await email.fill('lucia@example.test');
+    await chat.getByRole('button', { name: 'Submit' }).click();
+    await chat.getByText('✓ lucia@example.test').waitFor();
+    expect((await Contact.findById(conversation.contactId))?.email).toBe('lucia@example.test');
+
+    // The agent types, then replies (Markdown), and writes a private note.
+    await charla.mutate(`mutation($id: ID!) { toggleTyping(conversationId: $id, on: true) }`, { id: String(conversation._id) }, ana.token);
+    await chat.getByText('Tienda Sol is typing…').or(chat.getByText('Ana García is typing…')).waitFor();
+    await reply(charla, ana.token, String(conversation._id), 'Hola Lucía, **bienvenida**');
+    await chat.locator('strong', { hasText: 'bienvenida' }).waitFor();
+    await chat.getByText(/is typing…/).waitFor({ state: 'detached' });
+    await reply(charla, ana.token, String(conversation._id), 'SECRET internal note', true);
+    await reply(charla, ana.token, String(conversation._id), '<script>window.pwned = 1</script><img src="x" onerror="window.pwned = 2">');
+    await chat.getByText('<script>window.pwned = 1</script><img src="x" onerror="window.pwned = 2">').waitFor();
+    // The note was sent before the payload, which is shown: had it reached the widget, it would be there.
+    expect(await chat.getByText('SECRET internal note').count()).toBe(0);
+    expect(await chat.locator('.messages img').count()).toBe(0);
+    const frame = page.frames().find((candidate) => candidate.url().includes('/widget/app/'))!;
+    expect(await frame.evaluate(() => (globalThis as any).pwned)).toBeUndefined();
+
+    // Closed, the widget counts what arrives on the launcher's badge and tells the page.
+    await chat.getByRole('button', { name: 'Close chat' }).click();
+    await waitForEvent(page, 'closed');
+    await reply(charla, ana.token, String(conversation._id), '¿Algo más?');
+    await page.locator('charla-widget .badge', { hasText: '1' }).waitFor();
+    await page.waitForFunction(() =>
+      (globalThis as any).charlaEvents.some((event: { name: string; detail: any }) => event.name === 'on-message' && event.detail?.content === '¿Algo más?'),
+    );
+    // The visitor token lives in the host page's storage, per website token.
+    expect(await page.evaluate((token) => (globalThis as any).localStorage.getItem(`charla:${token}:visitorToken`), shopInbox.websiteToken!)).toMatch(/.+/);
+
+    // A reload brings the same conversation back with its history.
+    await page.reload();
+    await waitForEvent(page, 'ready');
+    await page.evaluate(() => (globalThis as any).$charla.toggle(true));
+    await chat.getByText('Hola Lucía,').waitFor();
+    await chat.getByText(GREETING).waitFor();
+    expect(await chat.locator('.message.mine').count()).toBe(1);
+    await context.close();
+  });
+
+  it('catches up on what the agent said while the network was down', async () => {
+    const { page, chat, context } = await visit(`http://shop.test:${site.port}/`);
+    await waitForEvent(page, 'ready');
+    await page.evaluate(() => (globalThis as any).$charla.toggle('open'));
+    await say(chat, 'Is anyone there?');
+    await chat.getByText(GREETING).waitFor();
+    const conversation = await conversationOf(shopInbox);
+
+    await relay.cut();
+    await chat.getByText('Reconnecting…').waitFor();
+    await reply(charla, ana.token, String(conversation._id), 'Sent while you were offline');
+    await relay.restore();
+    await chat.getByText('Sent while you were offline').waitFor({ timeout: 20_000 });
+    await chat.getByText('Reconnecting…').waitFor({ state: 'detached' });
+    // And it is live again afterwards.
+    await reply(charla, ana.token, String(conversation._id), 'Back online');
+    await chat.getByText('Back online').waitFor();
+    await context.close();
+  }, 60_000);
+
+  it('after resolution asks for a rating, sends the transcript and offers a new conversation', async () => {
+    const { page, chat, context } = await visit(`http://shop.test:${site.port}/`);
+    await waitForEvent(page, 'ready');
+    await page.evaluate(() => (globalThis as any).$charla.toggle());
+    await say(chat, 'Hola');
+    const email = chat.getByRole('textbox', { name: 'E-mail address' });
+    await email.fill('pablo@example.test');
+    await chat.getByRole('button', { name: 'Submit' }).click();
+    await chat.getByText('✓ pablo@example.test').waitFor();
+    const conversation = await conversationOf(shopInbox);
+    await reply(charla, ana.token, String(conversation._id), 'Your order ships today.');
+    await chat.getByText('Your order ships today.').waitFor();
+
+    await setStatus(charla, ana.token, String(conversation._id), 'RESOLVED');
+    await chat.getByText('Please rate the conversation').waitFor();
+    await chat.getByRole('button', { name: 'Very happy' }).click();
+    await chat.getByRole('textbox', { name: 'Tell us more (optional)' }).fill('Quick and kind');
+    await chat.getByRole('button', { name: 'Submit' }).click();
+    await chat.getByText('Thank you for your feedback').waitFor();
+    const rating = await CsatResponse.findOne({ conversationId: conversation._id });
+    expect(rating).toMatchObject({ rating: 5, feedback: 'Quick and kind' });
+
+    await chat.getByRole('button', { name: 'Request a conversation transcript' }).click();
+    await chat.getByText('The transcript is on its way to your e-mail').waitFor();
+    const mail = await smtp.waitFor((candidate) => candidate.to !== undefined && JSON.stringify(candidate.to).includes('pablo@example.test'));
+    expect(mail.text).toContain('Your order ships today.');
+
+    await chat.getByRole('button', { name: 'Start a new conversation' }).click();
+    await say(chat, 'One more question');
+    // A new conversation: the old one's messages leave the view, the new one is greeted.
+    await chat.getByText('Your order ships today.').waitFor({ state: 'detached' });
+    await chat.getByText(GREETING).waitFor();
+    expect(await Conversation.countDocuments({ contactId: conversation.contactId })).toBe(2);
+    await context.close();
+  }, 60_000);
+
+  it('speaks Spanish for a Spanish inbox', async () => {
+    const { page, chat, context } = await visit(`http://shop.test:${site.port}/es`);
+    await waitForEvent(page, 'ready');
+    await launcher(page).click();
+    await chat.getByRole('textbox', { name: 'Escribe tu mensaje…' }).waitFor();
+    await chat.getByText('Estamos en línea').waitFor();
+    await chat.getByText('Normalmente responde en unos minutos').waitFor();
+    await say(chat, 'Hola');
+    await chat.getByText('¡Hola! ¿En qué podemos ayudarte?').waitFor();
+    await chat.getByText('Dale al equipo una forma de llegar a ti.').waitFor();
+    await chat.getByText('Recibir notificaciones por correo electrónico').waitFor();
+    await chat.getByRole('textbox', { name: 'Correo electrónico' }).fill('nada');
+    await chat.getByRole('button', { name: 'Enviar' }).first().click();
+    await chat.getByText('Introduce un correo electrónico válido').waitFor();
+    await context.close();
+  });
+
+  it('draws nothing on a page whose domain the inbox does not allow', async () => {
+    site.page('/elsewhere', snippetPage({ charlaUrl: relay.url, websiteToken: shopInbox.websiteToken! }));
+    const { page, context } = await visit(`http://elsewhere.test:${site.port}/elsewhere`);
+    await waitForEvent(page, 'error');
+    const events = await charlaEvents(page);
+    expect(events).toEqual([{ name: 'error', detail: { code: 'widget/origin_not_allowed' } }]);
+    expect(await page.locator('charla-widget').count()).toBe(0);
+
+    // Framing the app directly does not help: the app page's frame-ancestors refuses this site.
+    const framed = page.waitForEvent('framenavigated', (frame) => frame !== page.mainFrame());
+    await page.evaluate((src) => {
+      const iframe = (globalThis as any).document.createElement('iframe');
+      iframe.src = src;
+      (globalThis as any).document.body.append(iframe);
+    }, `${relay.url}/widget/app/?website_token=${shopInbox.websiteToken}&host_origin=${encodeURIComponent(`http://elsewhere.test:${site.port}`)}`);
+    const frame = await framed;
+    await frame.waitForLoadState();
+    expect(await frame.locator('#app').count()).toBe(0);
+    await context.close();
+  });
+});
