@@ -4,6 +4,7 @@
 // domain the inbox does not allow).
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { identifierHash } from '../../server/src/auth/identity.ts';
 import { Contact } from '../../server/src/db/models/contact.ts';
 import { Conversation } from '../../server/src/db/models/conversation.ts';
 import { CsatResponse } from '../../server/src/db/models/csat-response.ts';
@@ -253,6 +254,46 @@ describe('the web widget in a browser', () => {
     await chat.getByRole('textbox', { name: 'Correo electrónico' }).fill('nada');
     await chat.getByRole('button', { name: 'Enviar' }).first().click();
     await chat.getByText('Introduce un correo electrónico válido').waitFor();
+    await context.close();
+  });
+
+  it('answers to window.$charla: language, launcher, user and reset', async () => {
+    const { page, chat, context } = await visit(`http://shop.test:${site.port}/`);
+    await waitForEvent(page, 'ready');
+    const storedToken = () => page.evaluate((token) => (globalThis as any).localStorage.getItem(`charla:${token}:visitorToken`), shopInbox.websiteToken!);
+    await page.evaluate(() => (globalThis as any).$charla.toggle(true));
+    expect(await page.evaluate(() => (globalThis as any).$charla.isOpen)).toBe(true);
+    await chat.getByRole('textbox', { name: 'Type your message…' }).waitFor();
+    await page.evaluate(() => (globalThis as any).$charla.setLocale('es'));
+    await chat.getByRole('textbox', { name: 'Escribe tu mensaje…' }).waitFor();
+    await chat.getByText('Estamos en línea').waitFor();
+
+    await page.evaluate(() => (globalThis as any).$charla.toggle('close'));
+    await page.evaluate(() => (globalThis as any).$charla.toggleBubbleVisibility('hide'));
+    await launcher(page).waitFor({ state: 'hidden' });
+    await page.evaluate(() => (globalThis as any).$charla.toggleBubbleVisibility('show'));
+    await launcher(page).waitFor({ state: 'visible' });
+
+    const anonymous = await storedToken();
+    // The site signs its user's id with the inbox's secret, as its server would.
+    const hash = identifierHash('customer-42', shopInbox.hmacSecret!);
+    await page.evaluate((signed) => (globalThis as any).$charla.setUser('customer-42', { email: 'carmen@example.test', name: 'Carmen Ruiz', identifierHash: signed }), hash);
+    const identified = await Contact.findOne({ accountId: shopInbox.accountId, identifier: 'customer-42' });
+    expect(identified).toMatchObject({ email: 'carmen@example.test', name: 'Carmen Ruiz' });
+
+    await page.evaluate(() => (globalThis as any).$charla.reset());
+    const afterReset = await storedToken();
+    expect(afterReset).toMatch(/.+/);
+    expect(afterReset).not.toBe(anonymous);
+    await page.evaluate(() => (globalThis as any).$charla.toggle(true));
+    await say(chat, 'Soy otra persona');
+    await chat.getByText(GREETING).waitFor();
+    const latest = await conversationOf(shopInbox);
+    expect(latest.contactId.equals(identified!._id)).toBe(false);
+
+    // What the visitor API cannot do yet is said, not silently dropped.
+    await page.evaluate(() => (globalThis as any).$charla.setLabel('vip'));
+    await page.waitForFunction(() => (globalThis as any).charlaEvents.some((event: { name: string; detail: any }) => event.name === 'error' && event.detail?.code === 'sdk/labels_not_supported'));
     await context.close();
   });
 
