@@ -6,6 +6,7 @@ import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-cor
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identifierHash } from '../../server/src/auth/identity.ts';
 import { Contact } from '../../server/src/db/models/contact.ts';
+import { ContactInbox } from '../../server/src/db/models/contact-inbox.ts';
 import { Conversation } from '../../server/src/db/models/conversation.ts';
 import { CsatResponse } from '../../server/src/db/models/csat-response.ts';
 import type { InboxDoc } from '../../server/src/db/models/inbox.ts';
@@ -14,7 +15,7 @@ import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../support
 import { buildAccount, buildAgent, buildInbox, type BuiltAgent } from '../support/factories.ts';
 import { snippetPage, startHostSite, startRelay, type HostSite, type Relay } from '../support/host-site.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
-import { reply, setStatus } from '../server/widget/visitor-client.ts';
+import { agentMessages, reply, setStatus } from '../server/widget/visitor-client.ts';
 
 const GREETING = 'Hi there! We usually answer within minutes.';
 
@@ -26,6 +27,8 @@ let browser: Browser;
 let ana: BuiltAgent;
 let shopInbox: InboxDoc;
 let spanishInbox: InboxDoc;
+let campaignInbox: InboxDoc;
+let campaignId: string;
 
 beforeAll(async () => {
   smtp = await startSmtpSink();
@@ -55,9 +58,22 @@ beforeAll(async () => {
     settings: { locale: 'es', greeting: { enabled: true, text: '¡Hola! ¿En qué podemos ayudarte?' }, emailCollect: true } as never,
   });
 
+  const admin = await buildAgent(account._id, { role: 'administrator' });
+  campaignInbox = await buildInbox(account._id, { name: 'Tienda Campaña', memberIds: [ana.user._id], settings: { greeting: { enabled: true, text: GREETING } } as never });
+  const saved = await charla.mutate(
+    `mutation($inboxId: ID!, $json: JSON!) { saveCampaign(inboxId: $inboxId, json: $json) { id } }`,
+    {
+      inboxId: String(campaignInbox._id),
+      json: { title: 'Offers', message: { en: 'Psst! Today shipping is free.' }, sender: { type: 'agent', agentId: String(ana.user._id) }, triggerRules: { url: '*/offers*', timeOnPage: 2 } },
+    },
+    admin.token,
+  );
+  campaignId = saved.saveCampaign.id;
+
   // Host CSS that would wreck a widget drawn into the page's own DOM.
   const hostileCss = '<style>button, iframe { display: none !important; } * { font-size: 40px !important; }</style>';
   site.page('/', snippetPage({ charlaUrl: relay.url, websiteToken: shopInbox.websiteToken!, head: hostileCss }));
+  site.page('/offers', snippetPage({ charlaUrl: relay.url, websiteToken: campaignInbox.websiteToken! }));
   site.page('/es', snippetPage({ charlaUrl: relay.url, websiteToken: spanishInbox.websiteToken! }));
 }, 120_000);
 
@@ -295,6 +311,32 @@ describe('the web widget in a browser', () => {
     await page.evaluate(() => (globalThis as any).$charla.setLabel('vip'));
     await page.waitForFunction(() => (globalThis as any).charlaEvents.some((event: { name: string; detail: any }) => event.name === 'error' && event.detail?.code === 'sdk/labels_not_supported'));
     await context.close();
+  });
+
+  it('shows a campaign above the launcher after its time on page; closing snoozes it, answering starts with it', async () => {
+    const first = await visit(`http://shop.test:${site.port}/offers`);
+    const bubble = first.page.locator('charla-widget .campaign');
+    await bubble.getByText('Psst! Today shipping is free.').waitFor();
+    // Not before its time on page (2 s): the loader asked again when the server said so.
+    expect(await first.page.evaluate(() => (globalThis as any).performance.now())).toBeGreaterThanOrEqual(2_000);
+    await bubble.getByText('Ana García').waitFor();
+    await bubble.getByRole('button', { name: 'Close' }).click();
+    await bubble.waitFor({ state: 'hidden' });
+    await expect.poll(async () => (await ContactInbox.findOne({ inboxId: campaignInbox._id }))?.campaignsSnoozedUntil?.getTime() ?? 0).toBeGreaterThan(Date.now() + 50 * 60_000);
+    await first.context.close();
+
+    const second = await visit(`http://shop.test:${site.port}/offers`);
+    await second.page.locator('charla-widget .campaign-open').click();
+    await second.chat.getByText('Psst! Today shipping is free.').waitFor();
+    await say(second.chat, 'Is it free for Canarias too?');
+    await second.chat.locator('.message.mine').filter({ hasText: 'Is it free for Canarias too?' }).waitFor();
+    await expect.poll(async () => {
+      const conversation = await Conversation.findOne({ inboxId: campaignInbox._id, campaignId });
+      return conversation ? (await agentMessages(charla, ana.token, String(conversation._id))).map((message) => message.content) : [];
+    }).toEqual(['Psst! Today shipping is free.', 'Is it free for Canarias too?']);
+    // The campaign's message, now stored, shows once.
+    expect(await second.chat.getByText('Psst! Today shipping is free.').count()).toBe(1);
+    await second.context.close();
   });
 
   it('draws nothing on a page whose domain the inbox does not allow', async () => {

@@ -20,10 +20,18 @@ export interface WidgetSession {
 
 export type WidgetLocale = 'en' | 'es';
 
+/** An ongoing campaign offered to this visitor (`pageViewed`). */
+export interface OfferedCampaign {
+  id: string;
+  message: string;
+  sender: { type: string; name: string } | null;
+}
+
 /** Loader → app. */
 export type HostToApp =
   | { type: 'charla:session'; session: WidgetSession; locale: WidgetLocale }
   | { type: 'charla:locale'; locale: WidgetLocale }
+  | { type: 'charla:campaign'; campaign: OfferedCampaign }
   | { type: 'charla:visibility'; open: boolean };
 
 /** App → loader. */
@@ -33,7 +41,7 @@ export type AppToHost =
   | { type: 'charla:message'; message: { id: string; content: string; messageType: string; senderName: string } }
   | { type: 'charla:error'; code: string };
 
-const TYPES = new Set(['charla:session', 'charla:locale', 'charla:visibility', 'charla:loaded', 'charla:close', 'charla:message', 'charla:error']);
+const TYPES = new Set(['charla:session', 'charla:locale', 'charla:campaign', 'charla:visibility', 'charla:loaded', 'charla:close', 'charla:message', 'charla:error']);
 
 /** Whether `data` looks like one of ours (the origin has been checked already). */
 export function isProtocolMessage<T extends HostToApp | AppToHost>(data: unknown): data is T {

@@ -39,8 +39,8 @@ const CONVERSATION = 'id status canReply assignee{name}';
 export const OPERATIONS = {
   conversation: `{visitorConversation{${CONVERSATION}}}`,
   messages: `query($before:ID){visitorMessages(before:$before,first:20){edges{node{${MESSAGE}}} pageInfo{hasPreviousPage}}}`,
-  send: `mutation($content:String!){sendVisitorMessage(content:$content){${MESSAGE}}}`,
-  startNew: `mutation($content:String!){startNewConversation(content:$content){${MESSAGE}}}`,
+  send: `mutation($content:String!,$campaignId:ID){sendVisitorMessage(content:$content,campaignId:$campaignId){${MESSAGE}}}`,
+  startNew: `mutation($content:String!,$campaignId:ID){startNewConversation(content:$content,campaignId:$campaignId){${MESSAGE}}}`,
   submitEmail: `mutation($id:ID!,$email:String!){submitEmail(messageId:$id,email:$email){${MESSAGE}}}`,
   submitCsat: `mutation($id:ID!,$rating:Int!,$feedback:String){submitCsat(messageId:$id,rating:$rating,feedback:$feedback){${MESSAGE}}}`,
   transcript: 'mutation{requestTranscript}',

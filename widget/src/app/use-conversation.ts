@@ -1,7 +1,7 @@
 // The visitor's conversation as the app shows it: history, live events, optimistic sends and the
 // catch-up after a lost connection. One instance per session handed over by the loader.
 import { computed, reactive } from 'vue';
-import type { WidgetSession } from '../protocol.ts';
+import type { OfferedCampaign, WidgetSession } from '../protocol.ts';
 import { ApiError, createVisitorApi, OPERATIONS, type VisitorApi, type VisitorConversation, type VisitorMessage, type WidgetEvent } from './api.ts';
 
 export interface ShownMessage extends VisitorMessage {
@@ -28,6 +28,8 @@ export function useConversation(notify: (message: VisitorMessage) => void) {
     startingNew: false,
     transcriptSent: false,
     error: '' as string,
+    /** A campaign the visitor saw above the launcher: shown first until they answer it. */
+    campaign: null as OfferedCampaign | null,
   });
   let api: VisitorApi | undefined;
   let localIds = 0;
@@ -140,10 +142,13 @@ export function useConversation(notify: (message: VisitorMessage) => void) {
     optimistic.local = 'sending';
     if (!existing) state.messages.push(optimistic);
     const newConversation = state.startingNew || resolvedClosed.value;
+    // Answering a campaign opens the conversation with the campaign's message.
+    const campaignId = !state.conversation || newConversation ? state.campaign?.id : undefined;
     try {
       const sent = newConversation
-        ? (await api.request<{ startNewConversation: VisitorMessage }>(OPERATIONS.startNew, { content })).startNewConversation
-        : (await api.request<{ sendVisitorMessage: VisitorMessage }>(OPERATIONS.send, { content })).sendVisitorMessage;
+        ? (await api.request<{ startNewConversation: VisitorMessage }>(OPERATIONS.startNew, { content, campaignId })).startNewConversation
+        : (await api.request<{ sendVisitorMessage: VisitorMessage }>(OPERATIONS.send, { content, campaignId })).sendVisitorMessage;
+      if (campaignId) state.campaign = null;
       const index = state.messages.findIndex((shown) => shown === optimistic || shown.id === optimistic.id);
       if (index >= 0) state.messages.splice(index, 1);
       upsert(sent);

@@ -1,7 +1,7 @@
 // The loader host pages include (`<script src=".../widget/sdk.js" data-website-token="…">`): asks
 // Charla whether this page may show the widget, draws the launcher in a shadow root, opens the chat
 // app in an iframe and offers `window.$charla`. No framework: it has to stay a few kilobytes.
-import { APP_PARAMS, isProtocolMessage, type AppToHost, type HostToApp, type WidgetLocale, type WidgetSession } from '../protocol.ts';
+import { APP_PARAMS, isProtocolMessage, type AppToHost, type HostToApp, type OfferedCampaign, type WidgetLocale, type WidgetSession } from '../protocol.ts';
 import { launcherStyles } from './styles.ts';
 
 interface CharlaSettings {
@@ -45,6 +45,8 @@ interface CharlaApi {
 }
 
 const SESSION = `mutation($w:String!,$v:String,$i:VisitorIdentityInput){widgetSession(websiteToken:$w,visitorToken:$v,identity:$i){visitorToken contact{id name email phone} config{inboxName locale widgetColor replyTime agentsOnline allowMessagesAfterResolved csat{enabled display message} preChatForm{enabled message fields{name type label placeholder required}}} conversation{id status canReply}}}`;
+
+const PAGE_VIEWED = `mutation($p:VisitorPageInput!){pageViewed(page:$p){campaign{id message sender{type name}} nextCheckInSeconds}}`;
 
 const LOCALES: WidgetLocale[] = ['en', 'es'];
 
@@ -99,16 +101,48 @@ function start(): void {
     }
   };
 
-  async function fetchSession(identity?: Record<string, unknown>): Promise<WidgetSession> {
+  async function request<T>(query: string, variables: Record<string, unknown>, token?: string): Promise<T> {
     const response = await fetch(`${base}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: SESSION, variables: { w: websiteToken, v: storedToken(), i: identity } }),
+      headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+      body: JSON.stringify({ query, variables }),
     });
-    const result = (await response.json()) as { data?: { widgetSession: WidgetSession }; errors?: Array<{ extensions?: { code?: string } }> };
-    if (!result.data?.widgetSession) throw new Error(result.errors?.[0]?.extensions?.code ?? 'widget/session_failed');
-    storeToken(result.data.widgetSession.visitorToken);
-    return result.data.widgetSession;
+    const result = (await response.json()) as { data?: T; errors?: Array<{ extensions?: { code?: string } }> };
+    if (!result.data || result.errors) throw new Error(result.errors?.[0]?.extensions?.code ?? 'widget/request_failed');
+    return result.data;
+  }
+
+  async function fetchSession(identity?: Record<string, unknown>): Promise<WidgetSession> {
+    const { widgetSession } = await request<{ widgetSession: WidgetSession }>(SESSION, { w: websiteToken, v: storedToken(), i: identity });
+    storeToken(widgetSession.visitorToken);
+    return widgetSession;
+  }
+
+  // Campaigns: asked for while the visitor has no conversation, shown above the launcher.
+  let campaign: OfferedCampaign | undefined;
+  let campaignBox: HTMLElement;
+  let campaignTimer: ReturnType<typeof setTimeout> | undefined;
+  async function checkCampaign(): Promise<void> {
+    clearTimeout(campaignTimer);
+    if (!session || session.conversation || campaign) return;
+    const page = { url: location.href, referrer: document.referrer || null, timeOnPage: Math.floor(performance.now() / 1000), locale: locale(), browserLanguage: navigator.language };
+    const { pageViewed } = await request<{ pageViewed: { campaign: OfferedCampaign | null; nextCheckInSeconds: number | null } }>(PAGE_VIEWED, { p: page }, session.visitorToken);
+    if (pageViewed.campaign) {
+      campaign = pageViewed.campaign;
+      campaignBox.querySelector('.sender')!.textContent = campaign.sender?.name ?? '';
+      campaignBox.querySelector('.text')!.textContent = campaign.message;
+      sendCampaign();
+      render();
+    } else if (pageViewed.nextCheckInSeconds !== null) {
+      campaignTimer = setTimeout(() => void checkCampaign().catch(() => {}), pageViewed.nextCheckInSeconds * 1000);
+    }
+  }
+  const sendCampaign = (): void => {
+    if (campaign) post({ type: 'charla:campaign', campaign });
+  };
+  function dismissCampaign(): void {
+    campaignBox.hidden = true;
+    if (session) void request('mutation{dismissCampaigns}', {}, session.visitorToken).catch(() => {});
   }
 
   function render(): void {
@@ -119,6 +153,8 @@ function start(): void {
     badge.textContent = unread > 9 ? '9+' : String(unread);
     badge.hidden = open || unread === 0;
     frame.parentElement!.hidden = !open;
+    campaignBox.hidden = open || !campaign || campaignBox.dataset.done === '1' || launcher.hidden;
+    if (open && campaign) campaignBox.dataset.done = '1';
   }
 
   function setOpen(next: boolean): void {
@@ -166,7 +202,17 @@ function start(): void {
       '<svg class="close" viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg><span class="badge" aria-live="polite"></span>';
     badge = launcher.querySelector('.badge')!;
     launcher.addEventListener('click', () => setOpen(!open));
-    root.append(...(style ? [style] : []), box, launcher);
+    campaignBox = document.createElement('div');
+    campaignBox.className = 'campaign';
+    campaignBox.hidden = true;
+    campaignBox.innerHTML = '<button type="button" class="campaign-open"><span class="sender"></span><span class="text"></span></button><button type="button" class="campaign-close">✕</button>';
+    campaignBox.lastElementChild!.setAttribute('aria-label', locale() === 'es' ? 'Cerrar' : 'Close');
+    campaignBox.querySelector('.campaign-open')!.addEventListener('click', () => setOpen(true));
+    campaignBox.querySelector('.campaign-close')!.addEventListener('click', () => {
+      campaignBox.dataset.done = '1';
+      dismissCampaign();
+    });
+    root.append(...(style ? [style] : []), box, campaignBox, launcher);
     // Inline !important beats any host rule that would hide or move the element itself.
     element.setAttribute('style', 'all:initial!important;display:block!important');
     host = element;
@@ -181,6 +227,7 @@ function start(): void {
       case 'charla:loaded':
         appLoaded = true;
         sendSession();
+        sendCampaign();
         post({ type: 'charla:visibility', open });
         break;
       case 'charla:close':
@@ -206,6 +253,7 @@ function start(): void {
       if (!document.body) await new Promise((resolve) => document.addEventListener('DOMContentLoaded', resolve, { once: true }));
       draw(answer);
       emit('ready');
+      void checkCampaign().catch(() => {});
     },
     (error: Error) => fail(error.message),
   );
