@@ -28,6 +28,7 @@ let ana: BuiltAgent;
 let shopInbox: InboxDoc;
 let spanishInbox: InboxDoc;
 let campaignInbox: InboxDoc;
+let formInbox: InboxDoc;
 let campaignId: string;
 
 beforeAll(async () => {
@@ -58,6 +59,22 @@ beforeAll(async () => {
     settings: { locale: 'es', greeting: { enabled: true, text: '¡Hola! ¿En qué podemos ayudarte?' }, emailCollect: true } as never,
   });
 
+  formInbox = await buildInbox(account._id, {
+    name: 'Tienda Formulario',
+    memberIds: [ana.user._id],
+    settings: {
+      greeting: { enabled: true, text: GREETING },
+      preChatForm: {
+        enabled: true,
+        message: 'Tell us who you are.',
+        fields: [
+          { name: 'name', type: 'text', label: 'Your name', required: true },
+          { name: 'email', type: 'email', label: 'Your e-mail', required: true },
+          { name: 'orderCode', type: 'text', label: 'Order code', placeholder: 'ABC-123', regex: '^[A-Z]{3}-\\d{3}$' },
+        ],
+      },
+    } as never,
+  });
   const admin = await buildAgent(account._id, { role: 'administrator' });
   campaignInbox = await buildInbox(account._id, { name: 'Tienda Campaña', memberIds: [ana.user._id], settings: { greeting: { enabled: true, text: GREETING } } as never });
   const saved = await charla.mutate(
@@ -73,6 +90,7 @@ beforeAll(async () => {
   // Host CSS that would wreck a widget drawn into the page's own DOM.
   const hostileCss = '<style>button, iframe { display: none !important; } * { font-size: 40px !important; }</style>';
   site.page('/', snippetPage({ charlaUrl: relay.url, websiteToken: shopInbox.websiteToken!, head: hostileCss }));
+  site.page('/form', snippetPage({ charlaUrl: relay.url, websiteToken: formInbox.websiteToken! }));
   site.page('/offers', snippetPage({ charlaUrl: relay.url, websiteToken: campaignInbox.websiteToken! }));
   site.page('/es', snippetPage({ charlaUrl: relay.url, websiteToken: spanishInbox.websiteToken! }));
 }, 120_000);
@@ -255,6 +273,32 @@ describe('the web widget in a browser', () => {
     expect(await Conversation.countDocuments({ contactId: conversation.contactId })).toBe(2);
     await context.close();
   }, 60_000);
+
+  it('asks for the pre-chat form first, checks it, and fills the contact with it', async () => {
+    const { page, chat, context } = await visit(`http://shop.test:${site.port}/form`);
+    await waitForEvent(page, 'ready');
+    await launcher(page).click();
+    await chat.getByText('Tell us who you are.').waitFor();
+    expect(await chat.getByRole('textbox', { name: 'Type your message…' }).count()).toBe(0);
+
+    await chat.getByRole('button', { name: 'Start conversation' }).click();
+    expect(await chat.getByText('This field is required').count()).toBe(2);
+    await chat.getByLabel('Your name').fill('Lucía Pérez');
+    await chat.getByLabel('Your e-mail').fill('lucia@');
+    await chat.getByLabel('Order code').fill('abc');
+    await chat.getByRole('button', { name: 'Start conversation' }).click();
+    await chat.getByText('Please check this field').first().waitFor();
+    expect(await chat.getByText('Please check this field').count()).toBe(2);
+    await chat.getByLabel('Your e-mail').fill('lucia.perez@example.test');
+    await chat.getByLabel('Order code').fill('ABC-123');
+    await chat.getByRole('button', { name: 'Start conversation' }).click();
+
+    await say(chat, 'Hola');
+    await chat.getByText(GREETING).waitFor();
+    const conversation = await conversationOf(formInbox);
+    expect(await Contact.findById(conversation.contactId)).toMatchObject({ name: 'Lucía Pérez', email: 'lucia.perez@example.test', customAttributes: { orderCode: 'ABC-123' } });
+    await context.close();
+  });
 
   it('speaks Spanish for a Spanish inbox', async () => {
     const { page, chat, context } = await visit(`http://shop.test:${site.port}/es`);

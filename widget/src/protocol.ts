@@ -13,9 +13,18 @@ export interface WidgetSession {
     agentsOnline: boolean;
     allowMessagesAfterResolved: boolean;
     csat: { enabled: boolean; display: string; message: string };
-    preChatForm: { enabled: boolean; message: string; fields: Array<{ name: string; type: string; label: string; placeholder?: string | null; required: boolean }> };
+    preChatForm: { enabled: boolean; message: string; fields: PreChatField[] };
   };
   conversation: { id: string; status: string; canReply: boolean } | null;
+}
+
+export interface PreChatField {
+  name: string;
+  type: string;
+  label: string;
+  placeholder: string;
+  required: boolean;
+  regex: string;
 }
 
 export type WidgetLocale = 'en' | 'es';

@@ -28,7 +28,11 @@ export interface WidgetEvent {
 }
 
 export class ApiError extends Error {
-  constructor(readonly code: string) {
+  constructor(
+    readonly code: string,
+    /** The input an `input/invalid` error names (`values.email`). */
+    readonly field?: string,
+  ) {
     super(code);
   }
 }
@@ -44,6 +48,7 @@ export const OPERATIONS = {
   submitEmail: `mutation($id:ID!,$email:String!){submitEmail(messageId:$id,email:$email){${MESSAGE}}}`,
   submitCsat: `mutation($id:ID!,$rating:Int!,$feedback:String){submitCsat(messageId:$id,rating:$rating,feedback:$feedback){${MESSAGE}}}`,
   transcript: 'mutation{requestTranscript}',
+  preChat: 'mutation($values:JSON!){submitPreChatForm(values:$values){id name email phone}}',
   typing: 'mutation($on:Boolean!){visitorTyping(on:$on)}',
   events: `subscription{widgetEvents{type typing message{${MESSAGE}} conversation{${CONVERSATION}}}}`,
 } as const;
@@ -66,8 +71,9 @@ export function createVisitorApi(token: string): VisitorApi {
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         body: JSON.stringify({ query, variables }),
       });
-      const result = (await response.json()) as { data?: T; errors?: Array<{ extensions?: { code?: string } }> };
-      if (result.errors?.length || !result.data) throw new ApiError(result.errors?.[0]?.extensions?.code ?? 'http/failed');
+      const result = (await response.json()) as { data?: T; errors?: Array<{ extensions?: { code?: string; details?: { field?: string } } }> };
+      const error = result.errors?.[0]?.extensions;
+      if (result.errors?.length || !result.data) throw new ApiError(error?.code ?? 'http/failed', error?.details?.field);
       return result.data;
     },
     listen(handlers) {

@@ -54,6 +54,11 @@ const en = {
     submit: 'Submit',
     thanks: 'Thank you for your feedback',
   },
+  preChat: {
+    start: 'Start conversation',
+    required: 'This field is required',
+    invalid: 'Please check this field',
+  },
   error: 'Something went wrong. Please try again.',
 };
 
@@ -94,6 +99,11 @@ const es: Messages = {
     feedback: 'Cuéntanos más (opcional)',
     submit: 'Enviar',
     thanks: 'Gracias por tus comentarios',
+  },
+  preChat: {
+    start: 'Iniciar conversación',
+    required: 'Este campo es obligatorio',
+    invalid: 'Revisa este campo',
   },
   error: 'Algo salió mal. Inténtalo de nuevo.',
 };

@@ -30,6 +30,7 @@ export function useConversation(notify: (message: VisitorMessage) => void) {
     error: '' as string,
     /** A campaign the visitor saw above the launcher: shown first until they answer it. */
     campaign: null as OfferedCampaign | null,
+    preChatDone: false,
   });
   let api: VisitorApi | undefined;
   let localIds = 0;
@@ -96,7 +97,7 @@ export function useConversation(notify: (message: VisitorMessage) => void) {
 
   async function start(session: WidgetSession): Promise<void> {
     api?.close();
-    Object.assign(state, { session, conversation: session.conversation as VisitorConversation | null, messages: [], hasOlder: false, transcriptSent: false, error: '' });
+    Object.assign(state, { session, conversation: session.conversation as VisitorConversation | null, messages: [], hasOlder: false, transcriptSent: false, error: '', preChatDone: false });
     const current = (api = createVisitorApi(session.visitorToken));
     current.listen({
       event: onEvent,
@@ -182,6 +183,13 @@ export function useConversation(notify: (message: VisitorMessage) => void) {
     upsert(updated);
   }
 
+  /** Throws ApiError (with the refused field) when the server does not accept the values. */
+  async function submitPreChatForm(values: Record<string, string>): Promise<void> {
+    const { submitPreChatForm: contact } = await api!.request<{ submitPreChatForm: WidgetSession['contact'] }>(OPERATIONS.preChat, { values });
+    if (state.session) state.session.contact = contact;
+    state.preChatDone = true;
+  }
+
   async function requestTranscript(): Promise<void> {
     try {
       await api!.request(OPERATIONS.transcript);
@@ -191,7 +199,7 @@ export function useConversation(notify: (message: VisitorMessage) => void) {
     }
   }
 
-  return { state, resolvedClosed, start, loadOlder, send, setTyping, submitEmail, submitCsat, requestTranscript };
+  return { state, resolvedClosed, start, loadOlder, send, setTyping, submitEmail, submitCsat, submitPreChatForm, requestTranscript };
 }
 
 export type Conversation = ReturnType<typeof useConversation>;

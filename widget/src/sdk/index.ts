@@ -44,7 +44,7 @@ interface CharlaApi {
   removeLabel(label: string): void;
 }
 
-const SESSION = `mutation($w:String!,$v:String,$i:VisitorIdentityInput){widgetSession(websiteToken:$w,visitorToken:$v,identity:$i){visitorToken contact{id name email phone} config{inboxName locale widgetColor replyTime agentsOnline allowMessagesAfterResolved csat{enabled display message} preChatForm{enabled message fields{name type label placeholder required}}} conversation{id status canReply}}}`;
+const SESSION = `mutation($w:String!,$v:String,$i:VisitorIdentityInput){widgetSession(websiteToken:$w,visitorToken:$v,identity:$i){visitorToken contact{id name email phone} config{inboxName locale widgetColor replyTime agentsOnline allowMessagesAfterResolved csat{enabled display message} preChatForm{enabled message fields{name type label placeholder required regex}}} conversation{id status canReply}}}`;
 
 const PAGE_VIEWED = `mutation($p:VisitorPageInput!){pageViewed(page:$p){campaign{id message sender{type name}} nextCheckInSeconds}}`;
 
