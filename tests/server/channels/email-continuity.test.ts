@@ -5,7 +5,10 @@
 import nodemailer, { type Transporter } from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboxDoc } from '../../../server/src/db/models/inbox.ts';
+import { Conversation } from '../../../server/src/db/models/conversation.ts';
 import { Message } from '../../../server/src/db/models/message.ts';
+import { JOB_NAMES } from '../../../server/src/jobs/scheduler.ts';
+import { jobExists, jobsSettled } from '../../support/jobs.ts';
 import { OutboxEmail } from '../../../server/src/db/models/outbox-email.ts';
 import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../../support/charla.ts';
 import { buildAccount, buildAgent, buildInbox, type BuiltAgent } from '../../support/factories.ts';
@@ -41,6 +44,12 @@ async function visitorWhoLeft(email: string) {
   return { visitor, conversationId: await currentConversationId(charla, visitor.visitorToken) };
 }
 
+/** Resolves once the server counts the conversation's visitor as in the widget (`present`) or gone. */
+async function visitorPresent(conversationId: string, present: boolean): Promise<void> {
+  const { contactInboxId } = (await Conversation.findById(conversationId, { contactInboxId: 1 }).lean())!;
+  while (charla.services.visitorPresence.isPresent(contactInboxId) !== present) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
 const mailsTo = (address: string) => sink.messages.filter((mail) => mail.to && !Array.isArray(mail.to) && mail.to.value[0]?.address === address);
 
 describe('e-mail continuity for the web widget', () => {
@@ -59,9 +68,9 @@ describe('e-mail continuity for the web widget', () => {
     expect(mail.text).toContain('Responde a este correo para continuar la conversación.');
     expect(mail.text).not.toContain('Nota interna');
     expect(String(mail.html)).toContain('<strong>azul</strong>');
-    // Both replies in one e-mail, and nothing more once the delay has passed again.
-    await new Promise((resolve) => setTimeout(resolve, 1_000));
-    expect(mailsTo('lucia@example.com')).toHaveLength(1);
+    // Both replies in one e-mail: every continuity job of the conversation has run, one e-mail in all.
+    await jobsSettled(JOB_NAMES.emailContinuity, { conversationId });
+    expect(await OutboxEmail.countDocuments({ conversationId, kind: 'continuity' })).toBe(1);
     expect(await OutboxEmail.findOne({ conversationId, kind: 'continuity' }).lean()).toMatchObject({ status: 'sent', to: ['lucia@example.com'] });
 
     // Back in the widget, the visitor sees the answer they send by e-mail arrive live.
@@ -85,7 +94,9 @@ describe('e-mail continuity for the web widget', () => {
     await reply(charla, ana.token, conversationId, 'Leído al volver');
     // Back within the delay: the reply is on screen.
     const events = await charla.subscribe(WIDGET_EVENTS, {}, visitor.visitorToken);
+    await visitorPresent(conversationId, true);
     await events.close();
+    await visitorPresent(conversationId, false);
     await reply(charla, ana.token, conversationId, 'Contestado en el widget');
     await say(charla, visitor.visitorToken, 'Gracias');
     await reply(charla, ana.token, conversationId, 'De nada, escrito al irse');
@@ -101,8 +112,8 @@ describe('e-mail continuity for the web widget', () => {
     await reply(charla, ana.token, conversationId, 'Visto en directo');
     await events.waitFor((result) => result.data?.widgetEvents.message?.content === 'Visto en directo');
     await events.close();
-    // Gone: only what comes after is mailed.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // Gone (the server has seen the subscription end): only what comes after is mailed.
+    await visitorPresent(conversationId, false);
     await reply(charla, ana.token, conversationId, 'Escrito cuando ya no estaba');
     const mail = await sink.waitFor((found) => found.to !== undefined && !Array.isArray(found.to) && found.to.value[0]?.address === 'pablo@example.com');
     expect(mail.text).toContain('Escrito cuando ya no estaba');
@@ -152,8 +163,14 @@ describe('e-mail continuity for the web widget', () => {
     await reply(charla, ana.token, await currentConversationId(charla, visitor.visitorToken), 'Respuesta sin correo');
     const anonymous = await openWidget(charla, inbox.websiteToken!);
     await say(charla, anonymous.visitorToken, 'Hola');
-    await reply(charla, ana.token, await currentConversationId(charla, anonymous.visitorToken), 'Respuesta a un anónimo');
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(sink.messages.filter((mail) => /Respuesta (sin correo|a un anónimo)/.test(mail.text ?? ''))).toEqual([]);
+    const anonymousConversation = await currentConversationId(charla, anonymous.visitorToken);
+    await reply(charla, ana.token, anonymousConversation, 'Respuesta a un anónimo');
+    await charla.services.bus.idle();
+    // Nothing to wait for: no e-mail is even planned.
+    const quietConversation = await currentConversationId(charla, visitor.visitorToken);
+    for (const conversationId of [quietConversation, anonymousConversation]) {
+      expect(await jobExists(JOB_NAMES.emailContinuity, { conversationId })).toBe(false);
+      expect(await OutboxEmail.countDocuments({ conversationId })).toBe(0);
+    }
   });
 });

@@ -5,7 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OutboxEmail } from '../../../server/src/db/models/outbox-email.ts';
 import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../../support/charla.ts';
 import { buildAccount, buildAgent, buildContact, buildConversation, buildInbox, type BuiltAgent } from '../../support/factories.ts';
+import { jobExists, jobsSettled } from '../../support/jobs.ts';
 import { startSmtpSink, type SmtpSink } from '../../support/smtp-sink.ts';
+import { JOB_NAMES } from '../../../server/src/jobs/scheduler.ts';
 
 let charla: TestCharla;
 let sink: SmtpSink;
@@ -33,7 +35,9 @@ async function scene(locale: 'en' | 'es' = 'en') {
 }
 
 const mailsTo = (agent: BuiltAgent) => sink.messages.filter((mail) => mail.to && !Array.isArray(mail.to) && mail.to.value[0]?.address === agent.user.email);
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Every notification e-mail job of the agent has run. */
+const jobsDone = (agent: BuiltAgent) => jobsSettled(JOB_NAMES.emailNotifications, { userId: String(agent.user._id) });
+const queuedFor = (agent: BuiltAgent) => OutboxEmail.countDocuments({ kind: 'notification', to: agent.user.email });
 
 describe('notification e-mails', () => {
   it('e-mails an unread assignment and mention of one moment together, once, with links to the conversation', async () => {
@@ -45,8 +49,8 @@ describe('notification e-mails', () => {
     expect(mail.text).toContain(`Se te ha asignado la conversación #${conversation.displayId}`);
     expect(mail.text).toContain(`Has sido mencionado en la conversación #${conversation.displayId}`);
     expect(mail.text).toContain(`Abrir la conversación: ${charla.url}/app/conversations/${conversation.displayId}`);
-    await pause(DELAY_MS * 2);
-    expect(mailsTo(olga)).toHaveLength(1);
+    await jobsDone(olga);
+    expect(await queuedFor(olga)).toBe(1);
     expect(await OutboxEmail.countDocuments({ kind: 'notification', to: olga.user.email, status: 'sent' })).toBe(1);
   });
 
@@ -55,8 +59,9 @@ describe('notification e-mails', () => {
     await charla.mutate(ASSIGN, { id: String(conversation._id), agentId: String(olga.user._id) }, admin.token);
     await charla.services.bus.idle();
     await charla.mutate(`mutation { markNotificationsRead }`, {}, olga.token);
-    await pause(DELAY_MS * 3);
-    expect(mailsTo(olga)).toEqual([]);
+    // The job ran, found the notification read, and queued nothing.
+    await jobsDone(olga);
+    expect(await queuedFor(olga)).toBe(0);
   });
 
   it('sends nothing of a type the agent switched off', async () => {
@@ -64,8 +69,10 @@ describe('notification e-mails', () => {
     const { setEmailNotifications } = await charla.mutate(`mutation { setEmailNotifications(types: []) { emailNotifications } }`, {}, olga.token);
     expect(setEmailNotifications).toEqual({ emailNotifications: [] });
     await charla.mutate(SEND, { input: { conversationId: String(conversation._id), content: `[@Olga](mention://agent/${String(olga.user._id)}) otra`, private: true } }, admin.token);
-    await pause(DELAY_MS * 3);
-    expect(mailsTo(olga)).toEqual([]);
+    await charla.services.bus.idle();
+    // Nothing to wait for: no e-mail is even planned.
+    expect(await jobExists(JOB_NAMES.emailNotifications, { userId: String(olga.user._id) })).toBe(false);
+    expect(await queuedFor(olga)).toBe(0);
   });
 
   it('e-mails a single notification with its own text as the subject, and refuses unknown types', async () => {

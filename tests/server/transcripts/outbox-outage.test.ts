@@ -9,6 +9,8 @@ import { startTestCharla, stopAllTestCharlas } from '../../support/charla.ts';
 import { buildAccount, buildAgent, buildContact, buildConversation, buildInbox } from '../../support/factories.ts';
 import { startTestMongo, type TestMongo } from '../../support/mongo.ts';
 import { startSmtpSink, type SmtpSink } from '../../support/smtp-sink.ts';
+import { jobsSettled } from '../../support/jobs.ts';
+import { JOB_NAMES } from '../../../server/src/jobs/scheduler.ts';
 
 let mongo: TestMongo | undefined;
 let sink: SmtpSink | undefined;
@@ -57,8 +59,10 @@ describe('the outbox through an SMTP outage and a restart', () => {
     await startTestCharla({ mongodbUri: mongo.dbUri, smtpUrl });
     const mail = await sink.waitFor((found) => found.subject === `Transcript of conversation #${conversation.displayId}`, 30_000);
     expect(mail.to).toMatchObject({ value: [{ address: 'lucia@example.com' }] });
-    await until(async () => (await OutboxEmail.findOne({ conversationId: conversation._id }).lean())?.status === 'sent');
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    const email = (await OutboxEmail.findOne({ conversationId: conversation._id }).lean())!;
+    // Every delivery job of the e-mail has run: one message reached the server in all.
+    await jobsSettled(JOB_NAMES.deliverOutboxEmail, { outboxEmailId: String(email._id) });
+    expect(await OutboxEmail.findById(email._id).lean()).toMatchObject({ status: 'sent' });
     expect(sink.messages).toHaveLength(1);
   });
 });

@@ -1,2 +1,0 @@
-// Placeholder: this package is built in a later change (see ARCHITECTURE.md).
-export {};
