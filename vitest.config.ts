@@ -13,8 +13,8 @@ export default defineConfig({
   },
   test: {
     include: ['tests/**/*.test.ts'],
-    // Builds widget/dist when it is missing or stale (the server serves it; browser tests load it).
-    globalSetup: ['tests/support/widget-build.ts'],
+    // Builds widget/dist and agent-ui/dist when it is missing or stale (the server serves it; browser tests load it).
+    globalSetup: ['tests/support/widget-build.ts', 'tests/support/agent-ui-build.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

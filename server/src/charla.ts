@@ -16,6 +16,7 @@ import { createOutboundClient } from './http/outbound-request.ts';
 import { createAttachmentRouter } from './http/attachments.ts';
 import { createChannelInboundRouter } from './http/channel-inbound.ts';
 import { createWidgetRouter } from './http/widget-assets.ts';
+import { createConsoleRouter } from './http/console-assets.ts';
 import { defineJobs } from './jobs/index.ts';
 import { createAgendaScheduler } from './jobs/scheduler.ts';
 import { scheduleDeliverySweep } from './jobs/sweep-deliveries.ts';
@@ -80,7 +81,7 @@ export async function startCharla(config: Config, logger: Logger, options: Start
       logger,
       services,
       schema: buildSchema(),
-      routers: [createAttachmentRouter(services), createChannelInboundRouter(services), createWidgetRouter(services)],
+      routers: [createAttachmentRouter(services), createChannelInboundRouter(services), createWidgetRouter(services), createConsoleRouter()],
       socketRecheckMs: options.socketRecheckMs,
     });
     const url = await httpServer.listen(config.port, config.host);

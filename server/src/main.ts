@@ -34,7 +34,7 @@ async function main(): Promise<void> {
     charla = await startCharla(config, logger);
     logger.info(
       { url: charla.url, version: VERSION, starts: charla.starts, embeddedDatabase: charla.database.embedded },
-      `Charla is ready at ${charla.url}`,
+      `Charla is ready at ${charla.url} (agent console: ${charla.url}/app/)`,
     );
     announceFirstStart(logger, charla.bootstrap);
   } catch (error) {

@@ -1,0 +1,99 @@
+// The console's one way to the server: queries and mutations over HTTP, subscriptions over
+// graphql-ws on the same /graphql path, both with the agent's bearer token.
+import { createClient, type Client } from 'graphql-ws';
+
+export class ApiError extends Error {
+  constructor(readonly code: string, message = code) {
+    super(message);
+  }
+}
+
+const endpoint = new URL('/graphql', location.href);
+
+let token: string | null = null;
+let socket: Client | null = null;
+let onUnauthenticated: () => void = () => {};
+
+export function setToken(next: string | null): void {
+  if (next === token) return;
+  token = next;
+  void socket?.dispose();
+  socket = null;
+}
+
+/** Called when the server says the token is no longer valid (signed out elsewhere, expired). */
+export function whenUnauthenticated(handler: () => void): void {
+  onUnauthenticated = handler;
+}
+
+export async function request<T>(query: string, variables?: Record<string, unknown>): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+      body: JSON.stringify({ query, variables }),
+    });
+  } catch {
+    throw new ApiError('http/failed');
+  }
+  let result: { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+  try {
+    result = await response.json();
+  } catch {
+    throw new ApiError('http/failed');
+  }
+  const error = result.errors?.[0];
+  if (error || !result.data) {
+    const code = error?.extensions?.code ?? 'http/failed';
+    if (code === 'auth/unauthenticated') onUnauthenticated();
+    throw new ApiError(code, error?.message);
+  }
+  return result.data;
+}
+
+function liveSocket(): Client {
+  if (!socket) {
+    const url = new URL(endpoint);
+    url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+    const authorization = token ? `Bearer ${token}` : undefined;
+    socket = createClient({
+      url: url.href,
+      connectionParams: () => (authorization ? { authorization } : {}),
+      retryAttempts: Infinity,
+      shouldRetry: () => true,
+      lazy: true,
+    });
+  }
+  return socket;
+}
+
+export interface SubscriptionHandlers<T> {
+  next(data: T): void;
+  /** The socket (re)connected: state may have been missed while it was down. */
+  reconnected?(): void;
+}
+
+/** Subscribes until the returned function is called. */
+export function subscribe<T>(query: string, variables: Record<string, unknown>, handlers: SubscriptionHandlers<T>): () => void {
+  const client = liveSocket();
+  let connections = 0;
+  const offConnected = client.on('connected', () => {
+    connections += 1;
+    if (connections > 1) handlers.reconnected?.();
+  });
+  const unsubscribe = client.subscribe<T>(
+    { query, variables },
+    {
+      next: (result) => {
+        if (result.data) handlers.next(result.data as T);
+      },
+      error: () => {},
+      complete: () => {},
+    },
+  );
+  return () => {
+    offConnected();
+    unsubscribe();
+  };
+}

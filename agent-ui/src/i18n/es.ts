@@ -1,0 +1,65 @@
+// Spanish strings of the console (PRODUCT.md, "Agent side"; labels users of the seed expect).
+import type en from './en.ts';
+
+const es: typeof en = {
+  app: { name: 'Charla' },
+  signIn: {
+    title: 'Inicia sesión en Charla',
+    email: 'Correo electrónico',
+    password: 'Contraseña',
+    submit: 'Iniciar sesión',
+    signOut: 'Cerrar sesión',
+  },
+  availability: { label: 'Disponibilidad', ONLINE: 'En línea', BUSY: 'Ocupado', OFFLINE: 'Desconectado' },
+  conversations: {
+    title: 'Conversaciones',
+    allConversations: 'Todas las conversaciones',
+    tabs: { MINE: 'Mías', UNASSIGNED: 'Sin asignar', ALL: 'Todas' },
+    status: { label: 'Estado', OPEN: 'Abiertas', PENDING: 'Pendientes', SNOOZED: 'Pospuestas', RESOLVED: 'Resueltas', ALL: 'Todas' },
+    empty: 'No hay conversaciones aquí',
+    loadMore: 'Cargar más',
+    pick: 'Selecciona una conversación',
+    notFound: 'Esta conversación no existe o no puedes verla',
+    unread: 'Actividad nueva',
+    number: '#{n}',
+  },
+  conversation: {
+    loadEarlier: 'Cargar mensajes anteriores',
+    assignedAgent: 'Agente asignado',
+    unassigned: 'Nadie',
+    assignToMe: 'Asignarme',
+    resolve: 'Resolver',
+    reopen: 'Reabrir',
+    open: 'Abrir',
+    more: 'Más acciones',
+    markPending: 'Marcar como pendiente',
+    snooze: 'Posponer',
+    snoozeNextReply: 'Hasta la próxima respuesta',
+    snoozeTomorrow: 'Hasta mañana',
+    snoozeNextWeek: 'Hasta la próxima semana',
+    snoozedUntil: 'Pospuesta hasta {time}',
+    privateNote: 'Nota privada',
+    deleted: 'Este mensaje se ha eliminado',
+    attachment: 'Adjunto',
+    failed: 'No entregado',
+    bot: 'Bot',
+  },
+  composer: {
+    reply: 'Responder',
+    privateNote: 'Nota privada',
+    replyPlaceholder: 'Mayús + Intro para una nueva línea. Intro envía.',
+    notePlaceholder: 'Solo los agentes ven esta nota. Intro la añade.',
+    send: 'Enviar',
+    addNote: 'Añadir nota',
+  },
+  errors: {
+    auth_invalid_credentials: 'El correo electrónico o la contraseña no son correctos',
+    auth_unauthenticated: 'Tu sesión ha terminado: inicia sesión de nuevo',
+    http_failed: 'No se pudo contactar con el servidor. Inténtalo de nuevo.',
+    auth_too_many_attempts: 'Demasiados intentos fallidos: inténtalo de nuevo en 15 minutos',
+    auth_forbidden: 'No puedes hacer esto',
+    generic: 'Algo salió mal ({code}). Inténtalo de nuevo.',
+  },
+};
+
+export default es;
