@@ -15,7 +15,7 @@ import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../support
 import { buildAccount, buildAgent, buildInbox, type BuiltAgent } from '../support/factories.ts';
 import { snippetPage, startHostSite, startRelay, type HostSite, type Relay } from '../support/host-site.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
-import { agentMessages, reply, setStatus } from '../server/widget/visitor-client.ts';
+import { agentMessages, reply, say as sayThroughApi, setStatus } from '../server/widget/visitor-client.ts';
 
 const GREETING = 'Hi there! We usually answer within minutes.';
 
@@ -29,6 +29,7 @@ let shopInbox: InboxDoc;
 let spanishInbox: InboxDoc;
 let campaignInbox: InboxDoc;
 let formInbox: InboxDoc;
+let historyInbox: InboxDoc;
 let campaignId: string;
 
 beforeAll(async () => {
@@ -75,6 +76,7 @@ beforeAll(async () => {
       },
     } as never,
   });
+  historyInbox = await buildInbox(account._id, { name: 'Tienda Historia', memberIds: [ana.user._id] });
   const admin = await buildAgent(account._id, { role: 'administrator' });
   campaignInbox = await buildInbox(account._id, { name: 'Tienda Campaña', memberIds: [ana.user._id], settings: { greeting: { enabled: true, text: GREETING } } as never });
   const saved = await charla.mutate(
@@ -90,6 +92,7 @@ beforeAll(async () => {
   // Host CSS that would wreck a widget drawn into the page's own DOM.
   const hostileCss = '<style>button, iframe { display: none !important; } * { font-size: 40px !important; }</style>';
   site.page('/', snippetPage({ charlaUrl: relay.url, websiteToken: shopInbox.websiteToken!, head: hostileCss }));
+  site.page('/history', snippetPage({ charlaUrl: relay.url, websiteToken: historyInbox.websiteToken! }));
   site.page('/form', snippetPage({ charlaUrl: relay.url, websiteToken: formInbox.websiteToken! }));
   site.page('/offers', snippetPage({ charlaUrl: relay.url, websiteToken: campaignInbox.websiteToken! }));
   site.page('/es', snippetPage({ charlaUrl: relay.url, websiteToken: spanishInbox.websiteToken! }));
@@ -297,6 +300,44 @@ describe('the web widget in a browser', () => {
     await chat.getByText(GREETING).waitFor();
     const conversation = await conversationOf(formInbox);
     expect(await Contact.findById(conversation.contactId)).toMatchObject({ name: 'Lucía Pérez', email: 'lucia.perez@example.test', customAttributes: { orderCode: 'ABC-123' } });
+    await context.close();
+  });
+
+  it('shows a returning visitor 20 messages at a time, deletions live, and tells the agent it is typing', async () => {
+    const { page, chat, context } = await visit(`http://shop.test:${site.port}/history`);
+    await waitForEvent(page, 'ready');
+    const visitorToken = await page.evaluate((token) => (globalThis as any).localStorage.getItem(`charla:${token}:visitorToken`), historyInbox.websiteToken!);
+    for (let n = 1; n <= 45; n += 1) await sayThroughApi(charla, visitorToken, `Message ${n}`);
+    await page.reload();
+    await waitForEvent(page, 'ready');
+    await launcher(page).click();
+
+    await chat.getByText('Message 45', { exact: true }).waitFor();
+    expect(await chat.locator('.message').count()).toBe(20);
+    expect(await chat.getByText('Message 25', { exact: true }).count()).toBe(0);
+    // Scrolling up to the top loads the 20 before; the view stays where the visitor was.
+    const scrollToTop = () => chat.locator('.messages').evaluate((element: any) => (element.scrollTop = 0));
+    await scrollToTop();
+    await chat.getByText('Message 6', { exact: true }).waitFor();
+    expect(await chat.locator('.messages').evaluate((element: any) => element.scrollTop)).toBeGreaterThan(0);
+    await scrollToTop();
+    await chat.getByText('Message 1', { exact: true }).waitFor();
+    await chat.getByRole('button', { name: 'Load earlier messages' }).waitFor({ state: 'detached' });
+    expect(await chat.locator('.message').count()).toBe(45);
+
+    // The agent deletes a reply: the visitor sees it replaced, live.
+    const conversation = await conversationOf(historyInbox);
+    const { id } = await reply(charla, ana.token, String(conversation._id), 'Oops, wrong customer');
+    await chat.getByText('Oops, wrong customer').waitFor();
+    await charla.mutate(`mutation($id: ID!) { deleteMessage(id: $id) { id } }`, { id }, ana.token);
+    await chat.getByText('This message was deleted').waitFor();
+    expect(await chat.getByText('Oops, wrong customer').count()).toBe(0);
+
+    // Typing in the widget reaches the agent's console.
+    const events = await charla.subscribe(`subscription { conversationEvents { type typing { on agent { id } } } }`, {}, ana.token);
+    await chat.getByRole('textbox', { name: 'Type your message…' }).pressSequentially('Still th');
+    await events.waitFor((result) => result.data?.conversationEvents.type === 'TYPING' && result.data.conversationEvents.typing.on === true && result.data.conversationEvents.typing.agent === null);
+    await events.close();
     await context.close();
   });
 
