@@ -18,6 +18,7 @@ import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { agentMessages, reply, say as sayThroughApi, setStatus } from '../server/widget/visitor-client.ts';
 
 const GREETING = 'Hi there! We usually answer within minutes.';
+const ONE_PIXEL_PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
 
 let charla: TestCharla;
 let smtp: SmtpSink;
@@ -338,6 +339,35 @@ describe('the web widget in a browser', () => {
     await chat.getByRole('textbox', { name: 'Type your message…' }).pressSequentially('Still th');
     await events.waitFor((result) => result.data?.conversationEvents.type === 'TYPING' && result.data.conversationEvents.typing.on === true && result.data.conversationEvents.typing.agent === null);
     await events.close();
+    await context.close();
+  });
+
+  it('sends a picture with a preview and receives the agent’s file as a download', async () => {
+    const { page, chat, context } = await visit(`http://shop.test:${site.port}/history`);
+    await waitForEvent(page, 'ready');
+    await launcher(page).click();
+    await chat.locator('input[type=file]').setInputFiles({ name: 'receipt.png', mimeType: 'image/png', buffer: ONE_PIXEL_PNG });
+    const preview = chat.locator('img[alt="receipt.png"]');
+    await preview.waitFor();
+    await expect.poll(() => preview.evaluate((image: any) => image.complete && image.naturalWidth)).toBe(1);
+    const conversation = await conversationOf(historyInbox);
+    const stored = await charla.mutate(
+      `query($id: ID!) { conversation(id: $id) { messages(first: 10) { edges { node { messageType attachments { fileName contentType } } } } } }`,
+      { id: String(conversation._id) },
+      ana.token,
+    );
+    expect(stored.conversation.messages.edges.map((edge: any) => edge.node)).toContainEqual({ messageType: 'INCOMING', attachments: [{ fileName: 'receipt.png', contentType: 'image/png' }] });
+
+    const upload = await charla.upload('%PDF-1.4\n%charla test\n', { token: ana.token, conversationId: String(conversation._id), fileName: 'invoice.pdf', claimedType: 'application/pdf' });
+    expect(upload.status).toBe(201);
+    await charla.mutate(
+      `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`,
+      { input: { conversationId: String(conversation._id), content: 'Here is your invoice', attachmentIds: [upload.body.id] } },
+      ana.token,
+    );
+    const link = chat.locator('a[download="invoice.pdf"]');
+    await link.waitFor();
+    expect(await link.getAttribute('href')).toMatch(/^blob:/);
     await context.close();
   });
 

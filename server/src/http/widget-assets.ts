@@ -139,7 +139,8 @@ export function appPolicy(allowedDomains: readonly string[]): string {
     "default-src 'none'",
     "script-src 'self'",
     "style-src 'self'",
-    "img-src 'self' data:",
+    // Attachments are fetched with the visitor's token and shown from blob: URLs.
+    "img-src 'self' data: blob:",
     "connect-src 'self'",
     "base-uri 'none'",
     "form-action 'none'",

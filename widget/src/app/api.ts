@@ -2,8 +2,17 @@
 // graphql-ws. One instance per visitor token; a new session (setUser, reset) makes a new one.
 import { openLiveSocket, type LiveSocket } from './live-socket.ts';
 
+export interface VisitorAttachment {
+  id: string;
+  fileName: string;
+  contentType: string;
+  size: number;
+  url: string;
+}
+
 export interface VisitorMessage {
   id: string;
+  attachments: VisitorAttachment[];
   messageType: 'INCOMING' | 'OUTGOING' | 'TEMPLATE';
   contentType: 'TEXT' | 'INPUT_EMAIL' | 'INPUT_CSAT' | 'INPUT_SELECT' | 'CARDS' | 'FORM';
   content: string;
@@ -37,14 +46,14 @@ export class ApiError extends Error {
   }
 }
 
-const MESSAGE = 'id messageType contentType content deleted contentAttributes createdAt sender{type name}';
+const MESSAGE = 'id messageType contentType content deleted contentAttributes createdAt sender{type name} attachments{id fileName contentType size url}';
 const CONVERSATION = 'id status canReply assignee{name}';
 
 export const OPERATIONS = {
   conversation: `{visitorConversation{${CONVERSATION}}}`,
   messages: `query($before:ID){visitorMessages(before:$before,first:20){edges{node{${MESSAGE}}} pageInfo{hasPreviousPage}}}`,
-  send: `mutation($content:String!,$campaignId:ID){sendVisitorMessage(content:$content,campaignId:$campaignId){${MESSAGE}}}`,
-  startNew: `mutation($content:String!,$campaignId:ID){startNewConversation(content:$content,campaignId:$campaignId){${MESSAGE}}}`,
+  send: `mutation($content:String!,$files:[ID!],$campaignId:ID){sendVisitorMessage(content:$content,attachmentIds:$files,campaignId:$campaignId){${MESSAGE}}}`,
+  startNew: `mutation($content:String!,$files:[ID!],$campaignId:ID){startNewConversation(content:$content,attachmentIds:$files,campaignId:$campaignId){${MESSAGE}}}`,
   submitEmail: `mutation($id:ID!,$email:String!){submitEmail(messageId:$id,email:$email){${MESSAGE}}}`,
   submitCsat: `mutation($id:ID!,$rating:Int!,$feedback:String){submitCsat(messageId:$id,rating:$rating,feedback:$feedback){${MESSAGE}}}`,
   transcript: 'mutation{requestTranscript}',
@@ -57,6 +66,10 @@ const endpoint = new URL('../../graphql', location.href);
 
 export interface VisitorApi {
   request<T>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  /** POST /uploads with progress (0–1); resolves with the stored attachment. */
+  upload(file: File, progress: (done: number) => void): Promise<VisitorAttachment>;
+  /** An attachment as a blob: URL (downloads need the visitor's token, which an <img> cannot send). */
+  download(url: string): Promise<string>;
   /** Widget events; `onConnected(again)` runs on every (re)connection of the socket. */
   listen(handlers: { event(event: WidgetEvent): void; connected(again: boolean): void; disconnected(): void }): void;
   close(): void;
@@ -75,6 +88,26 @@ export function createVisitorApi(token: string): VisitorApi {
       const error = result.errors?.[0]?.extensions;
       if (result.errors?.length || !result.data) throw new ApiError(error?.code ?? 'http/failed', error?.details?.field);
       return result.data;
+    },
+    upload(file, progress) {
+      return new Promise((resolve, reject) => {
+        const request = new XMLHttpRequest();
+        request.open('POST', new URL('../../uploads', location.href));
+        request.setRequestHeader('authorization', `Bearer ${token}`);
+        request.upload.onprogress = (event) => event.lengthComputable && progress(event.loaded / event.total);
+        request.onload = () => (request.status === 201 ? resolve(JSON.parse(request.responseText)) : reject(new ApiError(JSON.parse(request.responseText || '{}').error?.code ?? 'upload/failed')));
+        request.onerror = () => reject(new ApiError('upload/failed'));
+        const form = new FormData();
+        form.append('file', file);
+        request.send(form);
+      });
+    },
+    async download(url) {
+      // Always from this app's own origin, whatever public address the server put in the link.
+      const { pathname, search } = new URL(url, location.href);
+      const response = await fetch(new URL(pathname + search, location.origin), { headers: { authorization: `Bearer ${token}` } });
+      if (!response.ok) throw new ApiError('attachment/unavailable');
+      return URL.createObjectURL(await response.blob());
     },
     listen(handlers) {
       const url = new URL(endpoint);

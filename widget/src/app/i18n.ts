@@ -59,6 +59,9 @@ const en = {
     required: 'This field is required',
     invalid: 'Please check this field',
   },
+  attach: 'Attach a file',
+  uploading: 'Uploading… {percent}%',
+  uploadFailed: 'The file could not be sent',
   error: 'Something went wrong. Please try again.',
 };
 
@@ -105,6 +108,9 @@ const es: Messages = {
     required: 'Este campo es obligatorio',
     invalid: 'Revisa este campo',
   },
+  attach: 'Adjuntar un archivo',
+  uploading: 'Subiendo… {percent}%',
+  uploadFailed: 'No se pudo enviar el archivo',
   error: 'Algo salió mal. Inténtalo de nuevo.',
 };
 

@@ -31,6 +31,8 @@ export function useConversation(notify: (message: VisitorMessage) => void) {
     /** A campaign the visitor saw above the launcher: shown first until they answer it. */
     campaign: null as OfferedCampaign | null,
     preChatDone: false,
+    /** Upload progress (0–1) of the file being sent, or null. */
+    uploading: null as number | null,
   });
   let api: VisitorApi | undefined;
   let localIds = 0;
@@ -126,7 +128,7 @@ export function useConversation(notify: (message: VisitorMessage) => void) {
     }
   }
 
-  async function send(content: string, existing?: ShownMessage): Promise<void> {
+  async function send(content: string, existing?: ShownMessage, files: string[] = []): Promise<void> {
     if (!api) return;
     setTyping(false);
     const optimistic: ShownMessage = existing ?? {
@@ -136,6 +138,7 @@ export function useConversation(notify: (message: VisitorMessage) => void) {
       content,
       deleted: false,
       contentAttributes: {},
+      attachments: [],
       createdAt: new Date().toISOString(),
       sender: { type: 'CONTACT', name: '' },
       local: 'sending',
@@ -147,8 +150,8 @@ export function useConversation(notify: (message: VisitorMessage) => void) {
     const campaignId = !state.conversation || newConversation ? state.campaign?.id : undefined;
     try {
       const sent = newConversation
-        ? (await api.request<{ startNewConversation: VisitorMessage }>(OPERATIONS.startNew, { content, campaignId })).startNewConversation
-        : (await api.request<{ sendVisitorMessage: VisitorMessage }>(OPERATIONS.send, { content, campaignId })).sendVisitorMessage;
+        ? (await api.request<{ startNewConversation: VisitorMessage }>(OPERATIONS.startNew, { content, files, campaignId })).startNewConversation
+        : (await api.request<{ sendVisitorMessage: VisitorMessage }>(OPERATIONS.send, { content, files, campaignId })).sendVisitorMessage;
       if (campaignId) state.campaign = null;
       const index = state.messages.findIndex((shown) => shown === optimistic || shown.id === optimistic.id);
       if (index >= 0) state.messages.splice(index, 1);
@@ -163,6 +166,21 @@ export function useConversation(notify: (message: VisitorMessage) => void) {
       if (shown) shown.local = 'failed';
     }
   }
+
+  async function sendFile(file: File): Promise<void> {
+    if (!api || state.uploading !== null) return;
+    state.uploading = 0;
+    try {
+      const stored = await api.upload(file, (done) => (state.uploading = done));
+      await send('', undefined, [stored.id]);
+    } catch {
+      state.error = 'upload/failed';
+    } finally {
+      state.uploading = null;
+    }
+  }
+
+  const download = (url: string): Promise<string> => api!.download(url);
 
   function setTyping(on: boolean): void {
     clearTimeout(typingTimer);
@@ -199,7 +217,7 @@ export function useConversation(notify: (message: VisitorMessage) => void) {
     }
   }
 
-  return { state, resolvedClosed, start, loadOlder, send, setTyping, submitEmail, submitCsat, submitPreChatForm, requestTranscript };
+  return { state, resolvedClosed, start, loadOlder, send, sendFile, download, setTyping, submitEmail, submitCsat, submitPreChatForm, requestTranscript };
 }
 
 export type Conversation = ReturnType<typeof useConversation>;
