@@ -97,3 +97,10 @@ export function subscribe<T>(query: string, variables: Record<string, unknown>, 
     unsubscribe();
   };
 }
+
+/** A file behind the API's authorization (attachments), as a blob URL the browser can open. */
+export async function authorizedObjectUrl(url: string): Promise<string> {
+  const response = await fetch(url, { headers: token ? { authorization: `Bearer ${token}` } : {} });
+  if (!response.ok) throw new ApiError(response.status === 403 ? 'auth/forbidden' : 'http/failed');
+  return URL.createObjectURL(await response.blob());
+}

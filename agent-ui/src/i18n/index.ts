@@ -14,6 +14,10 @@ export const i18n = createI18n({
   locale: browserLocale(),
   fallbackLocale: 'en',
   messages: { en, es },
+  datetimeFormats: {
+    en: { short: { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' } },
+    es: { short: { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' } },
+  },
 });
 
 export function setLocale(locale: Locale): void {

@@ -1,0 +1,116 @@
+// The conversation list: tab (Mine / Unassigned / All), status filter, pages newest activity
+// first, tab counts, and live updates from conversation events.
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import { request } from '../api/graphql-client.ts';
+import { useSession } from '../auth/session-store.ts';
+import { LIST, type AssigneeTab, type ConversationEvent, type ConversationSummary, type StatusFilter } from './operations.ts';
+
+interface ListPage {
+  conversations: {
+    edges: Array<{ node: ConversationSummary }>;
+    pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    counts: { mine: number; unassigned: number; all: number };
+  };
+}
+
+const byNewestActivity = (a: ConversationSummary, b: ConversationSummary): number =>
+  b.lastActivityAt.localeCompare(a.lastActivityAt) || b.id.localeCompare(a.id);
+
+export const useConversationList = defineStore('conversation-list', () => {
+  const tab = ref<AssigneeTab>('MINE');
+  const status = ref<StatusFilter>('OPEN');
+  const items = ref<ConversationSummary[]>([]);
+  const counts = ref({ mine: 0, unassigned: 0, all: 0 });
+  const hasMore = ref(false);
+  const loading = ref(false);
+  /** Conversations with activity since the agent last looked at them (kept for this tab's life). */
+  const unread = ref(new Set<string>());
+  let cursor: string | null = null;
+  let generation = 0;
+  let countsTimer: ReturnType<typeof setTimeout> | undefined;
+
+  const filter = () => ({ assignee: tab.value, status: status.value });
+
+  async function load(): Promise<void> {
+    const mine = ++generation;
+    loading.value = true;
+    try {
+      const data = await request<ListPage>(LIST, { filter: filter() });
+      if (mine !== generation) return;
+      items.value = data.conversations.edges.map((edge) => edge.node);
+      counts.value = data.conversations.counts;
+      hasMore.value = data.conversations.pageInfo.hasNextPage;
+      cursor = data.conversations.pageInfo.endCursor;
+    } finally {
+      if (mine === generation) loading.value = false;
+    }
+  }
+
+  async function loadMore(): Promise<void> {
+    if (!hasMore.value || loading.value) return;
+    const mine = generation;
+    loading.value = true;
+    try {
+      const data = await request<ListPage>(LIST, { filter: filter(), after: cursor });
+      if (mine !== generation) return;
+      const known = new Set(items.value.map((item) => item.id));
+      items.value.push(...data.conversations.edges.map((edge) => edge.node).filter((node) => !known.has(node.id)));
+      counts.value = data.conversations.counts;
+      hasMore.value = data.conversations.pageInfo.hasNextPage;
+      cursor = data.conversations.pageInfo.endCursor;
+    } finally {
+      if (mine === generation) loading.value = false;
+    }
+  }
+
+  function setTab(next: AssigneeTab): void {
+    tab.value = next;
+    void load();
+  }
+
+  function setStatus(next: StatusFilter): void {
+    status.value = next;
+    void load();
+  }
+
+  function belongs(conversation: ConversationSummary): boolean {
+    if (status.value !== 'ALL' && conversation.status !== status.value) return false;
+    if (tab.value === 'MINE') return conversation.assignee?.id === useSession().agent?.id;
+    if (tab.value === 'UNASSIGNED') return conversation.assignee === null;
+    return true;
+  }
+
+  /** Counts come from the server (they span every page); one refresh per burst of events. */
+  function refreshCountsSoon(): void {
+    clearTimeout(countsTimer);
+    countsTimer = setTimeout(() => {
+      void request<ListPage>(LIST.replace('first: 25', 'first: 1'), { filter: filter() })
+        .then((data) => (counts.value = data.conversations.counts))
+        .catch(() => {});
+    }, 150);
+  }
+
+  function applyEvent(event: ConversationEvent, openConversationId: string | null): void {
+    if (event.type === 'TYPING') return;
+    const conversation = event.conversation;
+    const index = items.value.findIndex((item) => item.id === conversation.id);
+    if (belongs(conversation)) {
+      if (index >= 0) items.value.splice(index, 1, conversation);
+      else items.value.push(conversation);
+      items.value.sort(byNewestActivity);
+    } else if (index >= 0) {
+      items.value.splice(index, 1);
+    }
+    if (event.type === 'MESSAGE_CREATED' && conversation.id !== openConversationId && event.message?.messageType === 'INCOMING') {
+      unread.value.add(conversation.id);
+    }
+    refreshCountsSoon();
+  }
+
+  function markRead(conversationId: string): void {
+    unread.value.delete(conversationId);
+  }
+
+  return { tab, status, items, counts, hasMore, loading, unread, load, loadMore, setTab, setStatus, applyEvent, markRead };
+});

@@ -1,0 +1,122 @@
+// The open conversation: its details, messages (older pages loaded on scroll-back), the agent's
+// actions on it, and the live events that concern it.
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import { ApiError, request } from '../api/graphql-client.ts';
+import {
+  ASSIGN,
+  CHANGE_STATUS,
+  CONVERSATION_WITH_MESSAGES,
+  EARLIER_MESSAGES,
+  FIND_BY_NUMBER,
+  SEND_MESSAGE,
+  type Conversation,
+  type ConversationEvent,
+  type ConversationStatus,
+  type Message,
+  type SnoozeOption,
+} from './operations.ts';
+
+interface MessagePage {
+  edges: Array<{ node: Message }>;
+  pageInfo: { hasPreviousPage: boolean; startCursor: string | null };
+}
+
+export const useOpenConversation = defineStore('open-conversation', () => {
+  const conversation = ref<Conversation | null>(null);
+  const messages = ref<Message[]>([]);
+  const hasEarlier = ref(false);
+  const loadingEarlier = ref(false);
+  const notFound = ref(false);
+  let earlierCursor: string | null = null;
+  let generation = 0;
+
+  function upsertMessage(message: Message): void {
+    const index = messages.value.findIndex((known) => known.id === message.id);
+    if (index >= 0) messages.value.splice(index, 1, message);
+    else messages.value.push(message);
+  }
+
+  async function open(displayId: number): Promise<void> {
+    const mine = ++generation;
+    notFound.value = false;
+    if (conversation.value?.displayId !== displayId) {
+      conversation.value = null;
+      messages.value = [];
+    }
+    const found = await request<{ conversations: { edges: Array<{ node: { id: string; displayId: number } }> } }>(FIND_BY_NUMBER, { search: `#${displayId}` });
+    const id = found.conversations.edges.find((edge) => edge.node.displayId === displayId)?.node.id;
+    if (mine !== generation) return;
+    if (!id) {
+      notFound.value = true;
+      return;
+    }
+    try {
+      const data = await request<{ conversation: Conversation & { messages: MessagePage } }>(CONVERSATION_WITH_MESSAGES, { id });
+      if (mine !== generation) return;
+      const { messages: page, ...details } = data.conversation;
+      conversation.value = details;
+      messages.value = page.edges.map((edge) => edge.node);
+      hasEarlier.value = page.pageInfo.hasPreviousPage;
+      earlierCursor = page.pageInfo.startCursor;
+    } catch (error) {
+      if (error instanceof ApiError && /not_found|forbidden/.test(error.code)) notFound.value = true;
+      else throw error;
+    }
+  }
+
+  function close(): void {
+    generation++;
+    conversation.value = null;
+    messages.value = [];
+    notFound.value = false;
+  }
+
+  async function loadEarlier(): Promise<void> {
+    const current = conversation.value;
+    if (!current || !hasEarlier.value || loadingEarlier.value) return;
+    loadingEarlier.value = true;
+    try {
+      const data = await request<{ conversation: { messages: MessagePage } }>(EARLIER_MESSAGES, { id: current.id, before: earlierCursor });
+      if (conversation.value?.id !== current.id) return;
+      const known = new Set(messages.value.map((message) => message.id));
+      messages.value.unshift(...data.conversation.messages.edges.map((edge) => edge.node).filter((message) => !known.has(message.id)));
+      hasEarlier.value = data.conversation.messages.pageInfo.hasPreviousPage;
+      earlierCursor = data.conversation.messages.pageInfo.startCursor;
+    } finally {
+      loadingEarlier.value = false;
+    }
+  }
+
+  async function send(content: string, isPrivate: boolean): Promise<void> {
+    const current = conversation.value;
+    if (!current) return;
+    const data = await request<{ sendMessage: Message }>(SEND_MESSAGE, { input: { conversationId: current.id, content, private: isPrivate } });
+    if (conversation.value?.id === current.id) upsertMessage(data.sendMessage);
+  }
+
+  async function assign(agentId: string | null): Promise<void> {
+    const current = conversation.value;
+    if (!current) return;
+    const data = await request<{ assignConversation: Conversation }>(ASSIGN, { id: current.id, agentId });
+    if (conversation.value?.id === current.id) conversation.value = data.assignConversation;
+  }
+
+  async function changeStatus(status: ConversationStatus, snooze?: SnoozeOption): Promise<void> {
+    const current = conversation.value;
+    if (!current) return;
+    const data = await request<{ changeConversationStatus: Conversation }>(CHANGE_STATUS, { id: current.id, status, snooze });
+    if (conversation.value?.id === current.id) conversation.value = data.changeConversationStatus;
+  }
+
+  function applyEvent(event: ConversationEvent): void {
+    const current = conversation.value;
+    if (!current || event.conversation.id !== current.id) return;
+    if (event.type === 'TYPING') return;
+    // Events carry the list's fields; the inbox's members stay as loaded.
+    conversation.value = { ...current, ...event.conversation, inbox: current.inbox };
+    if (event.message && (event.type === 'MESSAGE_CREATED' || event.type === 'MESSAGE_UPDATED')) upsertMessage(event.message);
+  }
+
+  return { conversation, messages, hasEarlier, loadingEarlier, notFound, open, close, loadEarlier, send, assign, changeStatus, applyEvent };
+});

@@ -1,0 +1,93 @@
+// The conversation operations the console sends, and the shapes it reads back.
+export type ConversationStatus = 'OPEN' | 'PENDING' | 'SNOOZED' | 'RESOLVED';
+export type StatusFilter = ConversationStatus | 'ALL';
+export type AssigneeTab = 'MINE' | 'UNASSIGNED' | 'ALL';
+export type SnoozeOption = 'UNTIL_NEXT_REPLY' | 'TOMORROW' | 'NEXT_WEEK';
+
+export interface AgentRef {
+  id: string;
+  name: string;
+}
+
+export interface ConversationSummary {
+  id: string;
+  displayId: number;
+  status: ConversationStatus;
+  snoozedUntil: string | null;
+  lastActivityAt: string;
+  muted: boolean;
+  assignee: AgentRef | null;
+  contact: { id: string; name: string; email: string | null };
+  inbox: { id: string; name: string; channelType: string };
+}
+
+export interface Conversation extends ConversationSummary {
+  inbox: ConversationSummary['inbox'] & { members: AgentRef[] };
+}
+
+export interface Attachment {
+  id: string;
+  fileName: string;
+  contentType: string;
+  size: number;
+  url: string;
+}
+
+export interface Message {
+  id: string;
+  conversationId: string;
+  messageType: 'INCOMING' | 'OUTGOING' | 'ACTIVITY' | 'TEMPLATE';
+  contentType: string;
+  content: string;
+  private: boolean;
+  deleted: boolean;
+  status: 'PENDING' | 'SENT' | 'DELIVERED' | 'READ' | 'FAILED';
+  createdAt: string;
+  sender: { type: 'AGENT' | 'CONTACT' | 'BOT'; id: string | null; name: string } | null;
+  attachments: Attachment[];
+  contentAttributes: Record<string, unknown>;
+}
+
+export interface ConversationEvent {
+  type: 'CONVERSATION_CREATED' | 'CONVERSATION_UPDATED' | 'MESSAGE_CREATED' | 'MESSAGE_UPDATED' | 'TYPING';
+  conversation: ConversationSummary;
+  message: Message | null;
+}
+
+const SUMMARY = 'id displayId status snoozedUntil lastActivityAt muted assignee { id name } contact { id name email } inbox { id name channelType }';
+const CONVERSATION = `${SUMMARY} inbox { id name channelType members { id name } }`;
+export const MESSAGE = 'id conversationId messageType contentType content private deleted status createdAt sender { type id name } attachments { id fileName contentType size url } contentAttributes';
+
+export const LIST = `query($filter: ConversationFilter, $after: String) {
+  conversations(filter: $filter, first: 25, after: $after) {
+    edges { node { ${SUMMARY} } }
+    pageInfo { hasNextPage endCursor }
+    counts { mine unassigned all }
+  }
+}`;
+
+/** The API finds conversations by id; a route's #number is found through the list's search. */
+export const FIND_BY_NUMBER = `query($search: String!) {
+  conversations(filter: { status: ALL, search: $search }, first: 5) { edges { node { id displayId } } }
+}`;
+
+export const CONVERSATION_WITH_MESSAGES = `query($id: ID!) {
+  conversation(id: $id) {
+    ${CONVERSATION}
+    messages(first: 20) { edges { node { ${MESSAGE} } } pageInfo { hasPreviousPage startCursor } }
+  }
+}`;
+
+export const EARLIER_MESSAGES = `query($id: ID!, $before: ID) {
+  conversation(id: $id) { id messages(first: 20, before: $before) { edges { node { ${MESSAGE} } } pageInfo { hasPreviousPage startCursor } } }
+}`;
+
+export const SEND_MESSAGE = `mutation($input: SendMessageInput!) { sendMessage(input: $input) { ${MESSAGE} } }`;
+
+export const ASSIGN = `mutation($id: ID!, $agentId: ID) { assignConversation(conversationId: $id, agentId: $agentId) { ${CONVERSATION} } }`;
+
+export const CHANGE_STATUS = `mutation($id: ID!, $status: ConversationStatus!, $snooze: SnoozeOption) {
+  changeConversationStatus(conversationId: $id, status: $status, snooze: $snooze) { ${CONVERSATION} }
+}`;
+
+export const EVENTS = `subscription { conversationEvents(inboxId: null) { type conversation { ${SUMMARY} } message { ${MESSAGE} } } }`;

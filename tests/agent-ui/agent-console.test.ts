@@ -1,0 +1,226 @@
+// The agent's half of the seed story in a real browser: sign in, a visitor's "Hola" arriving live
+// in Unassigned, assigning to self, a reply the visitor receives, a private note they never do,
+// resolving; markup from a message shown as text; Spanish labels; a reload keeping session and draft.
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { InboxDoc } from '../../server/src/db/models/inbox.ts';
+import { launchBrowser } from '../support/browser.ts';
+import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../support/charla.ts';
+import { buildAccount, buildAgent, buildInbox, type BuiltAgent } from '../support/factories.ts';
+import { openWidget, say, WIDGET_EVENTS } from '../server/widget/visitor-client.ts';
+
+// Screenshots of the main screens, for a person to look at (not committed).
+const SCREENSHOTS = process.env.SCREENSHOT_DIR ?? join(tmpdir(), 'charla-console-screenshots');
+
+let charla: TestCharla;
+let browser: Browser;
+let ana: BuiltAgent;
+let lucas: BuiltAgent;
+let inbox: InboxDoc;
+
+beforeAll(async () => {
+  charla = await startTestCharla();
+  browser = await launchBrowser();
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const account = await buildAccount({ name: 'Tienda Sol' });
+  ana = await buildAgent(account._id, { name: 'Ana García', email: 'ana@tienda.test', password: 'ana secret password' });
+  lucas = await buildAgent(account._id, { name: 'Lucas Pérez', email: 'lucas@tienda.test', password: 'lucas secret password', locale: 'es' });
+  inbox = await buildInbox(account._id, { name: 'Tienda Sol web', memberIds: [ana.user._id, lucas.user._id] });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await stopAllTestCharlas();
+});
+
+interface Console {
+  context: BrowserContext;
+  page: Page;
+  /** Messages the page logged as errors (CSP violations included). */
+  errors: string[];
+}
+
+async function openConsole(locale = 'en-US'): Promise<Console> {
+  const context = await browser.newContext({ locale });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(`${charla.url}/`);
+  return { context, page, errors };
+}
+
+async function signIn(page: Page, agent: BuiltAgent, labels = { email: 'E-mail', password: 'Password', submit: 'Sign in' }): Promise<void> {
+  await page.getByLabel(labels.email).fill(agent.user.email);
+  await page.getByLabel(labels.password).fill(agent.password);
+  await page.getByRole('button', { name: labels.submit }).click();
+}
+
+const composer = (page: Page) => page.locator('textarea[name="message"]');
+const tab = (page: Page, name: string) => page.locator(`[data-tab="${name}"]`);
+
+/** Visitor messages as the visitor's own API returns them (what their widget can ever show). */
+async function visitorSees(visitorToken: string): Promise<string[]> {
+  const data = await charla.mutate(`{ visitorMessages(first: 100) { edges { node { content } } } }`, {}, visitorToken);
+  return data.visitorMessages.edges.map((edge: { node: { content: string } }) => edge.node.content);
+}
+
+describe('the agent console in a browser', () => {
+  it('refuses a wrong password with a readable error', async () => {
+    const { page, context } = await openConsole();
+    await page.waitForURL(/\/app\/login/);
+    await page.getByLabel('E-mail').fill(ana.user.email);
+    await page.getByLabel('Password').fill('not the password');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: 'The e-mail or password is wrong' }).waitFor();
+    await context.close();
+  });
+
+  it('takes a visitor from a live "Hola" in Unassigned through assignment, reply, private note and resolution', async () => {
+    const { page, context, errors } = await openConsole();
+    await page.waitForURL(/\/app\/login/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'sign-in.png') });
+    await signIn(page, ana);
+    await page.waitForURL(/\/app\/conversations$/);
+    await page.getByRole('heading', { name: 'All conversations' }).waitFor();
+    await tab(page, 'UNASSIGNED').click();
+    await expect.poll(() => tab(page, 'UNASSIGNED').textContent()).toMatch(/Unassigned\s*0/);
+
+    // A visitor writes; the conversation appears live, and the tab's count follows.
+    const visitor = await openWidget(charla, inbox.websiteToken!);
+    const widgetEvents = await charla.subscribe(WIDGET_EVENTS, {}, visitor.visitorToken);
+    await say(charla, visitor.visitorToken, 'Hola');
+    const item = page.locator('[data-conversation]').filter({ hasText: visitor.contact.name });
+    await item.waitFor();
+    await expect.poll(() => tab(page, 'UNASSIGNED').textContent()).toMatch(/Unassigned\s*1/);
+    await item.locator('[data-unread]').waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'conversation-list.png') });
+
+    await item.click();
+    await page.waitForURL(/\/app\/conversations\/\d+$/);
+    await page.locator('[data-kind="incoming"]').filter({ hasText: 'Hola' }).waitFor();
+    await item.locator('[data-unread]').waitFor({ state: 'detached' });
+
+    // Assign to self: the activity line appears, the conversation leaves Unassigned.
+    await page.getByRole('button', { name: 'Assign to me' }).click();
+    await page.locator('[data-kind="activity"]').filter({ hasText: 'Ana García self-assigned this conversation' }).waitFor();
+    await expect.poll(() => page.locator('select[name="assignee"]').inputValue()).toBe(String(ana.user._id));
+    await item.waitFor({ state: 'detached' });
+    await expect.poll(() => tab(page, 'MINE').textContent()).toMatch(/Mine\s*1/);
+
+    // A reply: Shift+Enter makes a new line, Enter sends; the visitor receives it.
+    await composer(page).click();
+    await composer(page).pressSequentially('Hola, **bienvenida**');
+    await composer(page).press('Shift+Enter');
+    await composer(page).pressSequentially('¿En qué te ayudo?');
+    await composer(page).press('Enter');
+    const outgoing = page.locator('[data-kind="outgoing"]').filter({ hasText: '¿En qué te ayudo?' });
+    await outgoing.locator('strong', { hasText: 'bienvenida' }).waitFor();
+    expect(await outgoing.locator('[data-content] br').count()).toBe(1);
+    expect(await composer(page).inputValue()).toBe('');
+    await widgetEvents.waitFor((result) => result.data?.widgetEvents?.message?.content === 'Hola, **bienvenida**\n¿En qué te ayudo?');
+
+    // A private note: shown with a lock, never reaching the visitor.
+    await page.getByRole('tab', { name: 'Private note' }).click();
+    await page.getByRole('button', { name: 'Add note' }).waitFor();
+    await composer(page).fill('SECRET: check the order first');
+    await composer(page).press('Enter');
+    const note = page.locator('[data-kind="note"]').filter({ hasText: 'SECRET: check the order first' });
+    await note.locator('[data-lock]').waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'conversation.png') });
+
+    // Markup in a message is text, never a tag or a script.
+    const payload = '<script>window.pwned = 1</script><img src="x" onerror="window.pwned = 2">';
+    await say(charla, visitor.visitorToken, payload);
+    const hostile = page.locator('[data-kind="incoming"]').filter({ hasText: payload });
+    await hostile.waitFor();
+    expect(await hostile.locator('img, script').count()).toBe(0);
+    expect(await page.evaluate(() => (globalThis as any).pwned)).toBeUndefined();
+
+    // Resolve (the green button): the status and its activity line follow.
+    await page.locator('[data-action="resolve"]').click();
+    await page.locator('[data-kind="activity"]').filter({ hasText: 'Conversation was marked resolved by Ana García' }).waitFor();
+    await expect.poll(() => page.locator('[data-status]').textContent()).toBe('Resolved');
+    await page.locator('[data-action="reopen"]').waitFor();
+
+    const seen = await visitorSees(visitor.visitorToken);
+    expect(seen).toContain('Hola, **bienvenida**\n¿En qué te ayudo?');
+    expect(seen.some((content) => content.includes('SECRET'))).toBe(false);
+    expect(widgetEvents.results.some((result) => JSON.stringify(result).includes('SECRET'))).toBe(false);
+    expect(errors).toEqual([]);
+    await widgetEvents.close();
+    await context.close();
+  });
+
+  it('keeps the session and a half-written reply across a reload, and snoozes from the menu', async () => {
+    const visitor = await openWidget(charla, inbox.websiteToken!);
+    await say(charla, visitor.visitorToken, 'Hola otra vez');
+    const { page, context } = await openConsole();
+    await page.waitForURL(/\/app\/login/);
+    await signIn(page, ana);
+    await page.waitForURL(/\/app\/conversations$/);
+    await tab(page, 'ALL').click();
+    await page.locator('[data-conversation]').filter({ hasText: visitor.contact.name }).click();
+    await page.locator('[data-kind="incoming"]').filter({ hasText: 'Hola otra vez' }).waitFor();
+    const url = page.url();
+
+    await composer(page).fill('Half a thought');
+    await page.getByRole('tab', { name: 'Private note' }).click();
+    await composer(page).fill('A note in progress');
+    await page.reload();
+    await page.locator('[data-kind="incoming"]').filter({ hasText: 'Hola otra vez' }).waitFor();
+    expect(page.url()).toBe(url);
+    expect(await composer(page).inputValue()).toBe('A note in progress');
+    await page.getByRole('tab', { name: 'Reply' }).click();
+    expect(await composer(page).inputValue()).toBe('Half a thought');
+
+    // Navigating away and back keeps it too.
+    await tab(page, 'ALL').click();
+    await page.goto(`${charla.url}/app/conversations`);
+    await page.goto(url);
+    await page.locator('[data-kind="incoming"]').filter({ hasText: 'Hola otra vez' }).waitFor();
+    expect(await composer(page).inputValue()).toBe('Half a thought');
+
+    await page.locator('[data-action="more"]').click();
+    await page.getByRole('menuitem', { name: 'Until tomorrow' }).click();
+    await expect.poll(() => page.locator('[data-status]').textContent()).toBe('Snoozed');
+    await page.getByText(/Snoozed until/).waitFor();
+
+    // Signing out ends the session: the stored token is gone and the login page shows.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/\/app\/login/);
+    expect(await page.evaluate(() => (globalThis as any).localStorage.getItem('charla.console.token'))).toBeNull();
+    await page.goto(url);
+    await page.waitForURL(/\/app\/login/);
+    await context.close();
+  });
+
+  it('shows a Spanish agent the Spanish labels', async () => {
+    const visitor = await openWidget(charla, inbox.websiteToken!);
+    await say(charla, visitor.visitorToken, 'Buenas tardes');
+    // The browser says English; the agent's own locale decides once signed in.
+    const { page, context } = await openConsole('en-US');
+    await page.waitForURL(/\/app\/login/);
+    await signIn(page, lucas);
+    await page.getByRole('heading', { name: 'Todas las conversaciones' }).waitFor();
+    await expect.poll(() => tab(page, 'MINE').textContent()).toMatch(/Mías/);
+    await expect.poll(() => tab(page, 'UNASSIGNED').textContent()).toMatch(/Sin asignar/);
+    await tab(page, 'UNASSIGNED').click();
+    await page.locator('[data-conversation]').filter({ hasText: visitor.contact.name }).click();
+    await page.getByRole('tab', { name: 'Responder' }).waitFor();
+    await page.getByRole('tab', { name: 'Nota privada' }).click();
+    await page.getByRole('button', { name: 'Añadir nota' }).waitFor();
+    await page.getByRole('button', { name: 'Resolver' }).waitFor();
+    await page.getByRole('button', { name: 'Asignarme' }).click();
+    await page.locator('[data-kind="activity"]').filter({ hasText: /Lucas Pérez/ }).waitFor();
+    await page.getByText('Agente asignado').waitFor();
+    await page.getByRole('button', { name: 'Cerrar sesión' }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'conversation-es.png') });
+    await context.close();
+  });
+});
