@@ -29,7 +29,7 @@ export async function startHostSite(): Promise<HostSite> {
 
 /** A host page with the widget snippet, as a site owner pastes it. */
 export function snippetPage({ charlaUrl, websiteToken, settings = {}, head = '' }: { charlaUrl: string; websiteToken: string; settings?: Record<string, unknown>; head?: string }): string {
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Shop</title>${head}</head><body>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Shop</title>${head}</head><body>
 <h1>Our shop</h1>
 <script>window.charlaSettings = ${JSON.stringify(settings)};</script>
 <script src="${charlaUrl}/widget/sdk.js" data-website-token="${websiteToken}" defer></script>

@@ -454,6 +454,21 @@ describe('the web widget in a browser', () => {
     await second.context.close();
   });
 
+  it('fills a phone screen, and Escape in the chat gives the focus back to the launcher', async () => {
+    const context = await browser.newContext({ viewport: { width: 375, height: 667 }, isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    await page.goto(`http://shop.test:${site.port}/es`);
+    await launcher(page).click();
+    const chat = page.frameLocator('charla-widget iframe');
+    await chat.getByRole('textbox', { name: 'Escribe tu mensaje…' }).waitFor();
+    expect(await page.locator('charla-widget .frame').boundingBox()).toEqual({ x: 0, y: 0, width: 375, height: 667 });
+    // The chat's own close button stands in for the launcher it covers.
+    await chat.getByRole('textbox', { name: 'Escribe tu mensaje…' }).press('Escape');
+    await launcher(page).waitFor({ state: 'visible' });
+    expect(await page.evaluate(() => (globalThis as any).document.querySelector('charla-widget').shadowRoot.activeElement?.className)).toBe('launcher');
+    await context.close();
+  });
+
   it('draws nothing on a page whose domain the inbox does not allow', async () => {
     site.page('/elsewhere', snippetPage({ charlaUrl: relay.url, websiteToken: shopInbox.websiteToken! }));
     const { page, context } = await visit(`http://elsewhere.test:${site.port}/elsewhere`);
