@@ -181,6 +181,8 @@ describe('the web widget in a browser', () => {
     await chat.getByRole('alert').filter({ hasText: 'Please enter a valid e-mail address' }).waitFor();
     const conversation = await conversationOf(shopInbox);
     expect((await Contact.findById(conversation.contactId))?.email ?? null).toBeNull();
+    // The conversation knows the page the visitor wrote from.
+    expect((conversation.toObject() as any).additionalAttributes?.visitor).toMatchObject({ pageUrl: `http://shop.test:${site.port}/`, locale: 'en' });
     await email.fill('lucia@example.test');
     await chat.getByRole('button', { name: 'Submit' }).click();
     await chat.getByText('✓ lucia@example.test').waitFor();

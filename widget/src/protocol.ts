@@ -29,6 +29,15 @@ export interface PreChatField {
 
 export type WidgetLocale = 'en' | 'es';
 
+/** The host page the visitor is on (VisitorPageInput): rules and campaigns look at it. */
+export interface VisitorPage {
+  url: string;
+  referrer: string | null;
+  timeOnPage: number;
+  locale: string;
+  browserLanguage: string;
+}
+
 /** An ongoing campaign offered to this visitor (`pageViewed`). */
 export interface OfferedCampaign {
   id: string;
@@ -38,7 +47,7 @@ export interface OfferedCampaign {
 
 /** Loader → app. */
 export type HostToApp =
-  | { type: 'charla:session'; session: WidgetSession; locale: WidgetLocale }
+  | { type: 'charla:session'; session: WidgetSession; locale: WidgetLocale; page: VisitorPage }
   | { type: 'charla:locale'; locale: WidgetLocale }
   | { type: 'charla:campaign'; campaign: OfferedCampaign }
   | { type: 'charla:visibility'; open: boolean };

@@ -52,8 +52,8 @@ const CONVERSATION = 'id status canReply assignee{name}';
 export const OPERATIONS = {
   conversation: `{visitorConversation{${CONVERSATION}}}`,
   messages: `query($before:ID){visitorMessages(before:$before,first:20){edges{node{${MESSAGE}}} pageInfo{hasPreviousPage}}}`,
-  send: `mutation($content:String!,$files:[ID!],$campaignId:ID){sendVisitorMessage(content:$content,attachmentIds:$files,campaignId:$campaignId){${MESSAGE}}}`,
-  startNew: `mutation($content:String!,$files:[ID!],$campaignId:ID){startNewConversation(content:$content,attachmentIds:$files,campaignId:$campaignId){${MESSAGE}}}`,
+  send: `mutation($content:String!,$files:[ID!],$campaignId:ID,$page:VisitorPageInput){sendVisitorMessage(content:$content,attachmentIds:$files,campaignId:$campaignId,page:$page){${MESSAGE}}}`,
+  startNew: `mutation($content:String!,$files:[ID!],$campaignId:ID,$page:VisitorPageInput){startNewConversation(content:$content,attachmentIds:$files,campaignId:$campaignId,page:$page){${MESSAGE}}}`,
   submitEmail: `mutation($id:ID!,$email:String!){submitEmail(messageId:$id,email:$email){${MESSAGE}}}`,
   submitCsat: `mutation($id:ID!,$rating:Int!,$feedback:String){submitCsat(messageId:$id,rating:$rating,feedback:$feedback){${MESSAGE}}}`,
   transcript: 'mutation{requestTranscript}',

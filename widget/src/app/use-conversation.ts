@@ -1,7 +1,7 @@
 // The visitor's conversation as the app shows it: history, live events, optimistic sends and the
 // catch-up after a lost connection. One instance per session handed over by the loader.
 import { computed, reactive } from 'vue';
-import type { OfferedCampaign, WidgetSession } from '../protocol.ts';
+import type { OfferedCampaign, VisitorPage, WidgetSession } from '../protocol.ts';
 import { ApiError, createVisitorApi, OPERATIONS, type VisitorApi, type VisitorConversation, type VisitorMessage, type WidgetEvent } from './api.ts';
 
 export interface ShownMessage extends VisitorMessage {
@@ -33,9 +33,19 @@ export function useConversation(notify: (message: VisitorMessage) => void) {
     preChatDone: false,
     /** Upload progress (0–1) of the file being sent, or null. */
     uploading: null as number | null,
+    /** The host page, as the loader last told (sent along with the visitor's messages). */
+    page: null as VisitorPage | null,
   });
   let api: VisitorApi | undefined;
   let localIds = 0;
+  let pageToldAt = 0;
+  /** The page with its time on page as of now. */
+  const pageNow = (): VisitorPage | null =>
+    state.page && { ...state.page, timeOnPage: state.page.timeOnPage + Math.floor((Date.now() - pageToldAt) / 1000) };
+  function setPage(page: VisitorPage): void {
+    state.page = page;
+    pageToldAt = Date.now();
+  }
   let typingOn = false;
   let typingTimer: ReturnType<typeof setTimeout> | undefined;
   let agentTypingTimer: ReturnType<typeof setTimeout> | undefined;
@@ -150,8 +160,8 @@ export function useConversation(notify: (message: VisitorMessage) => void) {
     const campaignId = !state.conversation || newConversation ? state.campaign?.id : undefined;
     try {
       const sent = newConversation
-        ? (await api.request<{ startNewConversation: VisitorMessage }>(OPERATIONS.startNew, { content, files, campaignId })).startNewConversation
-        : (await api.request<{ sendVisitorMessage: VisitorMessage }>(OPERATIONS.send, { content, files, campaignId })).sendVisitorMessage;
+        ? (await api.request<{ startNewConversation: VisitorMessage }>(OPERATIONS.startNew, { content, files, campaignId, page: pageNow() })).startNewConversation
+        : (await api.request<{ sendVisitorMessage: VisitorMessage }>(OPERATIONS.send, { content, files, campaignId, page: pageNow() })).sendVisitorMessage;
       if (campaignId) state.campaign = null;
       const index = state.messages.findIndex((shown) => shown === optimistic || shown.id === optimistic.id);
       if (index >= 0) state.messages.splice(index, 1);
@@ -217,7 +227,7 @@ export function useConversation(notify: (message: VisitorMessage) => void) {
     }
   }
 
-  return { state, resolvedClosed, start, loadOlder, send, sendFile, download, setTyping, submitEmail, submitCsat, submitPreChatForm, requestTranscript };
+  return { state, resolvedClosed, setPage, start, loadOlder, send, sendFile, download, setTyping, submitEmail, submitCsat, submitPreChatForm, requestTranscript };
 }
 
 export type Conversation = ReturnType<typeof useConversation>;

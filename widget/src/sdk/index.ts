@@ -1,7 +1,7 @@
 // The loader host pages include (`<script src=".../widget/sdk.js" data-website-token="…">`): asks
 // Charla whether this page may show the widget, draws the launcher in a shadow root, opens the chat
 // app in an iframe and offers `window.$charla`. No framework: it has to stay a few kilobytes.
-import { APP_PARAMS, isProtocolMessage, type AppToHost, type HostToApp, type OfferedCampaign, type WidgetLocale, type WidgetSession } from '../protocol.ts';
+import { APP_PARAMS, isProtocolMessage, type AppToHost, type HostToApp, type OfferedCampaign, type VisitorPage, type WidgetLocale, type WidgetSession } from '../protocol.ts';
 import { launcherStyles } from './styles.ts';
 
 interface CharlaSettings {
@@ -76,13 +76,20 @@ function start(): void {
   };
   const fail = (code: string): void => emit('error', { code });
 
+  const currentPage = (): VisitorPage => ({
+    url: location.href,
+    referrer: document.referrer || null,
+    timeOnPage: Math.floor(performance.now() / 1000),
+    locale: locale(),
+    browserLanguage: navigator.language,
+  });
   const locale = (): WidgetLocale => chosenLocale ?? (session?.config.locale === 'ES' ? 'es' : 'en');
 
   const post = (message: HostToApp): void => {
     if (appLoaded && frame.contentWindow) frame.contentWindow.postMessage(message, charlaOrigin);
   };
   const sendSession = (): void => {
-    if (session) post({ type: 'charla:session', session, locale: locale() });
+    if (session) post({ type: 'charla:session', session, locale: locale(), page: currentPage() });
   };
 
   const storedToken = (): string | undefined => {
@@ -125,8 +132,7 @@ function start(): void {
   async function checkCampaign(): Promise<void> {
     clearTimeout(campaignTimer);
     if (!session || session.conversation || campaign) return;
-    const page = { url: location.href, referrer: document.referrer || null, timeOnPage: Math.floor(performance.now() / 1000), locale: locale(), browserLanguage: navigator.language };
-    const { pageViewed } = await request<{ pageViewed: { campaign: OfferedCampaign | null; nextCheckInSeconds: number | null } }>(PAGE_VIEWED, { p: page }, session.visitorToken);
+    const { pageViewed } = await request<{ pageViewed: { campaign: OfferedCampaign | null; nextCheckInSeconds: number | null } }>(PAGE_VIEWED, { p: currentPage() }, session.visitorToken);
     if (pageViewed.campaign) {
       campaign = pageViewed.campaign;
       campaignBox.querySelector('.sender')!.textContent = campaign.sender?.name ?? '';
