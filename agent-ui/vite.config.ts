@@ -8,6 +8,8 @@ export default defineConfig({
   // Absolute asset URLs: index.html is also served for deep links like /app/conversations/12.
   base: '/app/',
   plugins: [vue()],
+  // The runtime build: i18n/index.ts turns messages into functions itself.
+  resolve: { alias: { 'vue-i18n': 'vue-i18n/dist/vue-i18n.runtime.esm-bundler.js' } },
   define: {
     __VUE_OPTIONS_API__: 'false',
     __VUE_PROD_DEVTOOLS__: 'false',
@@ -15,8 +17,8 @@ export default defineConfig({
     __VUE_I18N_FULL_INSTALL__: 'false',
     __VUE_I18N_LEGACY_API__: 'false',
     __INTLIFY_PROD_DEVTOOLS__: 'false',
-    // Messages compile without eval, so the page's CSP can forbid it.
     __INTLIFY_JIT_COMPILATION__: 'true',
+    __INTLIFY_DROP_MESSAGE_COMPILER__: 'true',
   },
   build: {
     outDir: fileURLToPath(new URL('dist', import.meta.url)),

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboxDoc } from '../../server/src/db/models/inbox.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../support/charla.ts';
-import { buildAccount, buildAgent, buildInbox, type BuiltAgent } from '../support/factories.ts';
+import { buildAccount, buildAgent, buildContact, buildConversation, buildInbox, type BuiltAgent } from '../support/factories.ts';
 import { openWidget, say, WIDGET_EVENTS } from '../server/widget/visitor-client.ts';
 
 // Screenshots of the main screens, for a person to look at (not committed).
@@ -70,6 +70,13 @@ async function visitorSees(visitorToken: string): Promise<string[]> {
   return data.visitorMessages.edges.map((edge: { node: { content: string } }) => edge.node.content);
 }
 
+/** The list entry of the conversation a visitor is in (visitors here are anonymous: no names). */
+async function listItemOf(page: Page, visitorToken: string) {
+  const { visitorConversation } = await charla.mutate(`{ visitorConversation { id } }`, {}, visitorToken);
+  const { conversation } = await charla.mutate(`query($id: ID!) { conversation(id: $id) { displayId } }`, { id: visitorConversation.id }, ana.token);
+  return page.locator(`[data-conversation="${conversation.displayId}"]`);
+}
+
 describe('the agent console in a browser', () => {
   it('refuses a wrong password with a readable error', async () => {
     const { page, context } = await openConsole();
@@ -95,7 +102,7 @@ describe('the agent console in a browser', () => {
     const visitor = await openWidget(charla, inbox.websiteToken!);
     const widgetEvents = await charla.subscribe(WIDGET_EVENTS, {}, visitor.visitorToken);
     await say(charla, visitor.visitorToken, 'Hola');
-    const item = page.locator('[data-conversation]').filter({ hasText: visitor.contact.name });
+    const item = await listItemOf(page, visitor.visitorToken);
     await item.waitFor();
     await expect.poll(() => tab(page, 'UNASSIGNED').textContent()).toMatch(/Unassigned\s*1/);
     await item.locator('[data-unread]').waitFor();
@@ -142,6 +149,30 @@ describe('the agent console in a browser', () => {
     expect(await hostile.locator('img, script').count()).toBe(0);
     expect(await page.evaluate(() => (globalThis as any).pwned)).toBeUndefined();
 
+    // A message deleted elsewhere turns into a tombstone live; attachments show as links.
+    const conversationId = (await charla.mutate(`{ visitorConversation { id } }`, {}, visitor.visitorToken)).visitorConversation.id;
+    const mistake = await charla.mutate(
+      `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`,
+      { input: { conversationId, content: 'Sent to the wrong customer' } },
+      ana.token,
+    );
+    const wrong = page.locator('[data-kind="outgoing"]').filter({ hasText: 'Sent to the wrong customer' });
+    await wrong.waitFor();
+    await charla.mutate(`mutation($id: ID!) { deleteMessage(id: $id) { id } }`, { id: mistake.sendMessage.id }, ana.token);
+    await wrong.waitFor({ state: 'detached' });
+    await page.locator(`[data-message="${mistake.sendMessage.id}"] [data-deleted]`).filter({ hasText: 'This message was deleted' }).waitFor();
+    const upload = await charla.upload('order list', { token: ana.token, conversationId, fileName: 'pedido.txt', claimedType: 'text/plain' });
+    expect(upload.status).toBe(201);
+    await charla.mutate(
+      `mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`,
+      { input: { conversationId, content: 'Here is your order', attachmentIds: [upload.body.id] } },
+      ana.token,
+    );
+    const attachment = page.locator('[data-kind="outgoing"] [data-attachment]').filter({ hasText: 'pedido.txt' });
+    await attachment.waitFor();
+    const [download] = await Promise.all([page.waitForEvent('download'), attachment.click()]);
+    expect(download.suggestedFilename()).toBe('pedido.txt');
+
     // Resolve (the green button): the status and its activity line follow.
     await page.locator('[data-action="resolve"]').click();
     await page.locator('[data-kind="activity"]').filter({ hasText: 'Conversation was marked resolved by Ana García' }).waitFor();
@@ -165,7 +196,7 @@ describe('the agent console in a browser', () => {
     await signIn(page, ana);
     await page.waitForURL(/\/app\/conversations$/);
     await tab(page, 'ALL').click();
-    await page.locator('[data-conversation]').filter({ hasText: visitor.contact.name }).click();
+    await (await listItemOf(page, visitor.visitorToken)).click();
     await page.locator('[data-kind="incoming"]').filter({ hasText: 'Hola otra vez' }).waitFor();
     const url = page.url();
 
@@ -200,6 +231,24 @@ describe('the agent console in a browser', () => {
     await context.close();
   });
 
+  it('opens a pending conversation and assigns it to the agent from its banner', async () => {
+    const contact = await buildContact(inbox, { name: 'Marta Ruiz' });
+    const pending = await buildConversation(contact, { status: 'pending' });
+    const { page, context } = await openConsole();
+    await page.goto(`${charla.url}/app/conversations/${pending.displayId}`);
+    await page.waitForURL(/\/app\/login\?next=/);
+    await signIn(page, ana);
+    // After signing in, the deep link (as notification e-mails send) opens.
+    await page.waitForURL(new RegExp(`/app/conversations/${pending.displayId}$`));
+    await page.getByRole('heading', { name: 'Marta Ruiz' }).waitFor();
+    await page.locator('[data-pending-banner]').waitFor();
+    await page.getByRole('button', { name: 'Open and assign to me' }).click();
+    await expect.poll(() => page.locator('[data-status]').textContent()).toBe('Open');
+    await expect.poll(() => page.locator('select[name="assignee"]').inputValue()).toBe(String(ana.user._id));
+    await page.locator('[data-pending-banner]').waitFor({ state: 'detached' });
+    await context.close();
+  });
+
   it('shows a Spanish agent the Spanish labels', async () => {
     const visitor = await openWidget(charla, inbox.websiteToken!);
     await say(charla, visitor.visitorToken, 'Buenas tardes');
@@ -211,7 +260,7 @@ describe('the agent console in a browser', () => {
     await expect.poll(() => tab(page, 'MINE').textContent()).toMatch(/Mías/);
     await expect.poll(() => tab(page, 'UNASSIGNED').textContent()).toMatch(/Sin asignar/);
     await tab(page, 'UNASSIGNED').click();
-    await page.locator('[data-conversation]').filter({ hasText: visitor.contact.name }).click();
+    await (await listItemOf(page, visitor.visitorToken)).click();
     await page.getByRole('tab', { name: 'Responder' }).waitFor();
     await page.getByRole('tab', { name: 'Nota privada' }).click();
     await page.getByRole('button', { name: 'Añadir nota' }).waitFor();

@@ -41,6 +41,9 @@ export default {
     attachment: 'Attachment',
     failed: 'Not delivered',
     bot: 'Bot',
+    anonymous: 'Visitor',
+    pendingBanner: 'This conversation is pending: the bot is handling it.',
+    openAndAssign: 'Open and assign to me',
   },
   composer: {
     reply: 'Reply',

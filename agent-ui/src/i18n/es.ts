@@ -43,6 +43,9 @@ const es: typeof en = {
     attachment: 'Adjunto',
     failed: 'No entregado',
     bot: 'Bot',
+    anonymous: 'Visitante',
+    pendingBanner: 'Esta conversación está pendiente: la atiende el bot.',
+    openAndAssign: 'Abrir y asignarme',
   },
   composer: {
     reply: 'Responder',

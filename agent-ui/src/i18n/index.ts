@@ -1,23 +1,37 @@
 // Console translations: English and Spanish, chosen from the agent's locale once signed in.
-import { createI18n } from 'vue-i18n';
+// Messages become functions here (`{name}` placeholders only), so the bundle ships vue-i18n's
+// runtime without its message compiler — and nothing is compiled with eval under the CSP.
+import { createI18n, type MessageContext, type MessageFunction } from 'vue-i18n';
 import en from './en.ts';
 import es from './es.ts';
 
 export type Locale = 'en' | 'es';
 
+type Tree = { [key: string]: string | Tree };
+type Compiled<T> = { [K in keyof T]: T[K] extends string ? MessageFunction : Compiled<T[K]> };
+
+function toFunctions<T extends Tree>(tree: T): Compiled<T> {
+  const compiled: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(tree)) {
+    compiled[key] = typeof value === 'string'
+      ? (context: MessageContext) => value.replace(/\{(\w+)\}/g, (_placeholder, name: string) => String(context.named(name) ?? ''))
+      : toFunctions(value);
+  }
+  return compiled as Compiled<T>;
+}
+
 function browserLocale(): Locale {
   return navigator.language.toLowerCase().startsWith('es') ? 'es' : 'en';
 }
+
+const short = { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' } as const;
 
 export const i18n = createI18n({
   legacy: false,
   locale: browserLocale(),
   fallbackLocale: 'en',
-  messages: { en, es },
-  datetimeFormats: {
-    en: { short: { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' } },
-    es: { short: { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' } },
-  },
+  messages: { en: toFunctions(en), es: toFunctions(es) },
+  datetimeFormats: { en: { short }, es: { short } },
 });
 
 export function setLocale(locale: Locale): void {
