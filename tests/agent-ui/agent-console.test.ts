@@ -8,6 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboxDoc } from '../../server/src/db/models/inbox.ts';
 import { launchBrowser } from '../support/browser.ts';
+import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../support/charla.ts';
 import { buildAccount, buildAgent, buildContact, buildConversation, buildInbox, type BuiltAgent } from '../support/factories.ts';
 import { openWidget, say, WIDGET_EVENTS } from '../server/widget/visitor-client.ts';
@@ -16,13 +17,15 @@ import { openWidget, say, WIDGET_EVENTS } from '../server/widget/visitor-client.
 const SCREENSHOTS = process.env.SCREENSHOT_DIR ?? join(tmpdir(), 'charla-console-screenshots');
 
 let charla: TestCharla;
+let smtp: SmtpSink;
 let browser: Browser;
 let ana: BuiltAgent;
 let lucas: BuiltAgent;
 let inbox: InboxDoc;
 
 beforeAll(async () => {
-  charla = await startTestCharla();
+  smtp = await startSmtpSink();
+  charla = await startTestCharla({ smtpUrl: smtp.url });
   browser = await launchBrowser();
   mkdirSync(SCREENSHOTS, { recursive: true });
   const account = await buildAccount({ name: 'Tienda Sol' });
@@ -34,6 +37,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await browser?.close();
   await stopAllTestCharlas();
+  await smtp?.stop();
 });
 
 interface Console {
@@ -231,6 +235,60 @@ describe('the agent console in a browser', () => {
     await context.close();
   });
 
+  it('copies and deletes messages from their menu, mutes, and mails a transcript', async () => {
+    const visitor = await openWidget(charla, inbox.websiteToken!);
+    await say(charla, visitor.visitorToken, 'Quiero mi factura');
+    const { page, context } = await openConsole();
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: charla.url });
+    await page.waitForURL(/\/app\/login/);
+    await signIn(page, ana);
+    await tab(page, 'ALL').click();
+    await (await listItemOf(page, visitor.visitorToken)).click();
+    const incoming = page.locator('[data-kind="incoming"]').filter({ hasText: 'Quiero mi factura' });
+    await incoming.waitFor();
+
+    // The contact's message can be copied, not deleted.
+    await incoming.locator('[data-message-menu]').click();
+    await expect.poll(() => incoming.getByRole('menuitem').allTextContents()).toEqual(['Copy']);
+    await incoming.getByRole('menuitem', { name: 'Copy' }).click();
+    await page.locator('[data-toast]').filter({ hasText: 'Copied to the clipboard' }).waitFor();
+    expect(await page.evaluate(() => (globalThis as any).navigator.clipboard.readText())).toBe('Quiero mi factura');
+
+    // The agent's own reply: Delete asks first, then leaves a tombstone the visitor sees too.
+    await composer(page).fill('Te la envío a otro cliente');
+    await composer(page).press('Enter');
+    const reply = page.locator('[data-kind="outgoing"]').filter({ hasText: 'Te la envío a otro cliente' });
+    await reply.waitFor();
+    const replyId = await reply.getAttribute('data-message');
+    await reply.locator('[data-message-menu]').click();
+    await reply.getByRole('menuitem', { name: 'Delete' }).click();
+    await reply.getByText('Delete this message?').waitFor();
+    await reply.locator('[data-confirm-delete]').click();
+    await page.locator(`[data-message="${replyId}"] [data-deleted]`).waitFor();
+    const seen = await visitorSees(visitor.visitorToken);
+    expect(seen).not.toContain('Te la envío a otro cliente');
+
+    // Send transcript: to another address; the mail arrives and a toast confirms it.
+    await page.locator('[data-action="transcript"]').click();
+    const dialog = page.getByRole('dialog', { name: 'Send the chat transcript' });
+    await dialog.getByLabel('To another address').first().check();
+    await dialog.locator('input[name="email"]').fill('boss@tienda.test');
+    await dialog.getByRole('button', { name: 'Send' }).click();
+    await page.locator('[data-toast]').filter({ hasText: 'The chat transcript was sent successfully' }).waitFor();
+    const mail = await smtp.waitFor((message) => JSON.stringify(message.to).includes('boss@tienda.test'));
+    expect(mail.text).toContain('Quiero mi factura');
+    await dialog.waitFor({ state: 'detached' });
+
+    // Mute: the conversation is resolved and silent until unmuted.
+    await page.locator('[data-action="mute"]').click();
+    await page.locator('[data-kind="activity"]').filter({ hasText: 'Ana García has muted the conversation' }).waitFor();
+    await expect.poll(() => page.locator('[data-status]').textContent()).toBe('Resolved');
+    await expect.poll(() => page.locator('[data-action="mute"]').textContent()).toBe('Unmute conversation');
+    await page.locator('[data-action="mute"]').click();
+    await expect.poll(() => page.locator('[data-action="mute"]').textContent()).toBe('Mute conversation');
+    await context.close();
+  });
+
   it('opens a pending conversation and assigns it to the agent from its banner', async () => {
     const contact = await buildContact(inbox, { name: 'Marta Ruiz' });
     const pending = await buildConversation(contact, { status: 'pending' });
@@ -265,6 +323,8 @@ describe('the agent console in a browser', () => {
     await page.getByRole('tab', { name: 'Nota privada' }).click();
     await page.getByRole('button', { name: 'Añadir nota' }).waitFor();
     await page.getByRole('button', { name: 'Resolver' }).waitFor();
+    await page.getByRole('button', { name: 'Silenciar conversación' }).waitFor();
+    await page.getByRole('button', { name: 'Enviar transcripción' }).waitFor();
     await page.getByRole('button', { name: 'Asignarme' }).click();
     await page.locator('[data-kind="activity"]').filter({ hasText: /Lucas Pérez/ }).waitFor();
     await page.getByText('Agente asignado').waitFor();

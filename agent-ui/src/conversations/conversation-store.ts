@@ -9,7 +9,12 @@ import {
   CONVERSATION_WITH_MESSAGES,
   EARLIER_MESSAGES,
   FIND_BY_NUMBER,
+  DELETE_MESSAGE,
+  MUTE,
   SEND_MESSAGE,
+  SEND_TRANSCRIPT,
+  UNMUTE,
+  type TranscriptRecipients,
   type Conversation,
   type ConversationEvent,
   type ConversationStatus,
@@ -109,6 +114,24 @@ export const useOpenConversation = defineStore('open-conversation', () => {
     if (conversation.value?.id === current.id) conversation.value = data.changeConversationStatus;
   }
 
+  async function deleteMessage(id: string): Promise<void> {
+    const data = await request<{ deleteMessage: Message }>(DELETE_MESSAGE, { id });
+    if (data.deleteMessage.conversationId === conversation.value?.id) upsertMessage(data.deleteMessage);
+  }
+
+  async function setMuted(muted: boolean): Promise<void> {
+    const current = conversation.value;
+    if (!current) return;
+    const data = await request<Record<string, Conversation>>(muted ? MUTE : UNMUTE, { id: current.id });
+    const updated = data.muteConversation ?? data.unmuteConversation;
+    if (updated && conversation.value?.id === current.id) conversation.value = updated;
+  }
+
+  async function sendTranscript(to: TranscriptRecipients): Promise<void> {
+    const current = conversation.value;
+    if (current) await request(SEND_TRANSCRIPT, { id: current.id, to });
+  }
+
   function applyEvent(event: ConversationEvent): void {
     const current = conversation.value;
     if (!current || event.conversation.id !== current.id) return;
@@ -118,5 +141,5 @@ export const useOpenConversation = defineStore('open-conversation', () => {
     if (event.message && (event.type === 'MESSAGE_CREATED' || event.type === 'MESSAGE_UPDATED')) upsertMessage(event.message);
   }
 
-  return { conversation, messages, hasEarlier, loadingEarlier, notFound, open, close, loadEarlier, send, assign, changeStatus, applyEvent };
+  return { conversation, messages, hasEarlier, loadingEarlier, notFound, open, close, loadEarlier, send, assign, changeStatus, deleteMessage, setMuted, sendTranscript, applyEvent };
 });

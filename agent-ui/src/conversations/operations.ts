@@ -90,4 +90,17 @@ export const CHANGE_STATUS = `mutation($id: ID!, $status: ConversationStatus!, $
   changeConversationStatus(conversationId: $id, status: $status, snooze: $snooze) { ${CONVERSATION} }
 }`;
 
+export const DELETE_MESSAGE = `mutation($id: ID!) { deleteMessage(id: $id) { ${MESSAGE} } }`;
+
+export const MUTE = `mutation($id: ID!) { muteConversation(id: $id) { ${CONVERSATION} } }`;
+export const UNMUTE = `mutation($id: ID!) { unmuteConversation(id: $id) { ${CONVERSATION} } }`;
+
+export interface TranscriptRecipients {
+  assignee: boolean;
+  contact: boolean;
+  email?: string;
+}
+
+export const SEND_TRANSCRIPT = `mutation($id: ID!, $to: TranscriptRecipientsInput!) { sendTranscript(conversationId: $id, to: $to) }`;
+
 export const EVENTS = `subscription { conversationEvents(inboxId: null) { type conversation { ${SUMMARY} } message { ${MESSAGE} } } }`;
