@@ -8,12 +8,12 @@ export default defineConfig({
   // Relative asset URLs: the server mounts the app under /widget/app/.
   base: './',
   plugins: [vue()],
-  // The runtime build: messages are compiled to functions by i18n.ts itself.
-  resolve: { alias: { 'vue-i18n': 'vue-i18n/dist/vue-i18n.runtime.esm-bundler.js' } },
   define: {
     __VUE_OPTIONS_API__: 'false',
     __VUE_PROD_DEVTOOLS__: 'false',
     __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
+    // petite-vue-i18n (vue-i18n's lite build: t, tm, rt; no date or number formats) without its
+    // message compiler: i18n.ts turns messages into functions itself.
     __VUE_I18N_FULL_INSTALL__: 'false',
     __VUE_I18N_LEGACY_API__: 'false',
     __INTLIFY_PROD_DEVTOOLS__: 'false',

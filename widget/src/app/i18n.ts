@@ -1,21 +1,24 @@
 // The widget's strings in English and Spanish (PRODUCT.md gives the Spanish ones users expect).
-// Messages are functions made here (`{name}` placeholders only), so the app ships vue-i18n's
-// runtime without its message compiler: the 60 KB budget has no room for it.
-import { createI18n, type MessageContext, type MessageFunction } from 'vue-i18n';
+// Messages are functions made here (`{name}` placeholders only), so the app ships vue-i18n's lite
+// build (petite-vue-i18n) without its message compiler: the 60 KB budget has no room for more.
+import { createI18n, type MessageContext, type MessageFunction } from 'petite-vue-i18n';
 
 type Tree = { [key: string]: string | string[] | Tree };
-type Compiled<T> = { [K in keyof T]: T[K] extends string ? MessageFunction : T[K] extends string[] ? MessageFunction[] : Compiled<T[K]> };
 
 function message(text: string): MessageFunction {
   return (context: MessageContext) => text.replace(/\{(\w+)\}/g, (_match, name: string) => String(context.named(name) ?? ''));
 }
 
-function compile<T extends Tree>(tree: T): Compiled<T> {
-  const out: Record<string, unknown> = {};
+/**
+ * Flat keys ('email.label') to message functions: the lite build looks keys up as they are, with
+ * no path resolution, and that is all the widget needs.
+ */
+function compile(tree: Tree | string[], prefix = '', out: Record<string, MessageFunction> = {}): Record<string, MessageFunction> {
   for (const [key, value] of Object.entries(tree)) {
-    out[key] = typeof value === 'string' ? message(value) : Array.isArray(value) ? value.map(message) : compile(value);
+    if (typeof value === 'string') out[prefix + key] = message(value);
+    else compile(value, `${prefix}${key}.`, out); // lists become 'csat.ratings.0', …
   }
-  return out as Compiled<T>;
+  return out;
 }
 
 const en = {
