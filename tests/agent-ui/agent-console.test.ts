@@ -10,7 +10,7 @@ import type { InboxDoc } from '../../server/src/db/models/inbox.ts';
 import { launchBrowser } from '../support/browser.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../support/charla.ts';
-import { buildAccount, buildAgent, buildContact, buildConversation, buildInbox, type BuiltAgent } from '../support/factories.ts';
+import { buildAccount, buildAgent, buildContact, buildConversation, buildInbox, buildTeam, type BuiltAgent } from '../support/factories.ts';
 import { openWidget, say, WIDGET_EVENTS } from '../server/widget/visitor-client.ts';
 
 // Screenshots of the main screens, for a person to look at (not committed).
@@ -32,6 +32,9 @@ beforeAll(async () => {
   ana = await buildAgent(account._id, { name: 'Ana García', email: 'ana@tienda.test', password: 'ana secret password' });
   lucas = await buildAgent(account._id, { name: 'Lucas Pérez', email: 'lucas@tienda.test', password: 'lucas secret password', locale: 'es' });
   inbox = await buildInbox(account._id, { name: 'Tienda Sol web', memberIds: [ana.user._id, lucas.user._id] });
+  await buildTeam(account._id, { name: 'Ventas', memberIds: [ana.user._id] });
+  const admin = await buildAgent(account._id, { role: 'administrator' });
+  await charla.mutate(`mutation { createLabel(input: { title: "pedido", color: "#e11d48" }) { title } }`, {}, admin.token);
 }, 120_000);
 
 afterAll(async () => {
@@ -81,7 +84,7 @@ async function listItemOf(page: Page, visitorToken: string) {
   return page.locator(`[data-conversation="${conversation.displayId}"]`);
 }
 
-describe('the agent console in a browser', () => {
+describe('the agent console in a browser', { timeout: 60_000 }, () => {
   it('refuses a wrong password with a readable error', async () => {
     const { page, context } = await openConsole();
     await page.waitForURL(/\/app\/login/);
@@ -123,6 +126,13 @@ describe('the agent console in a browser', () => {
     await expect.poll(() => page.locator('select[name="assignee"]').inputValue()).toBe(String(ana.user._id));
     await item.waitFor({ state: 'detached' });
     await expect.poll(() => tab(page, 'MINE').textContent()).toMatch(/Mine\s*1/);
+
+    // A label and a team from the right panel, each with its activity line.
+    await page.getByLabel('Add labels').selectOption('pedido');
+    await page.locator('[data-label="pedido"]').waitFor();
+    await page.locator('[data-kind="activity"]').filter({ hasText: 'Ana García added pedido' }).waitFor();
+    await page.locator('select[name="team"]').selectOption({ label: 'Ventas' });
+    await expect.poll(() => page.locator('select[name="team"] option:checked').textContent()).toBe('Ventas');
 
     // A reply: Shift+Enter makes a new line, Enter sends; the visitor receives it.
     await composer(page).click();
@@ -290,7 +300,8 @@ describe('the agent console in a browser', () => {
   });
 
   it('opens a pending conversation and assigns it to the agent from its banner', async () => {
-    const contact = await buildContact(inbox, { name: 'Marta Ruiz' });
+    const contact = await buildContact(inbox, { name: 'Marta Ruiz', email: 'marta@example.test' });
+    const earlier = await buildConversation(contact, { status: 'resolved', lastActivityAt: new Date(Date.now() - 86_400_000) });
     const pending = await buildConversation(contact, { status: 'pending' });
     const { page, context } = await openConsole();
     await page.goto(`${charla.url}/app/conversations/${pending.displayId}`);
@@ -304,6 +315,13 @@ describe('the agent console in a browser', () => {
     await expect.poll(() => page.locator('[data-status]').textContent()).toBe('Open');
     await expect.poll(() => page.locator('select[name="assignee"]').inputValue()).toBe(String(ana.user._id));
     await page.locator('[data-pending-banner]').waitFor({ state: 'detached' });
+
+    // The right panel: the contact's e-mail as a mailto link, and their other conversation, which opens.
+    expect(await page.locator('[data-contact-email]').getAttribute('href')).toBe('mailto:marta@example.test');
+    await page.locator(`[data-previous="${earlier.displayId}"]`).click();
+    await page.waitForURL(new RegExp(`/app/conversations/${earlier.displayId}$`));
+    await expect.poll(() => page.locator('[data-status]').textContent()).toBe('Resolved');
+    await page.locator(`[data-previous="${pending.displayId}"]`).waitFor();
     await context.close();
   });
 
@@ -328,6 +346,8 @@ describe('the agent console in a browser', () => {
     await page.getByRole('button', { name: 'Asignarme' }).click();
     await page.locator('[data-kind="activity"]').filter({ hasText: /Lucas Pérez/ }).waitFor();
     await page.getByText('Agente asignado').waitFor();
+    await page.getByText('Conversaciones anteriores').waitFor();
+    await page.getByLabel('Agregar etiquetas').waitFor();
     await page.getByRole('button', { name: 'Cerrar sesión' }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'conversation-es.png') });
     await context.close();

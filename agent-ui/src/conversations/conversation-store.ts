@@ -15,7 +15,12 @@ import {
   SEND_TRANSCRIPT,
   UNMUTE,
   type TranscriptRecipients,
+  ADD_LABELS,
+  ASSIGN_TEAM,
+  REMOVE_LABELS,
   type Conversation,
+  type ConversationDetails,
+  type ConversationSummary,
   type ConversationEvent,
   type ConversationStatus,
   type Message,
@@ -29,6 +34,7 @@ interface MessagePage {
 
 export const useOpenConversation = defineStore('open-conversation', () => {
   const conversation = ref<Conversation | null>(null);
+  const details = ref<ConversationDetails | null>(null);
   const messages = ref<Message[]>([]);
   const hasEarlier = ref(false);
   const loadingEarlier = ref(false);
@@ -47,6 +53,7 @@ export const useOpenConversation = defineStore('open-conversation', () => {
     notFound.value = false;
     if (conversation.value?.displayId !== displayId) {
       conversation.value = null;
+      details.value = null;
       messages.value = [];
     }
     const found = await request<{ conversations: { edges: Array<{ node: { id: string; displayId: number } }> } }>(FIND_BY_NUMBER, { search: `#${displayId}` });
@@ -57,10 +64,13 @@ export const useOpenConversation = defineStore('open-conversation', () => {
       return;
     }
     try {
-      const data = await request<{ conversation: Conversation & { messages: MessagePage } }>(CONVERSATION_WITH_MESSAGES, { id });
+      type Loaded = Omit<Conversation, 'contact'> & { contact: Conversation['contact'] & ConversationDetails['contact'] } & { messages: MessagePage; previousConversations: ConversationDetails['previousConversations'] };
+      const data = await request<{ conversation: Loaded }>(CONVERSATION_WITH_MESSAGES, { id });
       if (mine !== generation) return;
-      const { messages: page, ...details } = data.conversation;
-      conversation.value = details;
+      const { messages: page, previousConversations, contact, ...rest } = data.conversation;
+      const { phone, customAttributes, additionalAttributes, ...contactSummary } = contact;
+      conversation.value = { ...rest, contact: contactSummary };
+      details.value = { contact: { phone, customAttributes, additionalAttributes }, previousConversations };
       messages.value = page.edges.map((edge) => edge.node);
       hasEarlier.value = page.pageInfo.hasPreviousPage;
       earlierCursor = page.pageInfo.startCursor;
@@ -73,8 +83,18 @@ export const useOpenConversation = defineStore('open-conversation', () => {
   function close(): void {
     generation++;
     conversation.value = null;
+    details.value = null;
     messages.value = [];
     notFound.value = false;
+  }
+
+  /** A newer copy of the open conversation (from a mutation or an event) replaces the old one. */
+  function update(next: ConversationSummary | Conversation): void {
+    const current = conversation.value;
+    if (!current || current.id !== next.id) return;
+    // Events carry no inbox members: those stay as loaded.
+    const members = 'members' in next.inbox ? next.inbox.members : current.inbox.members;
+    conversation.value = { ...current, ...next, inbox: { ...next.inbox, members } };
   }
 
   async function loadEarlier(): Promise<void> {
@@ -104,14 +124,14 @@ export const useOpenConversation = defineStore('open-conversation', () => {
     const current = conversation.value;
     if (!current) return;
     const data = await request<{ assignConversation: Conversation }>(ASSIGN, { id: current.id, agentId });
-    if (conversation.value?.id === current.id) conversation.value = data.assignConversation;
+    update(data.assignConversation);
   }
 
   async function changeStatus(status: ConversationStatus, snooze?: SnoozeOption): Promise<void> {
     const current = conversation.value;
     if (!current) return;
     const data = await request<{ changeConversationStatus: Conversation }>(CHANGE_STATUS, { id: current.id, status, snooze });
-    if (conversation.value?.id === current.id) conversation.value = data.changeConversationStatus;
+    update(data.changeConversationStatus);
   }
 
   async function deleteMessage(id: string): Promise<void> {
@@ -124,7 +144,7 @@ export const useOpenConversation = defineStore('open-conversation', () => {
     if (!current) return;
     const data = await request<Record<string, Conversation>>(muted ? MUTE : UNMUTE, { id: current.id });
     const updated = data.muteConversation ?? data.unmuteConversation;
-    if (updated && conversation.value?.id === current.id) conversation.value = updated;
+    if (updated) update(updated);
   }
 
   async function sendTranscript(to: TranscriptRecipients): Promise<void> {
@@ -132,14 +152,28 @@ export const useOpenConversation = defineStore('open-conversation', () => {
     if (current) await request(SEND_TRANSCRIPT, { id: current.id, to });
   }
 
+  async function changeLabels(labels: string[], add: boolean): Promise<void> {
+    const current = conversation.value;
+    if (!current) return;
+    const data = await request<Record<string, Conversation>>(add ? ADD_LABELS : REMOVE_LABELS, { id: current.id, labels });
+    const updated = data.addLabels ?? data.removeLabels;
+    if (updated) update(updated);
+  }
+
+  async function assignTeam(teamId: string | null): Promise<void> {
+    const current = conversation.value;
+    if (!current) return;
+    const data = await request<{ assignTeam: Conversation }>(ASSIGN_TEAM, { id: current.id, teamId });
+    update(data.assignTeam);
+  }
+
   function applyEvent(event: ConversationEvent): void {
     const current = conversation.value;
     if (!current || event.conversation.id !== current.id) return;
     if (event.type === 'TYPING') return;
-    // Events carry the list's fields; the inbox's members stay as loaded.
-    conversation.value = { ...current, ...event.conversation, inbox: current.inbox };
+    update(event.conversation);
     if (event.message && (event.type === 'MESSAGE_CREATED' || event.type === 'MESSAGE_UPDATED')) upsertMessage(event.message);
   }
 
-  return { conversation, messages, hasEarlier, loadingEarlier, notFound, open, close, loadEarlier, send, assign, changeStatus, deleteMessage, setMuted, sendTranscript, applyEvent };
+  return { conversation, details, messages, hasEarlier, loadingEarlier, notFound, open, close, loadEarlier, send, assign, changeStatus, deleteMessage, setMuted, sendTranscript, changeLabels, assignTeam, applyEvent };
 });

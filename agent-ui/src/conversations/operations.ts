@@ -17,12 +17,24 @@ export interface ConversationSummary {
   lastActivityAt: string;
   muted: boolean;
   assignee: AgentRef | null;
+  labels: string[];
+  team: { id: string; name: string } | null;
   contact: { id: string; name: string; email: string | null };
   inbox: { id: string; name: string; channelType: string };
 }
 
 export interface Conversation extends ConversationSummary {
   inbox: ConversationSummary['inbox'] & { members: AgentRef[] };
+}
+
+/** What the right panel shows besides the conversation's own fields (loaded once per opening). */
+export interface ConversationDetails {
+  contact: {
+    phone: string | null;
+    customAttributes: Record<string, unknown>;
+    additionalAttributes: Record<string, unknown>;
+  };
+  previousConversations: Array<{ id: string; displayId: number; status: ConversationStatus; lastActivityAt: string; inbox: { name: string } }>;
 }
 
 export interface Attachment {
@@ -54,7 +66,7 @@ export interface ConversationEvent {
   message: Message | null;
 }
 
-const SUMMARY = 'id displayId status snoozedUntil lastActivityAt muted assignee { id name } contact { id name email } inbox { id name channelType }';
+const SUMMARY = 'id displayId status snoozedUntil lastActivityAt muted labels team { id name } assignee { id name } contact { id name email } inbox { id name channelType }';
 const CONVERSATION = `${SUMMARY} inbox { id name channelType members { id name } }`;
 export const MESSAGE = 'id conversationId messageType contentType content private deleted status createdAt sender { type id name } attachments { id fileName contentType size url } contentAttributes';
 
@@ -74,6 +86,8 @@ export const FIND_BY_NUMBER = `query($search: String!) {
 export const CONVERSATION_WITH_MESSAGES = `query($id: ID!) {
   conversation(id: $id) {
     ${CONVERSATION}
+    contact { phone customAttributes additionalAttributes }
+    previousConversations { id displayId status lastActivityAt inbox { name } }
     messages(first: 20) { edges { node { ${MESSAGE} } } pageInfo { hasPreviousPage startCursor } }
   }
 }`;
@@ -102,5 +116,11 @@ export interface TranscriptRecipients {
 }
 
 export const SEND_TRANSCRIPT = `mutation($id: ID!, $to: TranscriptRecipientsInput!) { sendTranscript(conversationId: $id, to: $to) }`;
+
+export const ADD_LABELS = `mutation($id: ID!, $labels: [String!]!) { addLabels(conversationId: $id, labels: $labels) { ${CONVERSATION} } }`;
+export const REMOVE_LABELS = `mutation($id: ID!, $labels: [String!]!) { removeLabels(conversationId: $id, labels: $labels) { ${CONVERSATION} } }`;
+export const ASSIGN_TEAM = `mutation($id: ID!, $teamId: ID) { assignTeam(conversationId: $id, teamId: $teamId) { ${CONVERSATION} } }`;
+export const ACCOUNT_CHOICES = '{ teams { id name } labels { title color } }';
+export const CREATE_LABEL = 'mutation($input: CreateLabelInput!) { createLabel(input: $input) { title color } }';
 
 export const EVENTS = `subscription { conversationEvents(inboxId: null) { type conversation { ${SUMMARY} } message { ${MESSAGE} } } }`;
