@@ -387,6 +387,17 @@ describe('the web widget in a browser', () => {
     await chat.getByRole('textbox', { name: 'Correo electrónico' }).fill('nada');
     await chat.getByRole('button', { name: 'Enviar' }).first().click();
     await chat.getByText('Introduce un correo electrónico válido').waitFor();
+
+    // Emoji from the palette land where the cursor is; Escape closes the palette, not the chat.
+    const box = chat.getByRole('textbox', { name: 'Escribe tu mensaje…' });
+    await box.fill('Gracias ');
+    await chat.getByRole('button', { name: 'Insertar emoji' }).click();
+    await chat.getByRole('button', { name: '👍' }).click();
+    expect(await box.inputValue()).toBe('Gracias 👍');
+    await chat.getByRole('button', { name: 'Insertar emoji' }).click();
+    await chat.getByRole('button', { name: '🎉' }).press('Escape');
+    await chat.getByRole('button', { name: '🎉' }).waitFor({ state: 'detached' });
+    expect(await page.evaluate(() => (globalThis as any).$charla.isOpen)).toBe(true);
     await context.close();
   });
 
