@@ -482,6 +482,39 @@ describe('the web widget in a browser', () => {
     await context.close();
   });
 
+  it('ignores protocol messages from anyone but the app and its host page', async () => {
+    site.page('/forger', '<!doctype html><html><body>forger</body></html>');
+    const { page, chat, context } = await visit(`http://shop.test:${site.port}/`);
+    await waitForEvent(page, 'ready');
+    await launcher(page).click();
+    await chat.getByRole('heading', { name: 'Tienda Sol' }).waitFor();
+
+    // A frame of another site on the same page forges messages both ways.
+    const framed = page.waitForEvent('framenavigated', (frame) => frame.url().includes('/forger'));
+    await page.evaluate((src) => {
+      const iframe = (globalThis as any).document.createElement('iframe');
+      iframe.src = src;
+      (globalThis as any).document.body.append(iframe);
+    }, `http://elsewhere.test:${site.port}/forger`);
+    const forger = await framed;
+    await forger.waitForLoadState();
+    await forger.evaluate(() => {
+      const top = (globalThis as any).parent;
+      const fake = { visitorToken: 'forged', contact: { id: 'x', name: '', email: null, phone: null }, conversation: null, config: { inboxName: 'Forged inbox', locale: 'EN', widgetColor: '#000', replyTime: 'in_a_day', agentsOnline: false, allowMessagesAfterResolved: true, csat: { enabled: false, display: 'emoji', message: '' }, preChatForm: { enabled: false, message: '', fields: [] } } };
+      for (let index = 0; index < top.frames.length; index += 1) top.frames[index].postMessage({ type: 'charla:session', session: fake, locale: 'en', page: null }, '*');
+      top.postMessage({ type: 'charla:close' }, '*');
+    });
+    // The host page itself posting "as the app" counts no more than the forger.
+    await page.evaluate(() => (globalThis as any).postMessage({ type: 'charla:close' }, '*'));
+
+    // A genuine message after the forged ones: once it has arrived, so have they.
+    await page.evaluate(() => (globalThis as any).$charla.setLocale('es'));
+    await chat.getByRole('textbox', { name: 'Escribe tu mensaje…' }).waitFor();
+    expect(await chat.getByRole('heading', { name: 'Tienda Sol' }).count()).toBe(1);
+    expect(await page.evaluate(() => (globalThis as any).$charla.isOpen)).toBe(true);
+    await context.close();
+  });
+
   it('draws nothing on a page whose domain the inbox does not allow', async () => {
     site.page('/elsewhere', snippetPage({ charlaUrl: relay.url, websiteToken: shopInbox.websiteToken! }));
     const { page, context } = await visit(`http://elsewhere.test:${site.port}/elsewhere`);
