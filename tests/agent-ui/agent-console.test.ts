@@ -299,6 +299,52 @@ describe('the agent console in a browser', { timeout: 60_000 }, () => {
     await context.close();
   });
 
+  it('mentions an agent in a private note: their badge counts it live and opens the conversation', async () => {
+    const visitor = await openWidget(charla, inbox.websiteToken!);
+    await say(charla, visitor.visitorToken, 'Necesito ayuda con un envío');
+    // Lucas, an inbox member, is told of the new conversation; he has read everything so far.
+    const { visitorConversation } = await charla.mutate(`{ visitorConversation { id } }`, {}, visitor.visitorToken);
+    await expect
+      .poll(async () => JSON.stringify(await charla.mutate('{ notifications(first: 5) { edges { node { conversation { id } } } } }', {}, lucas.token)))
+      .toContain(visitorConversation.id);
+    await charla.mutate('mutation { markNotificationsRead(ids: null) }', {}, lucas.token);
+    const colleague = await openConsole();
+    await colleague.page.waitForURL(/\/app\/login/);
+    await signIn(colleague.page, lucas);
+    await colleague.page.getByRole('heading', { name: 'Todas las conversaciones' }).waitFor();
+    await colleague.page.locator('[data-notifications]').waitFor();
+    expect(await colleague.page.locator('[data-unread-count]').count()).toBe(0);
+
+    const { page, context } = await openConsole();
+    await page.waitForURL(/\/app\/login/);
+    await signIn(page, ana);
+    await tab(page, 'ALL').click();
+    const item = await listItemOf(page, visitor.visitorToken);
+    const displayId = await item.getAttribute('data-conversation');
+    await item.click();
+    await page.locator('[data-kind="incoming"]').filter({ hasText: 'Necesito ayuda' }).waitFor();
+    await page.getByRole('tab', { name: 'Private note' }).click();
+    await composer(page).pressSequentially('Mira esto @Luc');
+    await page.locator('[data-mention-option]').filter({ hasText: '@Lucas Pérez' }).waitFor();
+    await composer(page).press('Enter');
+    expect(await composer(page).inputValue()).toBe('Mira esto @Lucas Pérez ');
+    await composer(page).pressSequentially('por favor');
+    await composer(page).press('Enter');
+    const note = page.locator('[data-kind="note"]').filter({ hasText: 'por favor' });
+    await note.locator('.mention', { hasText: '@Lucas Pérez' }).waitFor();
+
+    // The colleague's badge counts the mention live; the notification opens the conversation.
+    await colleague.page.locator('[data-unread-count]').filter({ hasText: '1' }).waitFor();
+    await colleague.page.locator('[data-notifications]').click();
+    await colleague.page.locator('[data-notification]').filter({ hasText: `Has sido mencionado en la conversación #${displayId}` }).click();
+    await colleague.page.waitForURL(new RegExp(`/app/conversations/${displayId}$`));
+    await colleague.page.locator('[data-kind="note"]').filter({ hasText: 'por favor' }).waitFor();
+    await colleague.page.locator('[data-unread-count]').waitFor({ state: 'detached' });
+    await colleague.page.screenshot({ path: join(SCREENSHOTS, 'mention-es.png') });
+    await colleague.context.close();
+    await context.close();
+  });
+
   it('opens a pending conversation and assigns it to the agent from its banner', async () => {
     const contact = await buildContact(inbox, { name: 'Marta Ruiz', email: 'marta@example.test' });
     const earlier = await buildConversation(contact, { status: 'resolved', lastActivityAt: new Date(Date.now() - 86_400_000) });

@@ -75,6 +75,7 @@ export default {
     pendingBanner: 'This conversation is pending: the bot is handling it.',
     openAndAssign: 'Open and assign to me',
   },
+  notifications: { title: 'Notifications', markAllRead: 'Mark all as read', empty: 'No notifications' },
   composer: {
     reply: 'Reply',
     privateNote: 'Private note',
@@ -82,6 +83,7 @@ export default {
     notePlaceholder: 'Only agents see this note. Enter adds it.',
     send: 'Send',
     addNote: 'Add note',
+    mention: 'Mention an agent',
   },
   errors: {
     auth_invalid_credentials: 'The e-mail or password is wrong',

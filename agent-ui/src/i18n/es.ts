@@ -77,6 +77,7 @@ const es: typeof en = {
     pendingBanner: 'Esta conversación está pendiente: la atiende el bot.',
     openAndAssign: 'Abrir y asignarme',
   },
+  notifications: { title: 'Notificaciones', markAllRead: 'Marcar todas como leídas', empty: 'No hay notificaciones' },
   composer: {
     reply: 'Responder',
     privateNote: 'Nota privada',
@@ -84,6 +85,7 @@ const es: typeof en = {
     notePlaceholder: 'Solo los agentes ven esta nota. Intro la añade.',
     send: 'Enviar',
     addNote: 'Añadir nota',
+    mention: 'Mencionar a un agente',
   },
   errors: {
     auth_invalid_credentials: 'El correo electrónico o la contraseña no son correctos',
