@@ -7,22 +7,22 @@ import type { AddressInfo } from 'node:net';
 
 export interface HostSite {
   port: number;
-  /** Serves `html` at `path` (on every host name that resolves here). */
-  page(path: string, html: string): void;
+  /** Serves `body` at `path` (on every host name that resolves here), as HTML unless `type` says. */
+  page(path: string, body: string, type?: string): void;
   stop(): Promise<void>;
 }
 
 export async function startHostSite(): Promise<HostSite> {
-  const pages = new Map<string, string>();
+  const pages = new Map<string, { body: string; type: string }>();
   const server = http.createServer((request, response) => {
-    const html = pages.get(new URL(request.url ?? '/', 'http://host').pathname);
-    response.writeHead(html ? 200 : 404, { 'content-type': 'text/html; charset=utf-8' });
-    response.end(html ?? 'not found');
+    const page = pages.get(new URL(request.url ?? '/', 'http://host').pathname);
+    response.writeHead(page ? 200 : 404, { 'content-type': page?.type ?? 'text/plain' });
+    response.end(page?.body ?? 'not found');
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     port: (server.address() as AddressInfo).port,
-    page: (path, html) => void pages.set(path, html),
+    page: (path, body, type = 'text/html; charset=utf-8') => void pages.set(path, { body, type }),
     stop: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

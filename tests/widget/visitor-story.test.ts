@@ -2,6 +2,7 @@
 // widget snippet, the launcher, the chat app in its iframe, live replies from an agent through the
 // API, and what must never show (private notes, markup from a message, a widget on a page whose
 // domain the inbox does not allow).
+import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, FrameLocator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { identifierHash } from '../../server/src/auth/identity.ts';
@@ -515,12 +516,21 @@ describe('the web widget in a browser', () => {
     await context.close();
   });
 
-  it('draws nothing on a page whose domain the inbox does not allow', async () => {
+  it('draws nothing on a page whose domain the inbox does not allow, nor when Charla does not answer', async () => {
     site.page('/elsewhere', snippetPage({ charlaUrl: relay.url, websiteToken: shopInbox.websiteToken! }));
     const { page, context } = await visit(`http://elsewhere.test:${site.port}/elsewhere`);
     await waitForEvent(page, 'error');
     const events = await charlaEvents(page);
     expect(events).toEqual([{ name: 'error', detail: { code: 'widget/origin_not_allowed' } }]);
+
+    // Nor when the loader gets no answer from Charla (here: a copy of it on a server with no API).
+    site.page('/no-charla/widget/sdk.js', readFileSync(new URL('../../widget/dist/sdk.js', import.meta.url), 'utf8'), 'text/javascript');
+    site.page('/unreachable', snippetPage({ charlaUrl: `http://shop.test:${site.port}/no-charla`, websiteToken: shopInbox.websiteToken! }));
+    const offline = await visit(`http://shop.test:${site.port}/unreachable`);
+    await waitForEvent(offline.page, 'error');
+    expect(await charlaEvents(offline.page)).toEqual([{ name: 'error', detail: { code: 'widget/unreachable' } }]);
+    expect(await offline.page.locator('charla-widget').count()).toBe(0);
+    await offline.context.close();
     expect(await page.locator('charla-widget').count()).toBe(0);
 
     // Framing the app directly does not help: the app page's frame-ancestors refuses this site.

@@ -109,12 +109,13 @@ function start(): void {
   };
 
   async function request<T>(query: string, variables: Record<string, unknown>, token?: string): Promise<T> {
-    const response = await fetch(`${base}/graphql`, {
+    const result = (await fetch(`${base}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
       body: JSON.stringify({ query, variables }),
-    });
-    const result = (await response.json()) as { data?: T; errors?: Array<{ extensions?: { code?: string } }> };
+    })
+      .then((response) => response.json())
+      .catch(() => ({ errors: [{ extensions: { code: 'widget/unreachable' } }] }))) as { data?: T; errors?: Array<{ extensions?: { code?: string } }> };
     if (!result.data || result.errors) throw new Error(result.errors?.[0]?.extensions?.code ?? 'widget/request_failed');
     return result.data;
   }
