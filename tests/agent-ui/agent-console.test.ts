@@ -35,6 +35,8 @@ beforeAll(async () => {
   await buildTeam(account._id, { name: 'Ventas', memberIds: [ana.user._id] });
   const admin = await buildAgent(account._id, { role: 'administrator' });
   await charla.mutate(`mutation { createLabel(input: { title: "pedido", color: "#e11d48" }) { title } }`, {}, admin.token);
+  await charla.mutate(`mutation { createCannedResponse(input: { shortCode: "envio", content: "Los envíos tardan 48 horas." }) { id } }`, {}, admin.token);
+  await charla.mutate(`mutation { createCannedResponse(input: { shortCode: "gracias", content: "¡Gracias por escribirnos!" }) { id } }`, {}, admin.token);
 }, 120_000);
 
 afterAll(async () => {
@@ -299,6 +301,52 @@ describe('the agent console in a browser', { timeout: 60_000 }, () => {
     await context.close();
   });
 
+  it('composes a reply from a canned response, bold text, an emoji and an attachment, and shows the visitor typing', async () => {
+    const visitor = await openWidget(charla, inbox.websiteToken!);
+    await say(charla, visitor.visitorToken, '¿Cuándo llega mi pedido?');
+    const { page, context } = await openConsole();
+    await page.waitForURL(/\/app\/login/);
+    await signIn(page, ana);
+    await tab(page, 'ALL').click();
+    await (await listItemOf(page, visitor.visitorToken)).click();
+    await page.locator('[data-kind="incoming"]').filter({ hasText: '¿Cuándo llega' }).waitFor();
+
+    // The visitor types: the console says so; their message ends it.
+    await charla.mutate('mutation { visitorTyping(on: true) }', {}, visitor.visitorToken);
+    await page.locator('[data-typing]').filter({ hasText: 'Visitor is typing…' }).waitFor();
+    await charla.mutate('mutation { visitorTyping(on: false) }', {}, visitor.visitorToken);
+    await expect.poll(() => page.locator('[data-typing]').textContent()).toBe('');
+
+    // "/" lists canned responses by short code; Enter inserts the chosen one's content.
+    await composer(page).click();
+    await composer(page).pressSequentially('/env');
+    await page.locator('[data-suggestion="/envio"]').waitFor();
+    await composer(page).press('Enter');
+    expect(await composer(page).inputValue()).toBe('Los envíos tardan 48 horas.');
+
+    // Toolbar: bold around a selection, an emoji at the caret.
+    await composer(page).press('End');
+    await composer(page).pressSequentially(' Gracias');
+    await composer(page).evaluate((element: any) => element.setSelectionRange(element.value.length - 'Gracias'.length, element.value.length));
+    await page.getByRole('button', { name: 'Bold' }).click();
+    await page.getByRole('button', { name: 'Emoji' }).click();
+    await page.locator('[data-emoji="🙌"]').click();
+    expect(await composer(page).inputValue()).toBe('Los envíos tardan 48 horas. **Gracias**🙌');
+
+    // An attachment: uploaded with progress, sent with the reply, received by the visitor.
+    await page.locator('input[name="files"]').setInputFiles({ name: 'factura.txt', mimeType: 'text/plain', buffer: Buffer.from('Factura 2024-17') });
+    await page.locator('[data-upload="factura.txt"][data-uploaded="yes"]').waitFor();
+    await composer(page).press('Enter');
+    const sent = page.locator('[data-kind="outgoing"]').filter({ hasText: 'Los envíos tardan 48 horas.' });
+    await sent.locator('strong', { hasText: 'Gracias' }).waitFor();
+    await sent.locator('[data-attachment]').filter({ hasText: 'factura.txt' }).waitFor();
+    await page.locator('[data-upload]').waitFor({ state: 'detached' });
+    const data = await charla.mutate(`{ visitorMessages(first: 50) { edges { node { content attachments { fileName } } } } }`, {}, visitor.visitorToken);
+    const received = data.visitorMessages.edges.map((edge: any) => edge.node).find((node: any) => node.content.startsWith('Los envíos'));
+    expect(received).toMatchObject({ content: 'Los envíos tardan 48 horas. **Gracias**🙌', attachments: [{ fileName: 'factura.txt' }] });
+    await context.close();
+  });
+
   it('mentions an agent in a private note: their badge counts it live and opens the conversation', async () => {
     const visitor = await openWidget(charla, inbox.websiteToken!);
     await say(charla, visitor.visitorToken, 'Necesito ayuda con un envío');
@@ -325,7 +373,7 @@ describe('the agent console in a browser', { timeout: 60_000 }, () => {
     await page.locator('[data-kind="incoming"]').filter({ hasText: 'Necesito ayuda' }).waitFor();
     await page.getByRole('tab', { name: 'Private note' }).click();
     await composer(page).pressSequentially('Mira esto @Luc');
-    await page.locator('[data-mention-option]').filter({ hasText: '@Lucas Pérez' }).waitFor();
+    await page.locator('[data-suggestion="@Lucas Pérez"]').waitFor();
     await composer(page).press('Enter');
     expect(await composer(page).inputValue()).toBe('Mira esto @Lucas Pérez ');
     await composer(page).pressSequentially('por favor');

@@ -104,3 +104,33 @@ export async function authorizedObjectUrl(url: string): Promise<string> {
   if (!response.ok) throw new ApiError(response.status === 403 ? 'auth/forbidden' : 'http/failed');
   return URL.createObjectURL(await response.blob());
 }
+
+export interface UploadedFile {
+  id: string;
+  fileName: string;
+  contentType: string;
+  size: number;
+}
+
+/** POST /uploads (multipart) with progress, as `sendMessage`'s attachmentIds expect. */
+export function uploadFile(file: File, conversationId: string, onProgress: (fraction: number) => void): Promise<UploadedFile> {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', new URL('/uploads', location.href));
+    if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`);
+    xhr.responseType = 'json';
+    xhr.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    };
+    xhr.onload = () => {
+      const body = xhr.response as (UploadedFile & { error?: { code?: string } }) | null;
+      if (xhr.status === 201 && body?.id) resolve(body);
+      else reject(new ApiError(body?.error?.code ?? (xhr.status === 413 ? 'attachment/too_large' : 'http/failed')));
+    };
+    xhr.onerror = () => reject(new ApiError('http/failed'));
+    const form = new FormData();
+    form.set('conversationId', conversationId);
+    form.set('file', file, file.name);
+    xhr.send(form);
+  });
+}

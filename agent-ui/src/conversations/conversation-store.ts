@@ -3,6 +3,7 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import { ApiError, request } from '../api/graphql-client.ts';
+import { useSession } from '../auth/session-store.ts';
 import {
   ASSIGN,
   CHANGE_STATUS,
@@ -18,6 +19,7 @@ import {
   ADD_LABELS,
   ASSIGN_TEAM,
   REMOVE_LABELS,
+  TOGGLE_TYPING,
   type Conversation,
   type ConversationDetails,
   type ConversationSummary,
@@ -39,6 +41,9 @@ export const useOpenConversation = defineStore('open-conversation', () => {
   const hasEarlier = ref(false);
   const loadingEarlier = ref(false);
   const notFound = ref(false);
+  /** Who else is typing in the open conversation: the contact (agent null) or another agent. */
+  const typing = ref<{ agent: { id: string; name: string } | null; private: boolean } | null>(null);
+  let typingTimer: ReturnType<typeof setTimeout> | undefined;
   let earlierCursor: string | null = null;
   let generation = 0;
 
@@ -55,6 +60,7 @@ export const useOpenConversation = defineStore('open-conversation', () => {
       conversation.value = null;
       details.value = null;
       messages.value = [];
+      typing.value = null;
     }
     const found = await request<{ conversations: { edges: Array<{ node: { id: string; displayId: number } }> } }>(FIND_BY_NUMBER, { search: `#${displayId}` });
     const id = found.conversations.edges.find((edge) => edge.node.displayId === displayId)?.node.id;
@@ -86,6 +92,7 @@ export const useOpenConversation = defineStore('open-conversation', () => {
     details.value = null;
     messages.value = [];
     notFound.value = false;
+    typing.value = null;
   }
 
   /** A newer copy of the open conversation (from a mutation or an event) replaces the old one. */
@@ -113,10 +120,11 @@ export const useOpenConversation = defineStore('open-conversation', () => {
     }
   }
 
-  async function send(content: string, isPrivate: boolean): Promise<void> {
+  async function send(content: string, isPrivate: boolean, attachmentIds: string[] = []): Promise<void> {
     const current = conversation.value;
     if (!current) return;
-    const data = await request<{ sendMessage: Message }>(SEND_MESSAGE, { input: { conversationId: current.id, content, private: isPrivate } });
+    const input = { conversationId: current.id, content, private: isPrivate, ...(attachmentIds.length > 0 && { attachmentIds }) };
+    const data = await request<{ sendMessage: Message }>(SEND_MESSAGE, { input });
     if (conversation.value?.id === current.id) upsertMessage(data.sendMessage);
   }
 
@@ -167,13 +175,31 @@ export const useOpenConversation = defineStore('open-conversation', () => {
     update(data.assignTeam);
   }
 
+  /** Tells the others (and the visitor, for replies) that this agent is typing. */
+  async function setTyping(on: boolean, isPrivate: boolean): Promise<void> {
+    const current = conversation.value;
+    if (current) await request(TOGGLE_TYPING, { id: current.id, on, private: isPrivate });
+  }
+
   function applyEvent(event: ConversationEvent): void {
     const current = conversation.value;
     if (!current || event.conversation.id !== current.id) return;
-    if (event.type === 'TYPING') return;
+    if (event.type === 'TYPING') {
+      clearTimeout(typingTimer);
+      if (event.typing?.agent && event.typing.agent.id === useSession().agent?.id) return;
+      typing.value = event.typing?.on ? { agent: event.typing.agent, private: event.typing.private } : null;
+      // A lost "stopped typing" must not leave the indicator on for good.
+      if (typing.value) typingTimer = setTimeout(() => (typing.value = null), 8_000);
+      return;
+    }
+    const typist = typing.value;
+    if (event.type === 'MESSAGE_CREATED' && typist && event.message) {
+      const fromTypist = typist.agent ? event.message.sender?.id === typist.agent.id : event.message.messageType === 'INCOMING';
+      if (fromTypist) typing.value = null;
+    }
     update(event.conversation);
     if (event.message && (event.type === 'MESSAGE_CREATED' || event.type === 'MESSAGE_UPDATED')) upsertMessage(event.message);
   }
 
-  return { conversation, details, messages, hasEarlier, loadingEarlier, notFound, open, close, loadEarlier, send, assign, changeStatus, deleteMessage, setMuted, sendTranscript, changeLabels, assignTeam, applyEvent };
+  return { conversation, details, messages, typing, setTyping, hasEarlier, loadingEarlier, notFound, open, close, loadEarlier, send, assign, changeStatus, deleteMessage, setMuted, sendTranscript, changeLabels, assignTeam, applyEvent };
 });

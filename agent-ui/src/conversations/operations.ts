@@ -64,6 +64,7 @@ export interface ConversationEvent {
   type: 'CONVERSATION_CREATED' | 'CONVERSATION_UPDATED' | 'MESSAGE_CREATED' | 'MESSAGE_UPDATED' | 'TYPING';
   conversation: ConversationSummary;
   message: Message | null;
+  typing: { on: boolean; private: boolean; agent: AgentRef | null } | null;
 }
 
 const SUMMARY = 'id displayId status snoozedUntil lastActivityAt muted labels team { id name } assignee { id name } contact { id name email } inbox { id name channelType }';
@@ -123,4 +124,9 @@ export const ASSIGN_TEAM = `mutation($id: ID!, $teamId: ID) { assignTeam(convers
 export const ACCOUNT_CHOICES = '{ teams { id name } labels { title color } }';
 export const CREATE_LABEL = 'mutation($input: CreateLabelInput!) { createLabel(input: $input) { title color } }';
 
-export const EVENTS = `subscription { conversationEvents(inboxId: null) { type conversation { ${SUMMARY} } message { ${MESSAGE} } } }`;
+export const CANNED_RESPONSES = 'query($search: String) { cannedResponses(search: $search) { id shortCode content } }';
+export const TOGGLE_TYPING = 'mutation($id: ID!, $on: Boolean!, $private: Boolean) { toggleTyping(conversationId: $id, on: $on, private: $private) }';
+
+export const EVENTS = `subscription { conversationEvents(inboxId: null) {
+  type conversation { ${SUMMARY} } message { ${MESSAGE} } typing { on private agent { id name } }
+} }`;
