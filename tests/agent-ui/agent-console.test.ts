@@ -344,6 +344,63 @@ describe('the agent console in a browser', { timeout: 60_000 }, () => {
     const data = await charla.mutate(`{ visitorMessages(first: 50) { edges { node { content attachments { fileName } } } } }`, {}, visitor.visitorToken);
     const received = data.visitorMessages.edges.map((edge: any) => edge.node).find((node: any) => node.content.startsWith('Los envíos'));
     expect(received).toMatchObject({ content: 'Los envíos tardan 48 horas. **Gracias**🙌', attachments: [{ fileName: 'factura.txt' }] });
+
+    // Images are previewed (fetched with the agent's token).
+    const { visitorConversation } = await charla.mutate(`{ visitorConversation { id } }`, {}, visitor.visitorToken);
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+    const image = await charla.upload(png, { token: ana.token, conversationId: visitorConversation.id, fileName: 'foto.png', claimedType: 'image/png' });
+    await charla.mutate(`mutation($input: SendMessageInput!) { sendMessage(input: $input) { id } }`, { input: { conversationId: visitorConversation.id, content: '', attachmentIds: [image.body.id] } }, ana.token);
+    const preview = page.locator('[data-preview][alt="foto.png"]');
+    await preview.waitFor();
+    await expect.poll(() => preview.evaluate((element: any) => element.naturalWidth)).toBe(1);
+    await context.close();
+  });
+
+  it('keeps a long list light in the page, loads more on scrolling, and filters by label and search', async () => {
+    const account = await buildAccount({ name: 'Tienda Grande' });
+    const bea = await buildAgent(account._id, { name: 'Bea Soto', email: 'bea@grande.test', password: 'bea secret password' });
+    const big = await buildInbox(account._id, { name: 'Grande web', memberIds: [bea.user._id] });
+    const admin = await buildAgent(account._id, { role: 'administrator' });
+    await charla.mutate(`mutation { createLabel(input: { title: "vip" }) { title } }`, {}, admin.token);
+    const start = Date.now();
+    for (let index = 0; index < 120; index++) {
+      const contact = await buildContact(big, { name: index === 77 ? 'Zoe Única' : `Cliente ${index}` });
+      await buildConversation(contact, { lastActivityAt: new Date(start - index * 60_000), labels: index === 77 ? ['vip'] : [] });
+    }
+    const { page, context } = await openConsole();
+    await page.waitForURL(/\/app\/login/);
+    await signIn(page, bea);
+    await tab(page, 'ALL').click();
+    await expect.poll(() => tab(page, 'ALL').textContent()).toMatch(/All\s*120/);
+    await page.locator('[data-conversation]').first().waitFor();
+    // Newest activity first; only the rows in view are drawn.
+    expect(await page.locator('[data-conversation]').first().textContent()).toContain('Cliente 0');
+    expect(await page.locator('[data-conversation]').count()).toBeLessThan(40);
+    // Scrolling to the end loads the next pages, still drawing only a window of rows.
+    const last = page.locator('[data-conversation]').filter({ hasText: 'Cliente 119' });
+    await expect
+      .poll(async () => {
+        await page.locator('[data-list-scroller]').evaluate((element: any) => element.scrollTo(0, element.scrollHeight));
+        return last.count();
+      })
+      .toBe(1);
+    expect(await page.locator('[data-conversation]').count()).toBeLessThan(40);
+
+    await page.locator('select[name="label-filter"]').selectOption('vip');
+    await expect.poll(() => page.locator('[data-conversation]').allTextContents()).toEqual([expect.stringContaining('Zoe Única')]);
+    await page.locator('select[name="label-filter"]').selectOption('');
+    await page.locator('input[name="search"]').fill('Cliente 11');
+    await expect.poll(() => page.locator('[data-conversation]').count()).toBe(11);
+    await page.screenshot({ path: join(SCREENSHOTS, 'long-list.png') });
+
+    // A custom snooze time.
+    await page.locator('[data-conversation]').first().click();
+    await page.locator('[data-action="more"]').click();
+    await page.getByRole('menuitem', { name: 'Custom date and time…' }).click();
+    await page.locator('input[name="snooze-until"]').fill('2099-05-04T10:30');
+    await page.locator('[data-snooze-custom] button[type="submit"]').click();
+    await expect.poll(() => page.locator('[data-status]').textContent()).toBe('Snoozed');
+    await page.getByText(/Snoozed until May 4/).waitFor();
     await context.close();
   });
 

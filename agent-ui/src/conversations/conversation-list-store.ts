@@ -20,6 +20,10 @@ const byNewestActivity = (a: ConversationSummary, b: ConversationSummary): numbe
 export const useConversationList = defineStore('conversation-list', () => {
   const tab = ref<AssigneeTab>('MINE');
   const status = ref<StatusFilter>('OPEN');
+  const inboxId = ref<string | null>(null);
+  const teamId = ref<string | null>(null);
+  const label = ref<string | null>(null);
+  const search = ref('');
   const items = ref<ConversationSummary[]>([]);
   const counts = ref({ mine: 0, unassigned: 0, all: 0 });
   const hasMore = ref(false);
@@ -30,7 +34,14 @@ export const useConversationList = defineStore('conversation-list', () => {
   let generation = 0;
   let countsTimer: ReturnType<typeof setTimeout> | undefined;
 
-  const filter = () => ({ assignee: tab.value, status: status.value });
+  const filter = () => ({
+    assignee: tab.value,
+    status: status.value,
+    ...(inboxId.value && { inboxId: inboxId.value }),
+    ...(teamId.value && { teamId: teamId.value }),
+    ...(label.value && { labels: [label.value] }),
+    ...(search.value.trim() && { search: search.value.trim() }),
+  });
 
   async function load(): Promise<void> {
     const mine = ++generation;
@@ -74,8 +85,19 @@ export const useConversationList = defineStore('conversation-list', () => {
     void load();
   }
 
+  function setFilters(next: { inboxId?: string | null; teamId?: string | null; label?: string | null; search?: string }): void {
+    if (next.inboxId !== undefined) inboxId.value = next.inboxId;
+    if (next.teamId !== undefined) teamId.value = next.teamId;
+    if (next.label !== undefined) label.value = next.label;
+    if (next.search !== undefined) search.value = next.search;
+    void load();
+  }
+
   function belongs(conversation: ConversationSummary): boolean {
     if (status.value !== 'ALL' && conversation.status !== status.value) return false;
+    if (inboxId.value && conversation.inbox.id !== inboxId.value) return false;
+    if (teamId.value && conversation.team?.id !== teamId.value) return false;
+    if (label.value && !conversation.labels.includes(label.value)) return false;
     if (tab.value === 'MINE') return conversation.assignee?.id === useSession().agent?.id;
     if (tab.value === 'UNASSIGNED') return conversation.assignee === null;
     return true;
@@ -95,7 +117,9 @@ export const useConversationList = defineStore('conversation-list', () => {
     if (event.type === 'TYPING') return;
     const conversation = event.conversation;
     const index = items.value.findIndex((item) => item.id === conversation.id);
-    if (belongs(conversation)) {
+    // A search is the server's to answer: live events only update what it found.
+    const searching = search.value.trim() !== '';
+    if (belongs(conversation) && (index >= 0 || !searching)) {
       if (index >= 0) items.value.splice(index, 1, conversation);
       else items.value.push(conversation);
       items.value.sort(byNewestActivity);
@@ -112,5 +136,5 @@ export const useConversationList = defineStore('conversation-list', () => {
     unread.value.delete(conversationId);
   }
 
-  return { tab, status, items, counts, hasMore, loading, unread, load, loadMore, setTab, setStatus, applyEvent, markRead };
+  return { tab, status, inboxId, teamId, label, search, setFilters, items, counts, hasMore, loading, unread, load, loadMore, setTab, setStatus, applyEvent, markRead };
 });

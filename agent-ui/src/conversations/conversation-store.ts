@@ -135,10 +135,10 @@ export const useOpenConversation = defineStore('open-conversation', () => {
     update(data.assignConversation);
   }
 
-  async function changeStatus(status: ConversationStatus, snooze?: SnoozeOption): Promise<void> {
+  async function changeStatus(status: ConversationStatus, snooze?: SnoozeOption, snoozedUntil?: Date): Promise<void> {
     const current = conversation.value;
     if (!current) return;
-    const data = await request<{ changeConversationStatus: Conversation }>(CHANGE_STATUS, { id: current.id, status, snooze });
+    const data = await request<{ changeConversationStatus: Conversation }>(CHANGE_STATUS, { id: current.id, status, snooze, snoozedUntil: snoozedUntil?.toISOString() });
     update(data.changeConversationStatus);
   }
 

@@ -101,9 +101,11 @@ export const SEND_MESSAGE = `mutation($input: SendMessageInput!) { sendMessage(i
 
 export const ASSIGN = `mutation($id: ID!, $agentId: ID) { assignConversation(conversationId: $id, agentId: $agentId) { ${CONVERSATION} } }`;
 
-export const CHANGE_STATUS = `mutation($id: ID!, $status: ConversationStatus!, $snooze: SnoozeOption) {
-  changeConversationStatus(conversationId: $id, status: $status, snooze: $snooze) { ${CONVERSATION} }
+export const CHANGE_STATUS = `mutation($id: ID!, $status: ConversationStatus!, $snooze: SnoozeOption, $snoozedUntil: DateTime) {
+  changeConversationStatus(conversationId: $id, status: $status, snooze: $snooze, snoozedUntil: $snoozedUntil) { ${CONVERSATION} }
 }`;
+
+export const FILTER_CHOICES = '{ inboxes { id name } teams { id name } labels { title } }';
 
 export const DELETE_MESSAGE = `mutation($id: ID!) { deleteMessage(id: $id) { ${MESSAGE} } }`;
 
