@@ -94,7 +94,8 @@ describe('the journal', () => {
     expect(await bytesOnDisk(dbPath)).toBeLessThan(512 * 1024);
     const doc = await withServer(dbPath, (client) => client.db('j').collection('counters').findOne({ _id: 'one' as never }));
     expect(doc).toEqual({ _id: 'one', n: 3000, payload });
-  });
+    // 3,000 acknowledged writes, each waiting for its fsync: on a busy disk that takes a while.
+  }, 120_000);
 
   it('drops a torn record at the end and keeps accepting writes after it', async () => {
     const dbPath = await tempDir();
