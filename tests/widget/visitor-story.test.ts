@@ -80,6 +80,7 @@ beforeAll(async () => {
   });
   historyInbox = await buildInbox(account._id, { name: 'Tienda Historia', memberIds: [ana.user._id] });
   const admin = await buildAgent(account._id, { role: 'administrator' });
+  await charla.mutate(`mutation { createLabel(input: { title: "vip" }) { id } }`, {}, admin.token);
   campaignInbox = await buildInbox(account._id, { name: 'Tienda Campaña', memberIds: [ana.user._id], settings: { greeting: { enabled: true, text: GREETING } } as never });
   const saved = await charla.mutate(
     `mutation($inboxId: ID!, $json: JSON!) { saveCampaign(inboxId: $inboxId, json: $json) { id } }`,
@@ -317,6 +318,8 @@ describe('the web widget in a browser', () => {
     await launcher(page).click();
 
     await chat.getByText('Message 45', { exact: true }).waitFor();
+    // Opening shows the latest messages at the bottom of the view.
+    await expect.poll(() => chat.locator('.messages').evaluate((element: any) => element.scrollHeight - element.scrollTop - element.clientHeight)).toBeLessThan(2);
     expect(await chat.locator('.message').count()).toBe(20);
     expect(await chat.getByText('Message 25', { exact: true }).count()).toBe(0);
     // Scrolling up to the top loads the 20 before; the view stays where the visitor was.
@@ -343,7 +346,7 @@ describe('the web widget in a browser', () => {
     await events.waitFor((result) => result.data?.conversationEvents.type === 'TYPING' && result.data.conversationEvents.typing.on === true && result.data.conversationEvents.typing.agent === null);
     await events.close();
     await context.close();
-  });
+  }, 60_000);
 
   it('sends a picture with a preview and receives the agent’s file as a download', async () => {
     const { page, chat, context } = await visit(`http://shop.test:${site.port}/history`);
@@ -402,7 +405,7 @@ describe('the web widget in a browser', () => {
     await context.close();
   });
 
-  it('answers to window.$charla: language, launcher, user and reset', async () => {
+  it('answers to window.$charla: language, launcher, user, reset, custom attributes and labels', async () => {
     const { page, chat, context } = await visit(`http://shop.test:${site.port}/`);
     await waitForEvent(page, 'ready');
     const storedToken = () => page.evaluate((token) => (globalThis as any).localStorage.getItem(`charla:${token}:visitorToken`), shopInbox.websiteToken!);
@@ -436,9 +439,16 @@ describe('the web widget in a browser', () => {
     const latest = await conversationOf(shopInbox);
     expect(latest.contactId.equals(identified!._id)).toBe(false);
 
-    // What the visitor API cannot do yet is said, not silently dropped.
+    // Custom attributes land on the contact, labels on the conversation; a refused call is heard.
+    await page.evaluate(() => (globalThis as any).$charla.setCustomAttributes({ plan: 'pro', seats: 3 }));
+    await page.evaluate(() => (globalThis as any).$charla.deleteCustomAttribute('seats'));
+    expect((await Contact.findById(latest.contactId).lean())?.customAttributes).toEqual({ plan: 'pro' });
     await page.evaluate(() => (globalThis as any).$charla.setLabel('vip'));
-    await page.waitForFunction(() => (globalThis as any).charlaEvents.some((event: { name: string; detail: any }) => event.name === 'error' && event.detail?.code === 'sdk/labels_not_supported'));
+    expect((await Conversation.findById(latest._id).lean())?.labels).toEqual(['vip']);
+    await page.evaluate(() => (globalThis as any).$charla.removeLabel('vip'));
+    expect((await Conversation.findById(latest._id).lean())?.labels).toEqual([]);
+    await page.evaluate(() => (globalThis as any).$charla.setLabel('no-such-label'));
+    await page.waitForFunction(() => (globalThis as any).charlaEvents.some((event: { name: string; detail: any }) => event.name === 'error' && event.detail?.code === 'label/not_found'));
     await context.close();
   });
 

@@ -35,6 +35,8 @@ export function useConversation(notify: (message: VisitorMessage) => void) {
     uploading: null as number | null,
     /** The host page, as the loader last told (sent along with the visitor's messages). */
     page: null as VisitorPage | null,
+    /** Counts the times the chat was opened: a hidden frame lays nothing out, so the list scrolls then. */
+    opened: 0,
   });
   let api: VisitorApi | undefined;
   let localIds = 0;

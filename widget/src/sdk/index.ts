@@ -38,10 +38,10 @@ interface CharlaApi {
   setUser(identifier: string, attributes?: UserAttributes): Promise<void>;
   setLocale(locale: string): void;
   reset(): Promise<void>;
-  setCustomAttributes(attributes: Record<string, unknown>): void;
-  deleteCustomAttribute(key: string): void;
-  setLabel(label: string): void;
-  removeLabel(label: string): void;
+  setCustomAttributes(attributes: Record<string, string | number | boolean | null>): Promise<void>;
+  deleteCustomAttribute(key: string): Promise<void>;
+  setLabel(label: string): Promise<void>;
+  removeLabel(label: string): Promise<void>;
 }
 
 const SESSION = `mutation($w:String!,$v:String,$i:VisitorIdentityInput){widgetSession(websiteToken:$w,visitorToken:$v,identity:$i){visitorToken contact{id name email phone} config{inboxName locale widgetColor replyTime agentsOnline allowMessagesAfterResolved csat{enabled display message} preChatForm{enabled message fields{name type label placeholder required regex}}} conversation{id status canReply}}}`;
@@ -266,7 +266,11 @@ function start(): void {
   );
   /** Runs after the first session (and any change before) so calls made early still apply. */
   const then = (step: () => Promise<void> | void): Promise<void> => (ready = ready.then(step).catch((error: Error) => fail(error.message)));
-  const unsupported = (name: string) => (): void => fail(`sdk/${name}_not_supported`);
+  /** A visitor operation for the SDK, after the session; failures become charla:error. */
+  const visitorCall = (query: string, variables: Record<string, unknown>): Promise<void> =>
+    then(async () => {
+      if (session) await request(query, variables, session.visitorToken);
+    });
 
   window.$charla = {
     get isOpen() {
@@ -305,11 +309,11 @@ function start(): void {
         render();
       });
     },
-    // The visitor API has no operations for these yet; callers hear about it instead of silence.
-    setCustomAttributes: unsupported('custom_attributes'),
-    deleteCustomAttribute: unsupported('custom_attributes'),
-    setLabel: unsupported('labels'),
-    removeLabel: unsupported('labels'),
+    setCustomAttributes: (attributes) => visitorCall('mutation($a:JSON!){setVisitorCustomAttributes(attributes:$a){id}}', { a: attributes }),
+    deleteCustomAttribute: (key) => visitorCall('mutation($k:String!){deleteVisitorCustomAttribute(key:$k){id}}', { k: key }),
+    // Labels go on the visitor's current conversation; before there is one they do nothing.
+    setLabel: (label) => visitorCall('mutation($l:String!){addVisitorLabel(label:$l)}', { l: label }),
+    removeLabel: (label) => visitorCall('mutation($l:String!){removeVisitorLabel(label:$l)}', { l: label }),
   };
 }
 

@@ -14,6 +14,8 @@ import { contactActor, startWidgetSession, type VisitorIdentity } from '../../co
 import { MAX_CSAT_FEEDBACK_LENGTH, submitCsat } from '../../commands/submit-csat.ts';
 import { submitEmail } from '../../commands/submit-email.ts';
 import { submitPreChatForm } from '../../commands/submit-pre-chat-form.ts';
+import { setContactCustomAttributes } from '../../commands/set-contact-custom-attributes.ts';
+import { addLabels, removeLabels } from '../../commands/change-labels.ts';
 import { toggleTyping } from '../../commands/toggle-typing.ts';
 import { offerCampaign, snoozeCampaigns } from '../../commands/offer-campaign.ts';
 import { withoutUndefined } from '../../commands/create-inbox.ts';
@@ -176,6 +178,29 @@ export const widgetResolvers = {
       return presentVisitorContact(contact, visitor.contactInbox);
     },
 
+    setVisitorCustomAttributes: async (_parent: unknown, args: { attributes: unknown }, context: GraphQLContext) => {
+      const visitor = await currentVisitor(context);
+      const set = parsePlainObject(args.attributes, 'attributes');
+      const contact = await setContactCustomAttributes(context.services, { contact: visitor.contact, set, onlyFillEmpty: claimedOnly(visitor), performedBy: visitor.actor });
+      return presentVisitorContact(contact, visitor.contactInbox);
+    },
+
+    deleteVisitorCustomAttribute: async (_parent: unknown, args: { key: unknown }, context: GraphQLContext) => {
+      const visitor = await currentVisitor(context);
+      const key = parseString(args.key, 'key', { min: 1, max: 64 });
+      if (!/^[A-Za-z0-9_-]{1,64}$/.test(key)) throw invalidInput('key', 'may only use letters, digits, _ and -');
+      const contact = await setContactCustomAttributes(context.services, { contact: visitor.contact, set: {}, unset: [key], onlyFillEmpty: claimedOnly(visitor), performedBy: visitor.actor });
+      return presentVisitorContact(contact, visitor.contactInbox);
+    },
+
+    addVisitorLabel: async (_parent: unknown, args: { label: unknown }, context: GraphQLContext) => {
+      return changeVisitorLabel(context, args.label, 'add');
+    },
+
+    removeVisitorLabel: async (_parent: unknown, args: { label: unknown }, context: GraphQLContext) => {
+      return changeVisitorLabel(context, args.label, 'remove');
+    },
+
     submitCsat: async (_parent: unknown, args: { messageId: unknown; rating: unknown; feedback?: unknown }, context: GraphQLContext) => {
       const visitor = await currentVisitor(context);
       const messageId = parseId(args.messageId, 'messageId');
@@ -261,6 +286,21 @@ async function visitorsMessage(visitor: CurrentVisitor, messageId: Types.ObjectI
   await assertCanSeeConversation(visitor.viewer, conversation);
   if (!visibleToVisitor(message)) throw forbidden('this message');
   return { message, conversation };
+}
+
+/** A session that claimed a known contact by typing its e-mail (unverified) may only fill gaps. */
+function claimedOnly(visitor: CurrentVisitor): boolean {
+  return visitor.contactInbox.claimedByEmail === true && !visitor.contactInbox.hmacVerified;
+}
+
+async function changeVisitorLabel(context: GraphQLContext, rawLabel: unknown, change: 'add' | 'remove'): Promise<boolean> {
+  const visitor = await currentVisitor(context);
+  const label = parseString(rawLabel, 'label', { min: 1, max: 255 });
+  const conversation = await latestConversationOf(visitor.contactInbox._id);
+  if (!conversation) return false;
+  const props = { conversation, labels: [label], performedBy: visitor.actor };
+  await (change === 'add' ? addLabels(context.services, props) : removeLabels(context.services, props));
+  return true;
 }
 
 interface VisitorMessageArgs {
