@@ -21,6 +21,7 @@ let smtp: SmtpSink;
 let browser: Browser;
 let ana: BuiltAgent;
 let lucas: BuiltAgent;
+let admin: BuiltAgent;
 let inbox: InboxDoc;
 
 beforeAll(async () => {
@@ -33,7 +34,7 @@ beforeAll(async () => {
   lucas = await buildAgent(account._id, { name: 'Lucas Pérez', email: 'lucas@tienda.test', password: 'lucas secret password', locale: 'es' });
   inbox = await buildInbox(account._id, { name: 'Tienda Sol web', memberIds: [ana.user._id, lucas.user._id] });
   await buildTeam(account._id, { name: 'Ventas', memberIds: [ana.user._id] });
-  const admin = await buildAgent(account._id, { role: 'administrator' });
+  admin = await buildAgent(account._id, { role: 'administrator', name: 'Carmen Admin', email: 'carmen@tienda.test', password: 'carmen secret password' });
   await charla.mutate(`mutation { createLabel(input: { title: "pedido", color: "#e11d48" }) { title } }`, {}, admin.token);
   await charla.mutate(`mutation { createCannedResponse(input: { shortCode: "envio", content: "Los envíos tardan 48 horas." }) { id } }`, {}, admin.token);
   await charla.mutate(`mutation { createCannedResponse(input: { shortCode: "gracias", content: "¡Gracias por escribirnos!" }) { id } }`, {}, admin.token);
@@ -473,6 +474,77 @@ describe('the agent console in a browser', { timeout: 60_000 }, () => {
     await page.waitForURL(new RegExp(`/app/conversations/${earlier.displayId}$`));
     await expect.poll(() => page.locator('[data-status]').textContent()).toBe('Resolved');
     await page.locator(`[data-previous="${pending.displayId}"]`).waitFor();
+    await context.close();
+  });
+
+  it('lets an administrator edit a rule set: errors shown at their path and not saved; a valid one changes what happens', async () => {
+    const { page, context } = await openConsole();
+    await page.waitForURL(/\/app\/login/);
+    await signIn(page, admin);
+    await page.locator('[data-nav="settings"]').click();
+    await page.waitForURL(/\/app\/settings/);
+    const editor = page.locator('textarea[name="rule-set-json"]');
+    await expect.poll(() => editor.inputValue()).toContain('"rules"');
+    const document = (labels: string[]) => JSON.stringify({
+      version: 1,
+      name: 'Facturas',
+      inboxes: ['*'],
+      rules: [{ id: 'factura', name: 'Invoices get a label', on: 'message.created',
+        conditions: { all: [{ fact: 'message.type', operator: 'equal', value: 'incoming' }, { fact: 'message.content', operator: 'hasWord', value: ['factura'] }] },
+        actions: [{ type: 'add_label', params: { labels } }] }],
+    }, null, 2);
+
+    // Broken JSON: said so, nothing saved.
+    await editor.fill('{ "version": 1, "name": ');
+    await page.locator('[data-save-rules]').click();
+    await page.locator('[data-rule-errors]').filter({ hasText: 'This is not valid JSON' }).waitFor();
+    // A label the account does not have: the error names its path and line.
+    const wrong = document(['no-such-label']);
+    const wrongLine = wrong.slice(0, wrong.indexOf('"no-such-label"')).split('\n').length;
+    await editor.fill(wrong);
+    await page.locator('[data-save-rules]').click();
+    const pathError = page.locator('[data-error-path="rules[0].actions[0].params.labels[0]"]');
+    await pathError.waitFor();
+    expect(await pathError.textContent()).toContain(`Line ${wrongLine} · rules[0].actions[0].params.labels[0] is not a label of this account`);
+    // The editor selects the offending value.
+    expect(await editor.evaluate((element: any) => element.value.slice(element.selectionStart, element.selectionEnd))).toBe('"no-such-label"');
+    expect((await charla.mutate('{ ruleSets { id } }', {}, admin.token)).ruleSets).toEqual([]);
+
+    // A valid document: a dry run shows it matching, saving stores version 1, and it acts.
+    await editor.fill(document(['pedido']));
+    await page.locator('[data-dry-run]').click();
+    await page.locator('[data-rule-result="factura"]').filter({ hasText: 'matches' }).waitFor();
+    await page.locator('[data-planned-action]').filter({ hasText: 'add_label' }).waitFor();
+    await page.locator('[data-save-rules]').click();
+    await page.locator('[data-toast]').filter({ hasText: 'Rule set saved (version 1)' }).waitFor();
+    await page.getByText('Versions').waitFor();
+    const visitor = await openWidget(charla, inbox.websiteToken!);
+    await say(charla, visitor.visitorToken, 'Necesito mi factura');
+    const { visitorConversation } = await charla.mutate(`{ visitorConversation { id } }`, {}, visitor.visitorToken);
+    await expect
+      .poll(async () => (await charla.mutate('query($id: ID!) { conversation(id: $id) { labels } }', { id: visitorConversation.id }, admin.token)).conversation.labels)
+      .toEqual(['pedido']);
+    await page.screenshot({ path: join(SCREENSHOTS, 'rule-set-editor.png') });
+
+    // Contacts: search, detail, and their conversations, which open.
+    const rosa = await buildContact(inbox, { name: 'Rosa Díaz', email: 'rosa@example.test' });
+    await buildConversation(rosa, { status: 'resolved' });
+    const latest = await buildConversation(rosa);
+    await page.locator('[data-nav="contacts"]').click();
+    await page.locator('input[name="contact-search"]').fill('Rosa');
+    await page.locator('[data-contact-row]').filter({ hasText: 'Rosa Díaz' }).click();
+    await page.locator('[data-contact-detail]').getByText('rosa@example.test').waitFor();
+    await expect.poll(() => page.locator('[data-contact-conversation]').count()).toBe(2);
+    await page.locator(`[data-contact-conversation="${latest.displayId}"]`).click();
+    await page.waitForURL(new RegExp(`/app/conversations/${latest.displayId}$`));
+    await page.getByRole('heading', { name: 'Rosa Díaz' }).waitFor();
+
+    // Reports: the numbers and the chart of the last days.
+    await page.locator('[data-nav="reports"]').click();
+    await page.locator('[data-metric="conversations"] dd').waitFor();
+    expect(Number(await page.locator('[data-metric="conversations"] dd').textContent())).toBeGreaterThan(0);
+    await page.getByRole('img', { name: 'Conversations and resolutions per day' }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'reports.png') });
     await context.close();
   });
 

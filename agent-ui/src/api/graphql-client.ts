@@ -3,7 +3,12 @@
 import { createClient, type Client } from 'graphql-ws';
 
 export class ApiError extends Error {
-  constructor(readonly code: string, message = code) {
+  constructor(
+    readonly code: string,
+    message = code,
+    /** What the server added (`rules/invalid`: `{ errors: [{ path, message }] }`). */
+    readonly details: Record<string, unknown> = {},
+  ) {
     super(message);
   }
 }
@@ -37,7 +42,7 @@ export async function request<T>(query: string, variables?: Record<string, unkno
   } catch {
     throw new ApiError('http/failed');
   }
-  let result: { data?: T; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+  let result: { data?: T; errors?: Array<{ message: string; extensions?: { code?: string; details?: Record<string, unknown> } }> };
   try {
     result = await response.json();
   } catch {
@@ -47,7 +52,7 @@ export async function request<T>(query: string, variables?: Record<string, unkno
   if (error || !result.data) {
     const code = error?.extensions?.code ?? 'http/failed';
     if (code === 'auth/unauthenticated') onUnauthenticated();
-    throw new ApiError(code, error?.message);
+    throw new ApiError(code, error?.message, error?.extensions?.details ?? {});
   }
   return result.data;
 }

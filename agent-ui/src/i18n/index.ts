@@ -25,13 +25,14 @@ function browserLocale(): Locale {
 }
 
 const short = { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' } as const;
+const day = { month: 'short', day: 'numeric' } as const;
 
 export const i18n = createI18n({
   legacy: false,
   locale: browserLocale(),
   fallbackLocale: 'en',
   messages: { en: toFunctions(en), es: toFunctions(es) },
-  datetimeFormats: { en: { short }, es: { short } },
+  datetimeFormats: { en: { short, day }, es: { short, day } },
 });
 
 export function setLocale(locale: Locale): void {
