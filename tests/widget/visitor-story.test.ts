@@ -195,6 +195,11 @@ describe('the web widget in a browser', () => {
     await chat.getByText('Tienda Sol is typing…').or(chat.getByText('Ana García is typing…')).waitFor();
     await reply(charla, ana.token, String(conversation._id), 'Hola Lucía, **bienvenida**');
     await chat.locator('strong', { hasText: 'bienvenida' }).waitFor();
+    // The inbox's only agent steps away and comes back: the header follows, live.
+    await charla.mutate(`mutation { setAvailability(status: OFFLINE) { id } }`, {}, ana.token);
+    await chat.getByText('We are away').waitFor();
+    await charla.mutate(`mutation { setAvailability(status: ONLINE) { id } }`, {}, ana.token);
+    await chat.getByText('We are online').waitFor();
     await chat.getByText(/is typing…/).waitFor({ state: 'detached' });
     await reply(charla, ana.token, String(conversation._id), 'SECRET internal note', true);
     await reply(charla, ana.token, String(conversation._id), '<script>window.pwned = 1</script><img src="x" onerror="window.pwned = 2">');

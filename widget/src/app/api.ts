@@ -30,10 +30,11 @@ export interface VisitorConversation {
 }
 
 export interface WidgetEvent {
-  type: 'MESSAGE_CREATED' | 'MESSAGE_UPDATED' | 'CONVERSATION_UPDATED' | 'TYPING';
+  type: 'MESSAGE_CREATED' | 'MESSAGE_UPDATED' | 'CONVERSATION_UPDATED' | 'TYPING' | 'PRESENCE';
   message: VisitorMessage | null;
   conversation: VisitorConversation | null;
   typing: boolean | null;
+  agentsOnline: boolean | null;
 }
 
 export class ApiError extends Error {
@@ -59,7 +60,7 @@ export const OPERATIONS = {
   transcript: 'mutation{requestTranscript}',
   preChat: 'mutation($values:JSON!){submitPreChatForm(values:$values){id name email phone}}',
   typing: 'mutation($on:Boolean!){visitorTyping(on:$on)}',
-  events: `subscription{widgetEvents{type typing message{${MESSAGE}} conversation{${CONVERSATION}}}}`,
+  events: `subscription{widgetEvents{type typing agentsOnline message{${MESSAGE}} conversation{${CONVERSATION}}}}`,
 } as const;
 
 const endpoint = new URL('../../graphql', location.href);

@@ -86,6 +86,10 @@ export function useConversation(notify: (message: VisitorMessage) => void) {
   }
 
   function onEvent(event: WidgetEvent): void {
+    if (event.type === 'PRESENCE') {
+      if (state.session) state.session.config.agentsOnline = event.agentsOnline === true;
+      return;
+    }
     if (event.conversation) {
       if (state.conversation && event.conversation.id !== state.conversation.id) {
         // A new conversation began (e.g. from another tab): show it from the start.

@@ -237,11 +237,21 @@ export const widgetResolvers = {
       subscribe: async (_parent: unknown, _args: unknown, context: GraphQLContext) => {
         const visitor = await currentVisitor(context);
         const contactInboxId = visitor.contactInbox._id;
+        const accountId = visitor.inbox.accountId;
+        const memberIds = visitor.inbox.memberIds.map(String);
         const conversation = await latestConversationOf(contactInboxId);
         if (conversation) await markRepliesSeen(conversation._id);
-        return whilePresent(context.services.bus.stream((event) => isForVisitor(event, contactInboxId)), context.services.visitorPresence.connect(contactInboxId));
+        const forVisitor = (event: DomainEvent): boolean =>
+          event.name === 'presence.updated'
+            ? event.payload.accountId.equals(accountId) && memberIds.includes(String(event.payload.userId))
+            : isForVisitor(event, contactInboxId);
+        return whilePresent(context.services.bus.stream(forVisitor), context.services.visitorPresence.connect(contactInboxId));
       },
-      resolve: async (event: DomainEvent) => presentWidgetEvent(event),
+      resolve: async (event: DomainEvent, _args: unknown, context: GraphQLContext) => {
+        if (event.name !== 'presence.updated') return presentWidgetEvent(event);
+        const { inbox } = await currentVisitor(context);
+        return { type: 'PRESENCE', message: null, conversation: null, typing: null, agentsOnline: await anyAgentOnline(inbox) };
+      },
     },
   },
 };
@@ -476,10 +486,14 @@ function presentVisitorContact(contact: ContactDoc, contactInbox: Pick<ContactIn
   };
 }
 
+async function anyAgentOnline(inbox: Pick<InboxDoc, 'memberIds' | 'accountId'>): Promise<boolean> {
+  return (await User.exists({ _id: { $in: inbox.memberIds }, accountId: inbox.accountId, availability: 'online' })) !== null;
+}
+
 async function presentWidgetConfig(inbox: InboxDoc) {
   const settings = inbox.settings;
   const locale = settings?.locale ?? 'en';
-  const agentsOnline = (await User.exists({ _id: { $in: inbox.memberIds }, accountId: inbox.accountId, availability: 'online' })) !== null;
+  const agentsOnline = await anyAgentOnline(inbox);
   return {
     inboxName: inbox.name,
     locale,
