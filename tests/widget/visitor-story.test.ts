@@ -59,7 +59,7 @@ beforeAll(async () => {
   spanishInbox = await buildInbox(account._id, {
     name: 'Tienda Luna',
     memberIds: [ana.user._id],
-    settings: { locale: 'es', greeting: { enabled: true, text: '¡Hola! ¿En qué podemos ayudarte?' }, emailCollect: true } as never,
+    settings: { locale: 'es', greeting: { enabled: true, text: '¡Hola! ¿En qué podemos ayudarte?' }, emailCollect: true, csat: { enabled: true, display: 'star', message: '' } } as never,
   });
 
   formInbox = await buildInbox(account._id, {
@@ -407,6 +407,15 @@ describe('the web widget in a browser', () => {
     await chat.getByRole('button', { name: '🎉' }).press('Escape');
     await chat.getByRole('button', { name: '🎉' }).waitFor({ state: 'detached' });
     expect(await page.evaluate(() => (globalThis as any).$charla.isOpen)).toBe(true);
+
+    // Resolved: the survey in Spanish, as stars; four of five is stored as 4.
+    const conversation = await conversationOf(spanishInbox);
+    await setStatus(charla, ana.token, String(conversation._id), 'RESOLVED');
+    await chat.getByText('Por favor, valora la conversación').waitFor();
+    await chat.getByRole('button', { name: 'Satisfecho', exact: true }).click();
+    await chat.getByRole('textbox', { name: 'Cuéntanos más (opcional)' }).waitFor();
+    expect(await chat.locator('.choice.chosen').count()).toBe(4);
+    expect(await CsatResponse.findOne({ conversationId: conversation._id })).toMatchObject({ rating: 4 });
     await context.close();
   });
 
