@@ -483,6 +483,7 @@ describe('the agent console in a browser', { timeout: 60_000 }, () => {
     await signIn(page, admin);
     await page.locator('[data-nav="settings"]').click();
     await page.waitForURL(/\/app\/settings/);
+    await page.locator('[data-settings="rule-sets"]').click();
     const editor = page.locator('textarea[name="rule-set-json"]');
     await expect.poll(() => editor.inputValue()).toContain('"rules"');
     const document = (labels: string[]) => JSON.stringify({
@@ -545,6 +546,42 @@ describe('the agent console in a browser', { timeout: 60_000 }, () => {
     expect(Number(await page.locator('[data-metric="conversations"] dd').textContent())).toBeGreaterThan(0);
     await page.getByRole('img', { name: 'Conversations and resolutions per day' }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'reports.png') });
+    await context.close();
+  });
+
+  it('lets an administrator set up an inbox (greeting, members, snippet) and add an agent', async () => {
+    const { page, context } = await openConsole();
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: charla.url });
+    await page.waitForURL(/\/app\/login/);
+    await signIn(page, admin);
+    await page.locator('[data-nav="settings"]').click();
+    await page.locator('select[name="inbox-settings"]').selectOption({ label: 'Tienda Sol web · Web widget' });
+    const form = page.locator('[data-inbox-form]');
+    await expect.poll(() => form.locator('input[name="inbox-name"]').inputValue()).toBe('Tienda Sol web');
+    expect(await form.locator('[data-snippet]').inputValue()).toContain(`data-website-token="${inbox.websiteToken}"`);
+    await form.locator('[data-copy-snippet]').click();
+    expect(await page.evaluate(() => (globalThis as any).navigator.clipboard.readText())).toContain('/widget/sdk.js');
+    await form.locator('input[name="greeting-enabled"]').check();
+    await form.locator('textarea[name="greeting-text"]').fill('¡Hola! Te atendemos enseguida.');
+    await form.locator('[data-save-inbox]').click();
+    await page.locator('[data-toast]').filter({ hasText: 'Inbox saved' }).waitFor();
+
+    // The new greeting is what a new visitor gets.
+    const visitor = await openWidget(charla, inbox.websiteToken!);
+    await say(charla, visitor.visitorToken, 'Hola');
+    await expect.poll(async () => visitorSees(visitor.visitorToken)).toContain('¡Hola! Te atendemos enseguida.');
+    await page.screenshot({ path: join(SCREENSHOTS, 'inbox-settings.png'), fullPage: true });
+
+    // A new agent, who can then sign in.
+    await page.locator('[data-settings="agents"]').click();
+    const create = page.locator('[data-create-agent]');
+    await create.locator('input[name="agent-name"]').fill('Diego Luna');
+    await create.locator('input[name="agent-email"]').fill('diego@tienda.test');
+    await create.locator('input[name="agent-password"]').fill('diego secret password');
+    await create.getByRole('button', { name: 'Add agent' }).click();
+    await page.locator('[data-agent-row="diego@tienda.test"]').waitFor();
+    const login = await charla.graphql(`mutation { login(email: "diego@tienda.test", password: "diego secret password") { agent { name role } } }`);
+    expect(login.data?.login.agent).toEqual({ name: 'Diego Luna', role: 'AGENT' });
     await context.close();
   });
 
