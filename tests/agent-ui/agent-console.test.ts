@@ -549,7 +549,7 @@ describe('the agent console in a browser', { timeout: 60_000 }, () => {
     await context.close();
   });
 
-  it('lets an administrator set up an inbox (greeting, members, snippet) and add an agent', async () => {
+  it('lets an administrator set up an inbox (greeting, snippet), an agent, an API token, a webhook and a campaign', async () => {
     const { page, context } = await openConsole();
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: charla.url });
     await page.waitForURL(/\/app\/login/);
@@ -582,6 +582,21 @@ describe('the agent console in a browser', { timeout: 60_000 }, () => {
     await page.locator('[data-agent-row="diego@tienda.test"]').waitFor();
     const login = await charla.graphql(`mutation { login(email: "diego@tienda.test", password: "diego secret password") { agent { name role } } }`);
     expect(login.data?.login.agent).toEqual({ name: 'Diego Luna', role: 'AGENT' });
+
+    // An API token, shown once, that works; a webhook; a campaign.
+    await page.locator('[data-settings="access-tokens"]').click();
+    await page.locator('input[name="token-name"]').fill('CRM');
+    await page.locator('input[name="token-name"]').press('Enter');
+    const token = (await page.locator('[data-new-token] code').textContent())!;
+    expect((await charla.graphql('{ me { name } }', {}, token)).data?.me.name).toBe('Carmen Admin');
+    await page.locator('[data-settings="webhooks"]').click();
+    await page.locator('input[name="webhook-url"]').fill('https://crm.example/hooks/charla');
+    await page.locator('input[name="webhook-url"]').press('Enter');
+    await page.locator('[data-webhook="https://crm.example/hooks/charla"]').waitFor();
+    await page.locator('[data-settings="campaigns"]').click();
+    await page.locator('select[name="campaign-inbox"]').selectOption({ label: 'Tienda Sol web' });
+    await page.getByRole('button', { name: 'Create' }).click();
+    await page.locator('[data-campaign="Free shipping"]').waitFor();
     await context.close();
   });
 

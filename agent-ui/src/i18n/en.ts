@@ -12,7 +12,7 @@ export default {
   contacts: { search: 'Search by name, e-mail, phone or identifier', empty: 'No contacts found', pick: 'Select a contact', identifier: 'Identifier', since: 'Contact since', conversations: 'Conversations' },
   reports: { range: 'Period', lastDays: 'Last {n} days', agent: 'Agent', allAgents: 'All agents', conversations: 'Conversations', resolutions: 'Resolved', firstResponse: 'First response time', resolutionTime: 'Resolution time', csat: 'CSAT score', csatRate: 'CSAT response rate', overTime: 'Conversations and resolutions per day', seconds: '{n} s', minutes: '{n} min', hours: '{n} h', days: '{n} d' },
   settings: {
-    sections: { inboxes: 'Inboxes', agents: 'Agents and teams', 'rule-sets': 'Rule sets', labels: 'Labels', 'canned-responses': 'Canned responses' },
+    sections: { inboxes: 'Inboxes', agents: 'Agents and teams', 'rule-sets': 'Rule sets', labels: 'Labels', 'canned-responses': 'Canned responses', campaigns: 'Campaigns', webhooks: 'Webhooks', 'access-tokens': 'Access tokens' },
     save: 'Save',
     create: 'Create',
     edit: 'Edit',
@@ -72,6 +72,21 @@ export default {
       hmacSecret: 'Identity HMAC secret',
       channelConfig: 'Channel configuration (JSON)',
     },
+    webhooks: {
+      url: 'Address',
+      secret: 'Signing secret',
+      attempts: '{n} attempts',
+      events: { CONVERSATION_CREATED: 'Conversation created', CONVERSATION_STATUS_CHANGED: 'Status changed', MESSAGE_CREATED: 'Message created', MESSAGE_UPDATED: 'Message updated', CONTACT_UPDATED: 'Contact updated' },
+    },
+    tokens: {
+      hint: 'API tokens act as you. Send them as Authorization: Bearer <token>.',
+      name: 'Token name',
+      shownOnce: 'Token "{name}" (shown only now):',
+      lastUsed: 'last used {time}',
+      unused: 'never used',
+      revoke: 'Revoke',
+    },
+    campaigns: { document: 'Campaign document (JSON)', saved: 'Campaign saved', progress: '{sent} of {audience} sent, {skipped} skipped' },
     agents: {
       name: 'Name',
       role: 'Role',

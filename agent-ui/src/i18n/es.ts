@@ -14,7 +14,7 @@ const es: typeof en = {
   contacts: { search: 'Buscar por nombre, correo, teléfono o identificador', empty: 'No se encontraron contactos', pick: 'Selecciona un contacto', identifier: 'Identificador', since: 'Contacto desde', conversations: 'Conversaciones' },
   reports: { range: 'Periodo', lastDays: 'Últimos {n} días', agent: 'Agente', allAgents: 'Todos los agentes', conversations: 'Conversaciones', resolutions: 'Resueltas', firstResponse: 'Tiempo de primera respuesta', resolutionTime: 'Tiempo de resolución', csat: 'Puntuación CSAT', csatRate: 'Tasa de respuesta CSAT', overTime: 'Conversaciones y resoluciones por día', seconds: '{n} s', minutes: '{n} min', hours: '{n} h', days: '{n} d' },
   settings: {
-    sections: { inboxes: 'Bandejas', agents: 'Agentes y equipos', 'rule-sets': 'Conjuntos de reglas', labels: 'Etiquetas', 'canned-responses': 'Respuestas predefinidas' },
+    sections: { inboxes: 'Bandejas', agents: 'Agentes y equipos', 'rule-sets': 'Conjuntos de reglas', labels: 'Etiquetas', 'canned-responses': 'Respuestas predefinidas', campaigns: 'Campañas', webhooks: 'Webhooks', 'access-tokens': 'Tokens de acceso' },
     save: 'Guardar',
     create: 'Crear',
     edit: 'Editar',
@@ -74,6 +74,21 @@ const es: typeof en = {
       hmacSecret: 'Secreto HMAC de identidad',
       channelConfig: 'Configuración del canal (JSON)',
     },
+    webhooks: {
+      url: 'Dirección',
+      secret: 'Secreto de firma',
+      attempts: '{n} intentos',
+      events: { CONVERSATION_CREATED: 'Conversación creada', CONVERSATION_STATUS_CHANGED: 'Cambio de estado', MESSAGE_CREATED: 'Mensaje creado', MESSAGE_UPDATED: 'Mensaje actualizado', CONTACT_UPDATED: 'Contacto actualizado' },
+    },
+    tokens: {
+      hint: 'Los tokens de API actúan en tu nombre. Envíalos como Authorization: Bearer <token>.',
+      name: 'Nombre del token',
+      shownOnce: 'Token «{name}» (solo se muestra ahora):',
+      lastUsed: 'usado por última vez {time}',
+      unused: 'sin usar',
+      revoke: 'Revocar',
+    },
+    campaigns: { document: 'Documento de la campaña (JSON)', saved: 'Campaña guardada', progress: '{sent} de {audience} enviados, {skipped} omitidos' },
     agents: {
       name: 'Nombre',
       role: 'Rol',
