@@ -215,6 +215,8 @@ describe('the web widget in a browser', () => {
     await waitForEvent(page, 'closed');
     await reply(charla, ana.token, String(conversation._id), '¿Algo más?');
     await page.locator('charla-widget .badge', { hasText: '1' }).waitFor();
+    // Screen readers hear it on the launcher's name.
+    expect(await page.locator('charla-widget button.launcher').getAttribute('aria-label')).toMatch(/, 1 unread message$/);
     await page.waitForFunction(() =>
       (globalThis as any).charlaEvents.some((event: { name: string; detail: any }) => event.name === 'on-message' && event.detail?.content === '¿Algo más?'),
     );

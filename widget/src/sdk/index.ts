@@ -69,6 +69,7 @@ function start(): void {
   let host: HTMLElement | undefined;
   let launcher: HTMLButtonElement;
   let badge: HTMLElement;
+  let launcherName = '';
   let frame: HTMLIFrameElement;
 
   const emit = (name: string, detail?: unknown): void => {
@@ -159,6 +160,10 @@ function start(): void {
     launcher.setAttribute('aria-expanded', String(open));
     badge.textContent = unread > 9 ? '9+' : String(unread);
     badge.hidden = open || unread === 0;
+    // The name says what the badge shows, so a screen reader hears the count too.
+    const es = locale() === 'es';
+    const count = badge.hidden ? '' : `, ${unread} ${unread === 1 ? (es ? 'mensaje sin leer' : 'unread message') : es ? 'mensajes sin leer' : 'unread messages'}`;
+    launcher.setAttribute('aria-label', launcherName + count);
     frame.parentElement!.hidden = !open;
     campaignBox.hidden = open || !campaign || campaignBox.dataset.done === '1' || launcher.hidden;
     if (open && campaign) campaignBox.dataset.done = '1';
@@ -203,7 +208,8 @@ function start(): void {
     launcher = document.createElement('button');
     launcher.className = 'launcher';
     launcher.type = 'button';
-    launcher.setAttribute('aria-label', settings.launcherTitle ?? current.config.inboxName);
+    launcherName = settings.launcherTitle ?? current.config.inboxName;
+    launcher.setAttribute('aria-label', launcherName);
     launcher.innerHTML =
       '<svg class="chat" viewBox="0 0 24 24" aria-hidden="true"><path d="M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V6a2 2 0 0 1 2-2z"/></svg>' +
       '<svg class="close" viewBox="0 0 24 24" aria-hidden="true"><path d="M6 6l12 12M18 6L6 18"/></svg><span class="badge" aria-live="polite"></span>';
