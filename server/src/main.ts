@@ -1,5 +1,8 @@
 // `npm start`: configuration, logging and signals around `startCharla`.
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { startCharla, type RunningCharla } from './charla.ts';
+import { CONSOLE_DIST } from './http/console-assets.ts';
 import { loadConfig } from './config.ts';
 import { VERSION } from './health.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -37,6 +40,7 @@ async function main(): Promise<void> {
       `Charla is ready at ${charla.url} (agent console: ${charla.url}/app/)`,
     );
     announceFirstStart(logger, charla.bootstrap);
+    if (!existsSync(join(CONSOLE_DIST, 'index.html'))) logger.warn('the agent console is not built: run npm run build');
   } catch (error) {
     logger.fatal({ err: error }, 'could not start');
     await stop('startup failed', 1);

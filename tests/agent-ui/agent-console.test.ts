@@ -238,6 +238,10 @@ describe('the agent console in a browser', { timeout: 60_000 }, () => {
     await page.getByRole('menuitem', { name: 'Until tomorrow' }).click();
     await expect.poll(() => page.locator('[data-status]').textContent()).toBe('Snoozed');
     await page.getByText(/Snoozed until/).waitFor();
+    // The visitor writes: the conversation reopens, live.
+    await say(charla, visitor.visitorToken, '¿Sigues ahí?');
+    await page.locator('[data-kind="incoming"]').filter({ hasText: '¿Sigues ahí?' }).waitFor();
+    await expect.poll(() => page.locator('[data-status]').textContent()).toBe('Open');
 
     // Signing out ends the session: the stored token is gone and the login page shows.
     await page.getByRole('button', { name: 'Sign out' }).click();
