@@ -93,7 +93,9 @@ export function subscribe<T>(query: string, variables: Record<string, unknown>, 
       next: (result) => {
         if (result.data) handlers.next(result.data as T);
       },
-      error: () => {},
+      // Connection trouble is retried by graphql-ws itself; an error here is the server refusing
+      // the subscription, most likely because the session ended: find out (request() signs out).
+      error: () => void request('{ me { id } }').catch(() => {}),
       complete: () => {},
     },
   );
