@@ -216,6 +216,14 @@ describe('the agent console in a browser', { timeout: 60_000 }, () => {
     await (await listItemOf(page, visitor.visitorToken)).click();
     await page.locator('[data-kind="incoming"]').filter({ hasText: 'Hola otra vez' }).waitFor();
     const url = page.url();
+    // A second conversation, looked at once.
+    const other = await openWidget(charla, inbox.websiteToken!);
+    await say(charla, other.visitorToken, 'Primera pregunta');
+    await (await listItemOf(page, other.visitorToken)).click();
+    await page.locator('[data-kind="incoming"]').filter({ hasText: 'Primera pregunta' }).waitFor();
+    await page.goto(url);
+    await page.locator('[data-kind="incoming"]').filter({ hasText: 'Hola otra vez' }).waitFor();
+    await tab(page, 'ALL').click();
 
     await composer(page).fill('Half a thought');
     await page.getByRole('tab', { name: 'Private note' }).click();
@@ -226,6 +234,16 @@ describe('the agent console in a browser', { timeout: 60_000 }, () => {
     expect(await composer(page).inputValue()).toBe('A note in progress');
     await page.getByRole('tab', { name: 'Reply' }).click();
     expect(await composer(page).inputValue()).toBe('Half a thought');
+
+    // A conversation the agent has looked at shows as unread after a reload once it moved on.
+    await tab(page, 'ALL').click();
+    await say(charla, other.visitorToken, 'Y otra cosa');
+    const otherItem = await listItemOf(page, other.visitorToken);
+    await otherItem.locator('[data-unread]').waitFor();
+    await page.reload();
+    await tab(page, 'ALL').click();
+    await otherItem.locator('[data-unread]').waitFor();
+    expect(await (await listItemOf(page, visitor.visitorToken)).locator('[data-unread]').count()).toBe(0);
 
     // Navigating away and back keeps it too.
     await tab(page, 'ALL').click();

@@ -1,9 +1,10 @@
 // The conversation list: tab (Mine / Unassigned / All), status filter, pages newest activity
 // first, tab counts, and live updates from conversation events.
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { computed, ref, watch } from 'vue';
 import { request } from '../api/graphql-client.ts';
 import { useSession } from '../auth/session-store.ts';
+import { loadLastSeen, saveLastSeen } from './use-last-seen.ts';
 import { LIST, type AssigneeTab, type ConversationEvent, type ConversationSummary, type StatusFilter } from './operations.ts';
 
 interface ListPage {
@@ -29,7 +30,22 @@ export const useConversationList = defineStore('conversation-list', () => {
   const hasMore = ref(false);
   const loading = ref(false);
   /** Conversations with activity since the agent last looked at them (kept for this tab's life). */
-  const unread = ref(new Set<string>());
+  const liveUnread = ref(new Set<string>());
+  const lastSeen = ref<Record<string, string>>({});
+  let seenFor: string | null = null;
+  watch(
+    () => useSession().agent?.id ?? null,
+    (agentId) => {
+      seenFor = agentId;
+      lastSeen.value = agentId ? loadLastSeen(agentId) : {};
+    },
+    { immediate: true },
+  );
+  /** New incoming messages since the console opened, or activity since the agent last looked. */
+  const unread = computed(() => {
+    const seen = lastSeen.value;
+    return new Set(items.value.filter((item) => liveUnread.value.has(item.id) || (seen[item.id] !== undefined && item.lastActivityAt > seen[item.id]!)).map((item) => item.id));
+  });
   let cursor: string | null = null;
   let generation = 0;
   let countsTimer: ReturnType<typeof setTimeout> | undefined;
@@ -127,13 +143,17 @@ export const useConversationList = defineStore('conversation-list', () => {
       items.value.splice(index, 1);
     }
     if (event.type === 'MESSAGE_CREATED' && conversation.id !== openConversationId && event.message?.messageType === 'INCOMING') {
-      unread.value.add(conversation.id);
+      liveUnread.value.add(conversation.id);
     }
     refreshCountsSoon();
   }
 
-  function markRead(conversationId: string): void {
-    unread.value.delete(conversationId);
+  function markRead(conversationId: string, lastActivityAt: string): void {
+    liveUnread.value.delete(conversationId);
+    const seen = lastSeen.value;
+    if ((seen[conversationId] ?? '') >= lastActivityAt) return;
+    lastSeen.value = { ...seen, [conversationId]: lastActivityAt };
+    if (seenFor) saveLastSeen(seenFor, lastSeen.value);
   }
 
   return { tab, status, inboxId, teamId, label, search, setFilters, items, counts, hasMore, loading, unread, load, loadMore, setTab, setStatus, applyEvent, markRead };
