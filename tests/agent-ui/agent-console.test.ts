@@ -241,7 +241,8 @@ describe('the agent console in a browser', { timeout: 60_000 }, () => {
     const otherItem = await listItemOf(page, other.visitorToken);
     await otherItem.locator('[data-unread]').waitFor();
     await page.reload();
-    await tab(page, 'ALL').click();
+    // The tab chosen stays chosen.
+    await expect.poll(() => tab(page, 'ALL').getAttribute('aria-selected')).toBe('true');
     await otherItem.locator('[data-unread]').waitFor();
     expect(await (await listItemOf(page, visitor.visitorToken)).locator('[data-unread]').count()).toBe(0);
 

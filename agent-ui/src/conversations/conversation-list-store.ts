@@ -15,12 +15,25 @@ interface ListPage {
   };
 }
 
+const VIEW_KEY = 'charla.console.list-view';
+const TABS: AssigneeTab[] = ['MINE', 'UNASSIGNED', 'ALL'];
+const STATUSES: StatusFilter[] = ['OPEN', 'PENDING', 'SNOOZED', 'RESOLVED', 'ALL'];
+
 const byNewestActivity = (a: ConversationSummary, b: ConversationSummary): number =>
   b.lastActivityAt.localeCompare(a.lastActivityAt) || b.id.localeCompare(a.id);
 
 export const useConversationList = defineStore('conversation-list', () => {
-  const tab = ref<AssigneeTab>('MINE');
-  const status = ref<StatusFilter>('OPEN');
+  // The tab and status an agent chose stay chosen across reloads.
+  const remembered = (() => {
+    try {
+      return JSON.parse(localStorage.getItem(VIEW_KEY) ?? '{}') as { tab?: string; status?: string };
+    } catch {
+      return {};
+    }
+  })();
+  const tab = ref<AssigneeTab>(TABS.includes(remembered.tab as AssigneeTab) ? (remembered.tab as AssigneeTab) : 'MINE');
+  const status = ref<StatusFilter>(STATUSES.includes(remembered.status as StatusFilter) ? (remembered.status as StatusFilter) : 'OPEN');
+  watch([tab, status], () => localStorage.setItem(VIEW_KEY, JSON.stringify({ tab: tab.value, status: status.value })));
   const inboxId = ref<string | null>(null);
   const teamId = ref<string | null>(null);
   const label = ref<string | null>(null);
