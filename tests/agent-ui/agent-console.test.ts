@@ -378,6 +378,17 @@ describe('the agent console in a browser', { timeout: 60_000 }, () => {
     const received = data.visitorMessages.edges.map((edge: any) => edge.node).find((node: any) => node.content.startsWith('Los envíos'));
     expect(received).toMatchObject({ content: 'Los envíos tardan 48 horas. **Gracias**🙌', attachments: [{ fileName: 'factura.txt' }] });
 
+    // A file dropped on the composer is uploaded too (and can be taken off again).
+    await page.locator('form.composer').evaluate((form: any) => {
+      const page = globalThis as any;
+      const data = new page.DataTransfer();
+      data.items.add(new page.File(['hola'], 'soltado.txt', { type: 'text/plain' }));
+      form.dispatchEvent(new page.DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    });
+    await page.locator('[data-upload="soltado.txt"][data-uploaded="yes"]').waitFor();
+    await page.getByRole('button', { name: 'Remove soltado.txt' }).click();
+    await page.locator('[data-upload="soltado.txt"]').waitFor({ state: 'detached' });
+
     // Images are previewed (fetched with the agent's token).
     const { visitorConversation } = await charla.mutate(`{ visitorConversation { id } }`, {}, visitor.visitorToken);
     const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
