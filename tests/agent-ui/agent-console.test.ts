@@ -8,6 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboxDoc } from '../../server/src/db/models/inbox.ts';
 import { launchBrowser } from '../support/browser.ts';
+import { startRelay } from '../support/host-site.ts';
 import { startSmtpSink, type SmtpSink } from '../support/smtp-sink.ts';
 import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../support/charla.ts';
 import { buildAccount, buildAgent, buildContact, buildConversation, buildInbox, buildTeam, type BuiltAgent } from '../support/factories.ts';
@@ -53,7 +54,7 @@ interface Console {
   errors: string[];
 }
 
-async function openConsole(locale = 'en-US'): Promise<Console> {
+async function openConsole(locale = 'en-US', base = charla.url): Promise<Console> {
   const context = await browser.newContext({ locale });
   const page = await context.newPage();
   const errors: string[] = [];
@@ -61,7 +62,7 @@ async function openConsole(locale = 'en-US'): Promise<Console> {
     if (message.type() === 'error') errors.push(message.text());
   });
   page.on('pageerror', (error) => errors.push(error.message));
-  await page.goto(`${charla.url}/`);
+  await page.goto(`${base}/`);
   return { context, page, errors };
 }
 
@@ -492,6 +493,36 @@ describe('the agent console in a browser', { timeout: 60_000 }, () => {
     await colleague.page.screenshot({ path: join(SCREENSHOTS, 'mention-es.png') });
     await colleague.context.close();
     await context.close();
+  });
+
+  it('says so while the connection is down, and shows what happened meanwhile once it is back', async () => {
+    const relay = await startRelay(charla.url);
+    try {
+      const { page, context } = await openConsole('en-US', relay.url);
+      await page.waitForURL(/\/app\/login/);
+      await signIn(page, ana);
+      await tab(page, 'ALL').click();
+      const before = await openWidget(charla, inbox.websiteToken!);
+      await say(charla, before.visitorToken, 'Antes del corte');
+      await (await listItemOf(page, before.visitorToken)).waitFor();
+      expect(await page.locator('[data-reconnecting]').count()).toBe(0);
+
+      await relay.cut();
+      await page.locator('[data-reconnecting]').filter({ hasText: 'Connection lost: reconnecting…' }).waitFor();
+      const visitor = await openWidget(charla, inbox.websiteToken!);
+      await say(charla, visitor.visitorToken, 'Escribí mientras no estabas');
+      await relay.restore();
+      await page.locator('[data-reconnecting]').waitFor({ state: 'detached' });
+      const missed = await listItemOf(page, visitor.visitorToken);
+      await missed.waitFor();
+      // And it is live again.
+      await missed.click();
+      await say(charla, visitor.visitorToken, '¿Me lees?');
+      await page.locator('[data-kind="incoming"]').filter({ hasText: '¿Me lees?' }).waitFor();
+      await context.close();
+    } finally {
+      await relay.stop();
+    }
   });
 
   it('opens a pending conversation and assigns it to the agent from its banner', async () => {

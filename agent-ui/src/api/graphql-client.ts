@@ -1,6 +1,7 @@
 // The console's one way to the server: queries and mutations over HTTP, subscriptions over
 // graphql-ws on the same /graphql path, both with the agent's bearer token.
 import { createClient, type Client } from 'graphql-ws';
+import { ref } from 'vue';
 
 export class ApiError extends Error {
   constructor(
@@ -16,6 +17,11 @@ export class ApiError extends Error {
 const endpoint = new URL('/graphql', location.href);
 
 let token: string | null = null;
+
+/** False while the live connection is down (the console says it is reconnecting). */
+export const live = ref(true);
+/** How many times the current socket connected (a subscription tells a reconnection by it). */
+let connections = 0;
 let socket: Client | null = null;
 let onUnauthenticated: () => void = () => {};
 
@@ -24,6 +30,8 @@ export function setToken(next: string | null): void {
   token = next;
   void socket?.dispose();
   socket = null;
+  connections = 0;
+  live.value = true;
 }
 
 /** Called when the server says the token is no longer valid (signed out elsewhere, expired). */
@@ -68,7 +76,20 @@ function liveSocket(): Client {
       retryAttempts: Infinity,
       shouldRetry: () => true,
       lazy: true,
+      // Retries quickly at first, then every few seconds at most.
+      retryWait: (retries) => new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** retries, 5_000))),
+      on: {
+        connected: () => {
+          connections += 1;
+          live.value = true;
+        },
+        // 1000 is graphql-ws closing an idle socket on purpose (lazy); anything else is a drop.
+        closed: (event) => {
+          if (socket === current && (event as { code?: number } | undefined)?.code !== 1000) live.value = false;
+        },
+      },
     });
+    const current = socket;
   }
   return socket;
 }
@@ -82,10 +103,11 @@ export interface SubscriptionHandlers<T> {
 /** Subscribes until the returned function is called. */
 export function subscribe<T>(query: string, variables: Record<string, unknown>, handlers: SubscriptionHandlers<T>): () => void {
   const client = liveSocket();
-  let connections = 0;
+  // Connections up to this one (at least the first) were before or at the start of this
+  // subscription; any later one is a reconnection after which events may have been missed.
+  const before = Math.max(connections, 1);
   const offConnected = client.on('connected', () => {
-    connections += 1;
-    if (connections > 1) handlers.reconnected?.();
+    if (connections > before) handlers.reconnected?.();
   });
   const unsubscribe = client.subscribe<T>(
     { query, variables },

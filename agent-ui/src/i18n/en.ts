@@ -1,6 +1,6 @@
 // English strings of the console (PRODUCT.md, "Agent side").
 export default {
-  app: { name: 'Charla' },
+  app: { name: 'Charla', reconnecting: 'Connection lost: reconnecting… (what happens meanwhile shows once it is back)' },
   signIn: {
     title: 'Sign in to Charla',
     email: 'E-mail',

@@ -2,7 +2,7 @@
 import type en from './en.ts';
 
 const es: typeof en = {
-  app: { name: 'Charla' },
+  app: { name: 'Charla', reconnecting: 'Se perdió la conexión: reconectando… (lo que ocurra mientras tanto aparecerá al volver)' },
   signIn: {
     title: 'Inicia sesión en Charla',
     email: 'Correo electrónico',
