@@ -3,7 +3,9 @@
 // sees them; their conversations only as far as the agent sees the inbox.
 import type { QueryFilter, Types } from 'mongoose';
 import { z } from 'zod';
-import { literalPattern, parseId, parseString } from '../../auth/input.ts';
+import { literalPattern, parseEmail, parseId, parsePlainObject, parseString } from '../../auth/input.ts';
+import { updateContact, type ContactChanges } from '../../commands/update-contact.ts';
+import { invalidInput } from '../../errors.ts';
 import { changeContactLabels } from '../../commands/change-contact-labels.ts';
 import { Contact, type ContactFields } from '../../db/models/contact.ts';
 import { parseLabels } from './conversations.ts';
@@ -32,6 +34,12 @@ export const contactsResolvers = {
       const agent = requireAgent(viewer);
       const labels = parseLabels(args.labels, 'labels');
       return changeContactLabels(services, { accountId: agent.accountId, contactId: parseId(args.contactId, 'contactId'), labels, change: 'remove', performedBy: agent.actor });
+    },
+    updateContact: async (_parent: unknown, args: { id: unknown; input: unknown }, { viewer, services }: GraphQLContext) => {
+      const agent = requireAgent(viewer);
+      const changes = parseContactChanges(args.input);
+      const contact = assertInAgentAccount(agent, await Contact.findById(parseId(args.id), { accountId: 1 }).lean(), 'contact');
+      return updateContact(services, { accountId: agent.accountId, contactId: contact._id, changes, performedBy: agent.actor });
     },
   },
   Query: {
@@ -102,4 +110,23 @@ export const contactsResolvers = {
 
 function lastActivityOf(contact: StoredContact): Date {
   return contact.lastActivityAt ?? contact.createdAt;
+}
+
+/** The console's contact form: only the fields given; an empty e-mail or phone clears it. */
+function parseContactChanges(value: unknown): ContactChanges {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalidInput('input', 'must be an object');
+  const input = value as Record<string, unknown>;
+  const changes: ContactChanges = {};
+  if (input.name !== undefined && input.name !== null) changes.name = parseString(input.name, 'input.name', { max: 255 }).trim();
+  if (input.email !== undefined) {
+    changes.email = input.email === null || (typeof input.email === 'string' && input.email.trim() === '') ? null : parseEmail(input.email, 'input.email');
+  }
+  if (input.phone !== undefined) {
+    const phone = input.phone === null ? '' : parseString(input.phone, 'input.phone', { max: 50 }).trim();
+    changes.phone = phone === '' ? null : phone;
+  }
+  if (input.customAttributes !== undefined && input.customAttributes !== null) {
+    changes.customAttributes = parsePlainObject(input.customAttributes, 'input.customAttributes');
+  }
+  return changes;
 }

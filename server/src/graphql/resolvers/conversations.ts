@@ -11,9 +11,10 @@ import { changeConversationStatus } from '../../commands/change-conversation-sta
 import { addLabels, removeLabels } from '../../commands/change-labels.ts';
 import { muteConversation, unmuteConversation } from '../../commands/mute-conversation.ts';
 import { snoozeUntil, type SnoozeOption } from '../../commands/snooze-time.ts';
+import { setConversationPriority } from '../../commands/set-conversation-priority.ts';
 import { toggleTyping } from '../../commands/toggle-typing.ts';
 import { Contact } from '../../db/models/contact.ts';
-import { CONVERSATION_STATUSES, Conversation, type ConversationFields, type ConversationStatus } from '../../db/models/conversation.ts';
+import { CONVERSATION_STATUSES, Conversation, PRIORITIES, type ConversationFields, type ConversationStatus } from '../../db/models/conversation.ts';
 import { Inbox } from '../../db/models/inbox.ts';
 import { Message, type MessageFields } from '../../db/models/message.ts';
 import { invalidInput, notFound, forbidden } from '../../errors.ts';
@@ -122,6 +123,15 @@ export const conversationsResolvers = {
       const agent = requireAgent(viewer);
       return loadVisibleConversation(agent, args.id, 'id');
     },
+
+    conversationByDisplayId: async (_parent: unknown, args: { displayId: unknown }, { viewer }: GraphQLContext) => {
+      const agent = requireAgent(viewer);
+      if (typeof args.displayId !== 'number' || !Number.isInteger(args.displayId)) throw invalidInput('displayId', 'must be a whole number');
+      const conversation = await Conversation.findOne({ accountId: agent.accountId, displayId: args.displayId }).lean();
+      if (!conversation) return null;
+      await assertCanSeeConversation(agent, conversation);
+      return conversation as StoredConversation;
+    },
   },
 
   Mutation: {
@@ -171,6 +181,13 @@ export const conversationsResolvers = {
       const agent = requireAgent(viewer);
       const conversation = await loadVisibleConversation(agent, args.id, 'id');
       return unmuteConversation(services, { conversation, performedBy: agent.actor });
+    },
+
+    setConversationPriority: async (_parent: unknown, args: { conversationId: unknown; priority: unknown }, { viewer, services }: GraphQLContext) => {
+      const agent = requireAgent(viewer);
+      const priority = oneOf(args.priority, PRIORITIES, 'priority');
+      const conversation = await loadVisibleConversation(agent, args.conversationId, 'conversationId');
+      return setConversationPriority(services, { conversation, priority, performedBy: agent.actor });
     },
 
     toggleTyping: async (_parent: unknown, args: { conversationId: unknown; on: unknown; private?: unknown }, { viewer, services }: GraphQLContext) => {
@@ -230,6 +247,14 @@ export const conversationsResolvers = {
     priority: (conversation: StoredConversation) => conversation.priority ?? 'none',
     snoozedUntil: (conversation: StoredConversation) => conversation.snoozedUntil ?? null,
     muted: (conversation: StoredConversation) => conversation.muted === true,
+    participants: async (conversation: StoredConversation) => {
+      const agents = await Promise.all((conversation.participants ?? []).map((id) => loadUser(id, conversation.accountId)));
+      return agents.filter((agent) => agent !== null);
+    },
+    visitorPage: (conversation: StoredConversation) => {
+      const visitor = (conversation.additionalAttributes as { visitor?: unknown } | null | undefined)?.visitor;
+      return visitor && typeof visitor === 'object' ? visitor : null;
+    },
 
     messages: async (conversation: StoredConversation, args: { first?: unknown; before?: unknown }, { viewer }: GraphQLContext) => {
       const agent = requireAgent(viewer);
