@@ -20,6 +20,10 @@ import {
   ASSIGN_TEAM,
   REMOVE_LABELS,
   TOGGLE_TYPING,
+  SET_PRIORITY,
+  UPDATE_CONTACT,
+  type ContactEdit,
+  type Priority,
   type Conversation,
   type ConversationDetails,
   type ConversationSummary,
@@ -62,21 +66,21 @@ export const useOpenConversation = defineStore('open-conversation', () => {
       messages.value = [];
       typing.value = null;
     }
-    const found = await request<{ conversations: { edges: Array<{ node: { id: string; displayId: number } }> } }>(FIND_BY_NUMBER, { search: `#${displayId}` });
-    const id = found.conversations.edges.find((edge) => edge.node.displayId === displayId)?.node.id;
-    if (mine !== generation) return;
-    if (!id) {
-      notFound.value = true;
-      return;
-    }
     try {
-      type Loaded = Omit<Conversation, 'contact'> & { contact: Conversation['contact'] & ConversationDetails['contact'] } & { messages: MessagePage; previousConversations: ConversationDetails['previousConversations'] };
+      const found = await request<{ conversationByDisplayId: { id: string } | null }>(FIND_BY_NUMBER, { n: displayId });
+      const id = found.conversationByDisplayId?.id;
+      if (mine !== generation) return;
+      if (!id) {
+        notFound.value = true;
+        return;
+      }
+      type Loaded = Omit<Conversation, 'contact'> & { contact: Conversation['contact'] & ConversationDetails['contact'] } & { messages: MessagePage } & Pick<ConversationDetails, 'previousConversations' | 'visitorPage'>;
       const data = await request<{ conversation: Loaded }>(CONVERSATION_WITH_MESSAGES, { id });
       if (mine !== generation) return;
-      const { messages: page, previousConversations, contact, ...rest } = data.conversation;
+      const { messages: page, previousConversations, visitorPage, contact, ...rest } = data.conversation;
       const { phone, customAttributes, additionalAttributes, ...contactSummary } = contact;
       conversation.value = { ...rest, contact: contactSummary };
-      details.value = { contact: { phone, customAttributes, additionalAttributes }, previousConversations };
+      details.value = { contact: { phone, customAttributes, additionalAttributes }, previousConversations, visitorPage };
       messages.value = page.edges.map((edge) => edge.node);
       hasEarlier.value = page.pageInfo.hasPreviousPage;
       earlierCursor = page.pageInfo.startCursor;
@@ -175,6 +179,25 @@ export const useOpenConversation = defineStore('open-conversation', () => {
     update(data.assignTeam);
   }
 
+  async function setPriority(priority: Priority): Promise<void> {
+    const current = conversation.value;
+    if (!current) return;
+    const data = await request<{ setConversationPriority: Conversation }>(SET_PRIORITY, { id: current.id, priority });
+    update(data.setConversationPriority);
+  }
+
+  /** Saves the contact's name, e-mail and phone (empty clears them) and shows them at once. */
+  async function updateContact(edit: ContactEdit): Promise<void> {
+    const current = conversation.value;
+    if (!current) return;
+    type Updated = Conversation['contact'] & ConversationDetails['contact'];
+    const data = await request<{ updateContact: Updated }>(UPDATE_CONTACT, { id: current.contact.id, input: { name: edit.name.trim(), email: edit.email.trim() || null, phone: edit.phone.trim() || null } });
+    const { phone, customAttributes, additionalAttributes, ...summary } = data.updateContact;
+    if (conversation.value?.id !== current.id) return;
+    conversation.value = { ...conversation.value, contact: summary };
+    if (details.value) details.value = { ...details.value, contact: { phone, customAttributes, additionalAttributes } };
+  }
+
   /** Tells the others (and the visitor, for replies) that this agent is typing. */
   async function setTyping(on: boolean, isPrivate: boolean): Promise<void> {
     const current = conversation.value;
@@ -201,5 +224,5 @@ export const useOpenConversation = defineStore('open-conversation', () => {
     if (event.message && (event.type === 'MESSAGE_CREATED' || event.type === 'MESSAGE_UPDATED')) upsertMessage(event.message);
   }
 
-  return { conversation, details, messages, typing, setTyping, hasEarlier, loadingEarlier, notFound, open, close, loadEarlier, send, assign, changeStatus, deleteMessage, setMuted, sendTranscript, changeLabels, assignTeam, applyEvent };
+  return { conversation, details, messages, typing, setTyping, hasEarlier, loadingEarlier, notFound, open, close, loadEarlier, send, assign, changeStatus, deleteMessage, setMuted, sendTranscript, changeLabels, assignTeam, setPriority, updateContact, applyEvent };
 });

@@ -3,6 +3,8 @@ export type ConversationStatus = 'OPEN' | 'PENDING' | 'SNOOZED' | 'RESOLVED';
 export type StatusFilter = ConversationStatus | 'ALL';
 export type AssigneeTab = 'MINE' | 'UNASSIGNED' | 'ALL';
 export type SnoozeOption = 'UNTIL_NEXT_REPLY' | 'TOMORROW' | 'NEXT_WEEK';
+export const PRIORITIES = ['NONE', 'LOW', 'MEDIUM', 'HIGH', 'URGENT'] as const;
+export type Priority = (typeof PRIORITIES)[number];
 
 export interface AgentRef {
   id: string;
@@ -16,6 +18,7 @@ export interface ConversationSummary {
   snoozedUntil: string | null;
   lastActivityAt: string;
   muted: boolean;
+  priority: Priority;
   assignee: AgentRef | null;
   labels: string[];
   team: { id: string; name: string } | null;
@@ -25,6 +28,7 @@ export interface ConversationSummary {
 
 export interface Conversation extends ConversationSummary {
   inbox: ConversationSummary['inbox'] & { members: AgentRef[] };
+  participants: AgentRef[];
 }
 
 /** What the right panel shows besides the conversation's own fields (loaded once per opening). */
@@ -35,6 +39,8 @@ export interface ConversationDetails {
     additionalAttributes: Record<string, unknown>;
   };
   previousConversations: Array<{ id: string; displayId: number; status: ConversationStatus; lastActivityAt: string; inbox: { name: string } }>;
+  /** The visitor's page and browser as the widget reported them on this conversation. */
+  visitorPage: { pageUrl?: string; referrer?: string; browserLanguage?: string } | null;
 }
 
 export interface Attachment {
@@ -67,8 +73,8 @@ export interface ConversationEvent {
   typing: { on: boolean; private: boolean; agent: AgentRef | null } | null;
 }
 
-const SUMMARY = 'id displayId status snoozedUntil lastActivityAt muted labels team { id name } assignee { id name } contact { id name email } inbox { id name channelType }';
-const CONVERSATION = `${SUMMARY} inbox { id name channelType members { id name } }`;
+const SUMMARY = 'id displayId status snoozedUntil lastActivityAt muted priority labels team { id name } assignee { id name } contact { id name email } inbox { id name channelType }';
+const CONVERSATION = `${SUMMARY} inbox { id name channelType members { id name } } participants { id name }`;
 export const MESSAGE = 'id conversationId messageType contentType content private deleted status createdAt sender { type id name } attachments { id fileName contentType size url } contentAttributes';
 
 export const LIST = `query($filter: ConversationFilter, $after: String) {
@@ -79,16 +85,15 @@ export const LIST = `query($filter: ConversationFilter, $after: String) {
   }
 }`;
 
-/** The API finds conversations by id; a route's #number is found through the list's search. */
-export const FIND_BY_NUMBER = `query($search: String!) {
-  conversations(filter: { status: ALL, search: $search }, first: 5) { edges { node { id displayId } } }
-}`;
+/** A route's #number, as the id the rest of the API takes. */
+export const FIND_BY_NUMBER = 'query($n: Int!) { conversationByDisplayId(displayId: $n) { id } }';
 
 export const CONVERSATION_WITH_MESSAGES = `query($id: ID!) {
   conversation(id: $id) {
     ${CONVERSATION}
     contact { phone customAttributes additionalAttributes }
     previousConversations { id displayId status lastActivityAt inbox { name } }
+    visitorPage
     messages(first: 20) { edges { node { ${MESSAGE} } } pageInfo { hasPreviousPage startCursor } }
   }
 }`;
@@ -123,6 +128,13 @@ export const SEND_TRANSCRIPT = `mutation($id: ID!, $to: TranscriptRecipientsInpu
 export const ADD_LABELS = `mutation($id: ID!, $labels: [String!]!) { addLabels(conversationId: $id, labels: $labels) { ${CONVERSATION} } }`;
 export const REMOVE_LABELS = `mutation($id: ID!, $labels: [String!]!) { removeLabels(conversationId: $id, labels: $labels) { ${CONVERSATION} } }`;
 export const ASSIGN_TEAM = `mutation($id: ID!, $teamId: ID) { assignTeam(conversationId: $id, teamId: $teamId) { ${CONVERSATION} } }`;
+export const SET_PRIORITY = `mutation($id: ID!, $priority: Priority!) { setConversationPriority(conversationId: $id, priority: $priority) { ${CONVERSATION} } }`;
+export interface ContactEdit {
+  name: string;
+  email: string;
+  phone: string;
+}
+export const UPDATE_CONTACT = 'mutation($id: ID!, $input: UpdateContactInput!) { updateContact(id: $id, input: $input) { id name email phone customAttributes additionalAttributes } }';
 export const ACCOUNT_CHOICES = '{ teams { id name } labels { title color } }';
 export const CREATE_LABEL = 'mutation($input: CreateLabelInput!) { createLabel(input: $input) { title color } }';
 
