@@ -263,12 +263,13 @@ describe('the agent console in a browser', { timeout: 60_000 }, () => {
     await page.locator('[data-kind="incoming"]').filter({ hasText: '¿Sigues ahí?' }).waitFor();
     await expect.poll(() => page.locator('[data-status]').textContent()).toBe('Open');
 
-    // A session ended elsewhere (the token revoked) returns to sign-in at the next request, and
-    // signing in again comes back to the conversation.
+    // A session ended elsewhere (the token revoked) returns to sign-in at the next request — or
+    // sooner, when the refused live connection makes the console check — and signing in again
+    // comes back to the conversation.
     const stored = await page.evaluate(() => (globalThis as any).localStorage.getItem('charla.console.token'));
     await charla.mutate('mutation { logout }', {}, stored);
-    await page.locator('[data-action="mute"]').click();
-    await page.waitForURL(/\/app\/login\?next=/);
+    const backToSignIn = page.waitForURL(/\/app\/login\?next=/);
+    await Promise.race([backToSignIn, page.locator('[data-action="mute"]').click().then(() => backToSignIn)]);
     await signIn(page, ana);
     await page.waitForURL(url);
 
