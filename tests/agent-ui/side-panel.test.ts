@@ -1,5 +1,6 @@
 // The conversation's right panel in a real browser: the visitor's page, the agents who took part,
-// changing the priority, and editing the contact (a taken e-mail refused, the form kept).
+// changing the priority, editing the contact (a taken e-mail refused, the form kept), and the
+// contact's previous conversations.
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Contact } from '../../server/src/db/models/contact.ts';
@@ -83,6 +84,21 @@ describe('the right panel', { timeout: 60_000 }, () => {
     await page.locator('textarea[name="message"]').press('Enter');
     await page.reload();
     await page.locator('[data-participant="Ana García"]').waitFor();
+    await page.context().close();
+  });
+
+  it('lists the contact\'s previous conversations on their next one, and opens one', async () => {
+    const built = await buildContact(inbox, { name: 'Pablo Ruiz' });
+    const first = await buildConversation(built, { status: 'resolved' });
+    const second = await buildConversation(built);
+    await Conversation.updateOne({ _id: second._id }, { $set: { previousConversationId: first._id } });
+
+    const page = await openAs(ana, second.displayId);
+    const previous = page.locator(`[data-previous="${first.displayId}"]`);
+    await previous.filter({ hasText: 'Resolved' }).waitFor();
+    await previous.click();
+    await page.waitForURL(new RegExp(`/app/conversations/${first.displayId}$`));
+    await page.locator(`[data-previous="${second.displayId}"]`).waitFor();
     await page.context().close();
   });
 
