@@ -1,74 +1,25 @@
 // The web widget as built by `npm run build` (widget/dist): the loader host pages include
 // (/widget/sdk.js), the chat app their iframe shows (/widget/app/, framed only by the inbox's
 // allowed domains) and a demo host page (/widget/demo). Files are gzipped once and kept in memory.
-import { readFile, stat } from 'node:fs/promises';
-import { extname, join, normalize, sep } from 'node:path';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzip } from 'node:zlib';
-import { promisify } from 'node:util';
-import { Router, type Request, type Response } from 'express';
+import { Router, type Response } from 'express';
 import { Inbox } from '../db/models/inbox.ts';
 import type { Services } from '../services.ts';
-
-const gzipAsync = promisify(gzip);
+import { builtFiles, CONTENT_TYPES, HASHED_CACHE, sendBuiltFile } from './built-files.ts';
 
 /** Where `npm run build` writes the widget. */
 export const WIDGET_DIST = fileURLToPath(new URL('../../../widget/dist/', import.meta.url));
 
-const CONTENT_TYPES: Record<string, string> = {
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.html': 'text/html; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.woff2': 'font/woff2',
-};
-
-// The loader's URL never changes, so caches keep it briefly; the app's assets carry a content hash.
+// The loader's URL never changes, so caches keep it briefly (the app's assets carry a content hash).
 const LOADER_CACHE = 'public, max-age=300';
-const HASHED_CACHE = 'public, max-age=31536000, immutable';
 
 /** Host names as `settings.allowedDomains` holds them ("example.com", "*.example.com"). */
 const DOMAIN = /^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/i;
 
-interface CachedFile {
-  mtimeMs: number;
-  body: Buffer;
-  gzipped: Buffer;
-}
-
 export function createWidgetRouter(services: Services, dist = WIDGET_DIST): Router {
   const router = Router();
-  const cache = new Map<string, CachedFile>();
-
-  async function load(relativePath: string): Promise<CachedFile | undefined> {
-    const path = normalize(join(dist, relativePath));
-    if (!path.startsWith(normalize(dist) + (normalize(dist).endsWith(sep) ? '' : sep))) return undefined;
-    let mtimeMs: number;
-    try {
-      const info = await stat(path);
-      if (!info.isFile()) return undefined;
-      mtimeMs = info.mtimeMs;
-    } catch {
-      return undefined;
-    }
-    const cached = cache.get(path);
-    if (cached && cached.mtimeMs === mtimeMs) return cached;
-    const body = await readFile(path);
-    const file = { mtimeMs, body, gzipped: await gzipAsync(body, { level: 9 }) };
-    cache.set(path, file);
-    return file;
-  }
-
-  function send(request: Request, response: Response, file: CachedFile, type: string, cacheControl: string): void {
-    response.setHeader('Content-Type', type);
-    response.setHeader('Cache-Control', cacheControl);
-    response.setHeader('X-Content-Type-Options', 'nosniff');
-    response.setHeader('Vary', 'Accept-Encoding');
-    const gzipped = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
-    if (gzipped) response.setHeader('Content-Encoding', 'gzip');
-    response.end(gzipped ? file.gzipped : file.body);
-  }
+  const load = builtFiles(dist);
 
   const notBuilt = (response: Response): void => {
     response.status(404).json({ error: { code: 'widget/not_built', message: 'The widget is not built: run npm run build' } });
@@ -79,7 +30,7 @@ export function createWidgetRouter(services: Services, dist = WIDGET_DIST): Rout
     if (!file) return notBuilt(response);
     // Host pages on any origin include it, whatever their cross-origin policies say.
     response.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
-    send(request, response, file, CONTENT_TYPES['.js']!, LOADER_CACHE);
+    sendBuiltFile(request, response, file, CONTENT_TYPES['.js']!, LOADER_CACHE);
   });
 
   router.get(['/widget/app', '/widget/app/', '/widget/app/index.html'], async (request, response) => {
@@ -93,7 +44,7 @@ export function createWidgetRouter(services: Services, dist = WIDGET_DIST): Rout
     if (!file) return notBuilt(response);
     response.setHeader('Content-Security-Policy', appPolicy(inbox.settings?.allowedDomains ?? []));
     response.setHeader('Referrer-Policy', 'no-referrer');
-    send(request, response, file, CONTENT_TYPES['.html']!, 'no-cache');
+    sendBuiltFile(request, response, file, CONTENT_TYPES['.html']!, 'no-cache');
   });
 
   router.get('/widget/app/assets/:file', async (request, response) => {
@@ -101,7 +52,7 @@ export function createWidgetRouter(services: Services, dist = WIDGET_DIST): Rout
     const type = CONTENT_TYPES[extname(name)];
     const file = type && /^[\w.-]+$/.test(name) ? await load(`app/assets/${name}`) : undefined;
     if (!file || !type) return response.status(404).json({ error: { code: 'http/not_found', message: 'Not found' } });
-    send(request, response, file, type, HASHED_CACHE);
+    sendBuiltFile(request, response, file, type, HASHED_CACHE);
   });
 
   router.get('/widget/demo', async (request, response) => {
