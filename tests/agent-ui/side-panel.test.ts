@@ -79,6 +79,24 @@ describe('the right panel', { timeout: 60_000 }, () => {
     const stored = await Contact.findById(built.contact._id).lean();
     expect(stored).toMatchObject({ name: 'Lucía Pérez', email: 'lucia@panel.test', phone: '+34 600 111 222' });
 
+    // Custom attributes: added, changed and removed in the same form.
+    await Contact.updateOne({ _id: built.contact._id }, { $set: { customAttributes: { plan: 'basic', legacy: 'yes' } } });
+    await page.reload();
+    await page.locator('[data-edit-contact]').click();
+    const rows = page.locator('[data-contact-form] [data-attribute-row]');
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await rows.nth(0).locator('input[name="attribute-name"]').inputValue()).toBe('plan');
+    expect(await rows.nth(1).locator('input[name="attribute-name"]').inputValue()).toBe('legacy');
+    await rows.nth(0).locator('input[name="attribute-value"]').fill('premium');
+    await rows.nth(1).getByRole('button', { name: 'Remove attribute' }).click();
+    await page.locator('[data-add-attribute]').click();
+    await rows.last().locator('input[name="attribute-name"]').fill('city');
+    await rows.last().locator('input[name="attribute-value"]').fill('Sevilla');
+    await page.locator('[data-contact-form]').getByRole('button', { name: 'Save' }).click();
+    await page.locator('[data-contact-form]').waitFor({ state: 'detached' });
+    await page.locator('[data-contact] dd').filter({ hasText: 'Sevilla' }).waitFor();
+    expect((await Contact.findById(built.contact._id).lean())!.customAttributes).toEqual({ plan: 'premium', city: 'Sevilla' });
+
     // Ana's own reply makes her a participant too.
     await page.locator('textarea[name="message"]').fill('Hola Lucía');
     await page.locator('textarea[name="message"]').press('Enter');

@@ -186,12 +186,14 @@ export const useOpenConversation = defineStore('open-conversation', () => {
     update(data.setConversationPriority);
   }
 
-  /** Saves the contact's name, e-mail and phone (empty clears them) and shows them at once. */
+  /** Saves the contact's name, e-mail, phone (empty clears them) and custom attributes, and shows them at once. */
   async function updateContact(edit: ContactEdit): Promise<void> {
     const current = conversation.value;
     if (!current) return;
     type Updated = Conversation['contact'] & ConversationDetails['contact'];
-    const data = await request<{ updateContact: Updated }>(UPDATE_CONTACT, { id: current.contact.id, input: { name: edit.name.trim(), email: edit.email.trim() || null, phone: edit.phone.trim() || null } });
+    const attributes = Object.fromEntries(edit.attributes.map(({ name, value }) => [name.trim(), value]).filter(([name]) => name !== ''));
+    const input = { name: edit.name.trim(), email: edit.email.trim() || null, phone: edit.phone.trim() || null, customAttributes: attributes };
+    const data = await request<{ updateContact: Updated }>(UPDATE_CONTACT, { id: current.contact.id, input });
     const { phone, customAttributes, additionalAttributes, ...summary } = data.updateContact;
     if (conversation.value?.id !== current.id) return;
     conversation.value = { ...conversation.value, contact: summary };

@@ -133,6 +133,8 @@ export interface ContactEdit {
   name: string;
   email: string;
   phone: string;
+  /** Name and value rows; a row without a name is dropped, and what is not listed is removed. */
+  attributes: Array<{ name: string; value: string }>;
 }
 export const UPDATE_CONTACT = 'mutation($id: ID!, $input: UpdateContactInput!) { updateContact(id: $id, input: $input) { id name email phone customAttributes additionalAttributes } }';
 export const ACCOUNT_CHOICES = '{ teams { id name } labels { title color } }';
