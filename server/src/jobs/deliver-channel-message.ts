@@ -141,7 +141,7 @@ async function threadOf(services: Services, message: Stored<MessageFields>, conv
   const ids = earlier.map((found) => found.externalId).filter((id): id is string => typeof id === 'string' && MESSAGE_ID.test(id));
   const inReplyTo = [...earlier].reverse().find((found) => found.messageType === 'incoming' && typeof found.externalId === 'string' && MESSAGE_ID.test(found.externalId))?.externalId ?? null;
   const references = ids.length > MAX_REFERENCES ? [ids[0]!, ...ids.slice(-(MAX_REFERENCES - 1))] : ids;
-  const replyTo = await replyAddressOf(services.config, conversation._id);
+  const replyTo = await replyAddressOf(services.config, conversation);
   return { subject: subject ?? null, inReplyTo, references: [...new Set(references)], ...(replyTo && { replyTo }) };
 }
 

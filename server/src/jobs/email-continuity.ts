@@ -85,7 +85,7 @@ export async function sendEmailContinuity(services: Services, data: EmailContinu
   const unseen = replies.filter((message) => !isDeleted(message));
 
   const locale = await conversationLocale(conversation);
-  const replyTo = await replyAddressOf(services.config, conversation._id);
+  const replyTo = await replyAddressOf(services.config, conversation);
   const subject = translate(locale, 'continuity.subject', { inbox: inbox.name });
   const { text, html } = await renderConversationEmail(services, conversation, unseen, {
     heading: subject,

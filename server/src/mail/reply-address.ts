@@ -10,11 +10,12 @@ import { Conversation } from '../db/models/conversation.ts';
 const REPLY_LOCAL_PART = /^reply\+([0-9a-f]{32})$/;
 
 /** The conversation's reply address, its token made on first use; null when no domain brings mail to Charla. */
-export async function replyAddressOf(config: Pick<Config, 'inboundEmailDomain'>, conversationId: Types.ObjectId): Promise<string | null> {
+export async function replyAddressOf(config: Pick<Config, 'inboundEmailDomain'>, conversation: { _id: Types.ObjectId; replyToken?: string | null }): Promise<string | null> {
   if (!config.inboundEmailDomain) return null;
+  if (conversation.replyToken) return `reply+${conversation.replyToken}@${config.inboundEmailDomain}`;
   // Of two racing, the first stored token wins.
-  await Conversation.updateOne({ _id: conversationId, replyToken: { $exists: false } }, { $set: { replyToken: randomBytes(16).toString('hex') } }, { timestamps: false });
-  const token = (await Conversation.findById(conversationId, { replyToken: 1 }).lean())?.replyToken;
+  await Conversation.updateOne({ _id: conversation._id, replyToken: { $exists: false } }, { $set: { replyToken: randomBytes(16).toString('hex') } }, { timestamps: false });
+  const token = (await Conversation.findById(conversation._id, { replyToken: 1 }).lean())?.replyToken;
   return token ? `reply+${token}@${config.inboundEmailDomain}` : null;
 }
 
