@@ -27,7 +27,8 @@ afterEach(async () => {
 
 /** Spawns the server the way `npm start` does and resolves once it logs that it is ready. */
 async function startServer(dataDir: string): Promise<RunningServer> {
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' };
+  // NODE_ENV as a shell has it, not vitest's 'test' (some libraries change their signal handling under test).
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: 'development', PORT: '0', HOST: '127.0.0.1', DATA_DIR: dataDir, LOG_LEVEL: 'info' };
   delete env.MONGODB_URI;
   const child = spawn(process.execPath, ['--import', 'tsx', 'server/src/main.ts'], {
     cwd: repositoryRoot,

@@ -114,6 +114,8 @@ export async function createHttpServer({ database, logger, services, schema, rou
     validationRules,
     // Stack traces go to the log, never to clients, whatever NODE_ENV says.
     includeStacktraceInErrorResponses: false,
+    // main.ts owns shutdown: Apollo's own SIGTERM handler would stop it early and send the signal again.
+    stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
       { async serverWillStart() { return { async drainServer() { await wsServer.dispose(); } }; } },
