@@ -50,6 +50,7 @@ const environmentSchema = z.object({
   // How often deliveries a crash left without a job are looked for, and how old they must be.
   DELIVERY_SWEEP_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(3600).default(60)),
   DELIVERY_SWEEP_GRACE_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(86_400).default(120)),
+  METRICS_TOKEN: z.preprocess(unsetWhenEmpty, z.string().min(16, 'must be at least 16 characters').optional()),
 }).refine((values) => Boolean(values.SMTP_INBOUND_TLS_CERT) === Boolean(values.SMTP_INBOUND_TLS_KEY), {
   message: 'set both SMTP_INBOUND_TLS_CERT and SMTP_INBOUND_TLS_KEY (PEM files), or neither',
   path: ['SMTP_INBOUND_TLS_KEY'],
@@ -97,6 +98,8 @@ export interface Config {
   deliverySweepEveryMs: number;
   /** Only deliveries waiting longer than this are swept, so one whose job is being saved right now is never raced. */
   deliverySweepGraceMs: number;
+  /** When set, GET /metrics answers requests that send it as a bearer token; off otherwise. */
+  metricsToken: string | undefined;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -131,5 +134,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deliveryRetryBaseMs: Math.round(values.DELIVERY_RETRY_BASE_SECONDS * 1000),
     deliverySweepEveryMs: Math.round(values.DELIVERY_SWEEP_SECONDS * 1000),
     deliverySweepGraceMs: Math.round(values.DELIVERY_SWEEP_GRACE_SECONDS * 1000),
+    metricsToken: values.METRICS_TOKEN,
   };
 }

@@ -18,6 +18,7 @@ import { createContextFactory, type GraphQLContext } from '../graphql/context.ts
 import { createErrorFormatter } from '../graphql/format-error.ts';
 import { noIntrospection } from '../graphql/introspection.ts';
 import { operationLimits } from '../graphql/limits.ts';
+import { metricsRouter } from './metrics.ts';
 
 type SocketExtra = {
   socket: WebSocket;
@@ -151,6 +152,9 @@ export async function createHttpServer({ database, logger, services, schema, rou
     express.json({ limit: '1mb' }),
     expressMiddleware(apollo, { context: async ({ req }) => contextFor(req.headers.authorization, req.headers.origin) }),
   );
+
+  const metricsToken = services.config.metricsToken;
+  if (metricsToken) app.use(metricsRouter({ token: metricsToken, openWebSockets: () => webSockets.clients.size }));
 
   for (const router of routers) app.use(router);
 
