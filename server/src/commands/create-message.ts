@@ -7,6 +7,8 @@ import type { Actor } from '../events/actor.ts';
 import type { Stored } from '../events/event-map.ts';
 import type { ConversationFields } from '../db/models/conversation.ts';
 import type { Services } from '../services.ts';
+import { isDuplicateKey } from '../db/duplicate-key.ts';
+import { findRetriedMessage } from './client-message-id.ts';
 
 /** What a message keeps about each attached file. */
 export interface AttachmentRef {
@@ -26,33 +28,49 @@ export interface NewMessage {
   attachments?: AttachmentRef[];
   contentAttributes?: Record<string, unknown>;
   externalId?: string;
+  /** The sending client's id for it (unique per conversation); callers look for a retry first. */
+  clientMessageId?: string;
   performedBy: Actor;
 }
 
 export interface CreatedMessage {
   message: Stored<MessageFields>;
   conversation: Stored<ConversationFields>;
+  /** True when a send with the same clientMessageId stored it already: nothing new happened. */
+  retried?: boolean;
 }
 
 export async function createMessage(services: Services, input: NewMessage): Promise<CreatedMessage> {
   const now = services.now();
   const conversation = input.conversation;
-  const created = await Message.create({
-    accountId: conversation.accountId,
-    inboxId: conversation.inboxId,
-    conversationId: conversation._id,
-    messageType: input.messageType,
-    contentType: input.contentType ?? 'text',
-    content: input.content,
-    private: input.private ?? false,
-    sender: input.sender ?? null,
-    attachments: input.attachments ?? [],
-    contentAttributes: input.contentAttributes ?? {},
-    externalId: input.externalId,
-    performedBy: input.performedBy.type === 'rule' ? { type: 'rule', ruleId: input.performedBy.ruleId } : null,
-    createdAt: now,
-    updatedAt: now,
-  });
+  let created;
+  try {
+    created = await Message.create({
+      ...(input.clientMessageId !== undefined && { clientMessageId: input.clientMessageId }),
+      accountId: conversation.accountId,
+      inboxId: conversation.inboxId,
+      conversationId: conversation._id,
+      messageType: input.messageType,
+      contentType: input.contentType ?? 'text',
+      content: input.content,
+      private: input.private ?? false,
+      sender: input.sender ?? null,
+      attachments: input.attachments ?? [],
+      contentAttributes: input.contentAttributes ?? {},
+      externalId: input.externalId,
+      performedBy: input.performedBy.type === 'rule' ? { type: 'rule', ruleId: input.performedBy.ruleId } : null,
+      createdAt: now,
+      updatedAt: now,
+    });
+  } catch (error) {
+    // Two tries of one send racing (the unique {conversationId, clientMessageId} index): the later
+    // one answers with what the first stored.
+    if (input.clientMessageId === undefined || !isDuplicateKey(error)) throw error;
+    const stored = await findRetriedMessage({ conversationId: conversation._id, clientMessageId: input.clientMessageId, sender: input.sender ?? { type: 'none' }, content: input.content });
+    if (!stored) throw error;
+    const current = ((await Conversation.findById(conversation._id).lean()) ?? conversation) as Stored<ConversationFields>;
+    return { message: stored, conversation: current, retried: true };
+  }
 
   // Each timing field is written with a condition or an operator rather than from the snapshot
   // the caller held, so messages arriving together cannot overwrite each other's facts.

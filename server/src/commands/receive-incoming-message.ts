@@ -19,6 +19,7 @@ import { changeConversationStatus } from './change-conversation-status.ts';
 import { claimAttachments, MAX_ATTACHMENTS_PER_MESSAGE, releaseAttachments } from './claim-attachments.ts';
 import { ATTACHMENT_ID } from './store-attachment.ts';
 import { createMessage, type CreatedMessage } from './create-message.ts';
+import { findRetriedMessage } from './client-message-id.ts';
 
 export interface ReceiveIncomingMessageProps {
   contactInbox: Pick<Stored<ContactInboxFields>, '_id' | 'contactId' | 'inboxId' | 'accountId'>;
@@ -28,6 +29,8 @@ export interface ReceiveIncomingMessageProps {
   /** Start a new conversation even when the latest one could take the message. */
   newConversation?: boolean;
   externalId?: string;
+  /** The client's id for the message: a retry of a send that was stored already returns that message. */
+  clientMessageId?: string;
   /**
    * Which conversation takes the message. Absent: the contact's latest (the widget's way). Channels
    * that thread by message ids (e-mail) name the conversation they found, or 'new' to start one
@@ -80,6 +83,13 @@ export async function receiveIncomingMessage(services: Services, props: ReceiveI
     conversation = props.target === 'new' ? null : await Conversation.findOne({ _id: props.target.conversationId, inboxId: contactInbox.inboxId });
     if (conversation && !acceptsMessages(conversation, inbox)) conversation = null;
   }
+  // A retry changes nothing: no reopening, no new conversation, no page update — the stored
+  // message is the answer. (The first try wrote to the latest conversation, or started it.)
+  const retryTarget = props.target ? conversation : latest;
+  if (retryTarget && props.clientMessageId !== undefined) {
+    const stored = await findRetriedMessage({ conversationId: retryTarget._id, clientMessageId: props.clientMessageId, sender: { type: 'contact', id: contact._id }, content: props.content });
+    if (stored) return { message: stored, conversation: (retryTarget instanceof Conversation ? retryTarget.toObject() : retryTarget) as Stored<ConversationFields>, retried: true };
+  }
   // "Start a new conversation" is offered after a resolved one; while one is going on, write there.
   if (props.newConversation && latest && latest.status !== 'resolved') {
     throw new AppError('conversation/not_resolved', 'The current conversation is still going on; write to it instead');
@@ -120,8 +130,13 @@ export async function receiveIncomingMessage(services: Services, props: ReceiveI
       attachments,
       ...(props.contentAttributes && { contentAttributes: props.contentAttributes }),
       externalId: props.externalId,
+      clientMessageId: props.clientMessageId,
       performedBy,
     });
+    if (created.retried) {
+      if (attachments.length > 0) await releaseAttachments(attachments.map((attachment) => attachment.id), conversation._id);
+      return created;
+    }
     await Contact.updateOne({ _id: contact._id }, { $set: { lastActivityAt: services.now() } });
     return created;
   } catch (error) {

@@ -15,6 +15,7 @@ import type { Stored } from '../events/event-map.ts';
 import type { Services } from '../services.ts';
 import { claimAttachments, releaseAttachments } from './claim-attachments.ts';
 import { createMessage } from './create-message.ts';
+import { findRetriedMessage } from './client-message-id.ts';
 import { notifyAgents } from './notify-agents.ts';
 
 export const MAX_MESSAGE_LENGTH = 10_000;
@@ -28,12 +29,18 @@ export interface SendMessageProps {
   private: boolean;
   attachmentIds: string[];
   inReplyTo: Types.ObjectId | null;
+  /** The client's id for the message: a retry of a send that was stored already returns that message. */
+  clientMessageId?: string;
 }
 
 export async function sendMessage(services: Services, props: SendMessageProps): Promise<Stored<MessageFields>> {
   const { conversation, agent } = props;
   if (props.content.length > MAX_MESSAGE_LENGTH) throw invalidInput('content', `must be at most ${MAX_MESSAGE_LENGTH} characters`);
   if (props.content.trim() === '' && props.attachmentIds.length === 0) throw invalidInput('content', 'must not be empty without attachments');
+  if (props.clientMessageId !== undefined) {
+    const stored = await findRetriedMessage({ conversationId: conversation._id, clientMessageId: props.clientMessageId, sender: { type: 'agent', id: agent.user._id }, content: props.content });
+    if (stored) return stored;
+  }
 
   const contentAttributes: Record<string, unknown> = {};
   if (props.inReplyTo) {
@@ -58,6 +65,7 @@ export async function sendMessage(services: Services, props: SendMessageProps): 
       sender: { type: 'agent', id: agent.user._id },
       attachments,
       contentAttributes,
+      clientMessageId: props.clientMessageId,
       performedBy: agent.actor,
     });
   } catch (error) {
@@ -65,6 +73,10 @@ export async function sendMessage(services: Services, props: SendMessageProps): 
     throw error;
   }
 
+  if (created.retried) {
+    if (attachments.length > 0) await releaseAttachments(attachments.map((attachment) => attachment.id), conversation._id);
+    return created.message;
+  }
   if (mentionedIds.length > 0) await recordMentions(services, created.message, created.conversation, mentionedIds, agent);
   return created.message;
 }

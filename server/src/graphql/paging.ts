@@ -1,5 +1,7 @@
 // Relay-style cursors: opaque base64url JSON that resolvers validate before using in a filter.
+import type { Types } from 'mongoose';
 import { z } from 'zod';
+import { parseId } from '../auth/input.ts';
 import { invalidInput } from '../errors.ts';
 import { MAX_PAGE } from './limits.ts';
 
@@ -21,4 +23,12 @@ export function decodeCursor<T>(cursor: unknown, shape: z.ZodType<T>, field = 'a
   } catch {
     throw invalidInput(field, 'is not a valid cursor');
   }
+}
+
+/** A message list's `before` or `after` (message ids, not opaque cursors); both at once is bad input. */
+export function parseMessageCursors(args: { before?: unknown; after?: unknown }): { before: Types.ObjectId | null; after: Types.ObjectId | null } {
+  const before = args.before === undefined || args.before === null ? null : parseId(args.before, 'before');
+  const after = args.after === undefined || args.after === null ? null : parseId(args.after, 'after');
+  if (before && after) throw invalidInput('after', 'page with before or with after, not both');
+  return { before, after };
 }

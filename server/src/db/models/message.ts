@@ -39,6 +39,8 @@ const messageSchema = new Schema(
     /** submittedEmail, deleted, inReplyTo, items (cards/select), csat, mentions … */
     contentAttributes: { type: Schema.Types.Mixed, default: {} },
     externalId: { type: String },
+    /** The sending client's own id for it: a retry with the same id returns this message instead of a copy. */
+    clientMessageId: { type: String },
     status: { type: String, enum: DELIVERY_STATUSES, default: 'sent' },
     failureReason: { type: String },
     /** Who caused it when a rule or the system acted (loops stop on this). */
@@ -52,6 +54,8 @@ messageSchema.index({ conversationId: 1, _id: -1 });
 messageSchema.index({ inboxId: 1, externalId: 1, _id: -1 }, { partialFilterExpression: { externalId: { $type: 'string' } } });
 // A channel's message arriving twice (a retried webhook) is stored once.
 messageSchema.index({ inboxId: 1, externalId: 1 }, { unique: true, partialFilterExpression: { externalId: { $type: 'string' }, messageType: 'incoming' } });
+// A client retrying a send whose answer it lost (a dropped connection) gets the stored message back.
+messageSchema.index({ conversationId: 1, clientMessageId: 1 }, { unique: true, partialFilterExpression: { clientMessageId: { $type: 'string' } } });
 // Reports: CSAT surveys sent in a period (only survey messages are in this index).
 messageSchema.index({ accountId: 1, createdAt: -1 }, { partialFilterExpression: { contentType: 'input_csat' } });
 // Deliveries still to go out (only pending messages are in these): the oldest first, for the

@@ -22,7 +22,7 @@ import type { DomainEvent, Stored } from '../../events/event-map.ts';
 import { assertCanSeeConversation, canSeeInbox, requireAgent, visibleInboxIds } from '../../policies/index.ts';
 import { loadContact, loadInbox, loadTeam, loadUser } from '../batched-by-id.ts';
 import type { GraphQLContext } from '../context.ts';
-import { clampFirst, decodeCursor, encodeCursor } from '../paging.ts';
+import { clampFirst, decodeCursor, encodeCursor, parseMessageCursors } from '../paging.ts';
 
 type StoredConversation = Stored<ConversationFields>;
 
@@ -256,12 +256,21 @@ export const conversationsResolvers = {
       return visitor && typeof visitor === 'object' ? visitor : null;
     },
 
-    messages: async (conversation: StoredConversation, args: { first?: unknown; before?: unknown }, { viewer }: GraphQLContext) => {
+    messages: async (conversation: StoredConversation, args: { first?: unknown; before?: unknown; after?: unknown }, { viewer }: GraphQLContext) => {
       const agent = requireAgent(viewer);
       // Batched: a page of conversations showing their last message checks their inboxes in one query.
       await assertCanSeeConversation(agent, conversation, loadInbox);
       const first = clampFirst(args.first, 20);
-      const before = args.before === undefined || args.before === null ? null : parseId(args.before, 'before');
+      const { before, after } = parseMessageCursors(args);
+      if (after) {
+        // Catching up: oldest first over the same index, walked forwards.
+        const page = await Message.find({ conversationId: conversation._id, _id: { $gt: after } }).sort({ _id: 1 }).limit(first + 1).lean();
+        const edges = page.slice(0, first).map((node) => ({ cursor: String(node._id), node }));
+        return {
+          edges,
+          pageInfo: { hasPreviousPage: true, hasNextPage: page.length > first, startCursor: edges[0]?.cursor ?? null, endCursor: edges.at(-1)?.cursor ?? null },
+        };
+      }
       // Newest first over the {conversationId, _id} index, then shown oldest first.
       const page = await Message.find({ conversationId: conversation._id, ...(before && { _id: { $lt: before } }) })
         .sort({ _id: -1 })

@@ -4,6 +4,7 @@ import type { Types } from 'mongoose';
 import { literalPattern, parseId, parseString } from '../../auth/input.ts';
 import { deleteMessage } from '../../commands/delete-message.ts';
 import { parseAttachmentIds } from '../../commands/claim-attachments.ts';
+import { parseClientMessageId } from '../../commands/client-message-id.ts';
 import type { AttachmentRef } from '../../commands/create-message.ts';
 import { MAX_MESSAGE_LENGTH, sendMessage } from '../../commands/send-message.ts';
 import { CannedResponse } from '../../db/models/canned-response.ts';
@@ -19,7 +20,7 @@ import type { GraphQLContext } from '../context.ts';
 type StoredMessage = Stored<MessageFields>;
 
 interface SendMessageArgs {
-  input: { conversationId: unknown; content: unknown; private?: unknown; attachmentIds?: unknown; inReplyTo?: unknown };
+  input: { conversationId: unknown; content: unknown; private?: unknown; attachmentIds?: unknown; inReplyTo?: unknown; clientMessageId?: unknown };
 }
 
 export const MAX_CANNED_RESPONSES = 50;
@@ -43,6 +44,7 @@ export const messagesResolvers = {
       if (input.private !== undefined && input.private !== null && typeof input.private !== 'boolean') throw invalidInput('private', 'must be a boolean');
       const attachmentIds = parseAttachmentIds(input.attachmentIds);
       const inReplyTo = input.inReplyTo === undefined || input.inReplyTo === null ? null : parseId(input.inReplyTo, 'inReplyTo');
+      const clientMessageId = parseClientMessageId(input.clientMessageId);
 
       const conversation = await Conversation.findById(conversationId).lean();
       if (!conversation) throw notFound('conversation');
@@ -54,6 +56,7 @@ export const messagesResolvers = {
         private: input.private === true,
         attachmentIds,
         inReplyTo,
+        clientMessageId,
       });
     },
 

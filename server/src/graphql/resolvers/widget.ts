@@ -7,6 +7,7 @@ import { hashToken } from '../../auth/tokens.ts';
 import { markRepliesSeen } from '../../jobs/email-continuity.ts';
 import type { VisitorViewer } from '../../auth/viewer.ts';
 import { parseAttachmentIds } from '../../commands/claim-attachments.ts';
+import { parseClientMessageId } from '../../commands/client-message-id.ts';
 import { acceptsMessages, latestConversationOf, receiveIncomingMessage } from '../../commands/receive-incoming-message.ts';
 import { MAX_MESSAGE_LENGTH } from '../../commands/send-message.ts';
 import { sendTranscript } from '../../commands/send-transcript.ts';
@@ -35,7 +36,7 @@ import type { DomainEvent, Stored } from '../../events/event-map.ts';
 import { AppError, forbidden, invalidInput, notFound, unauthenticated } from '../../errors.ts';
 import { translate } from '../../i18n/activity.ts';
 import { assertCanSeeConversation, assertWidgetOriginAllowed, requireVisitor, visibleToVisitor } from '../../policies/index.ts';
-import { clampFirst } from '../paging.ts';
+import { clampFirst, parseMessageCursors } from '../paging.ts';
 import type { GraphQLContext } from '../context.ts';
 
 type StoredMessage = Stored<MessageFields>;
@@ -62,32 +63,28 @@ interface CurrentVisitor {
 
 export const widgetResolvers = {
   Query: {
-    visitorMessages: async (_parent: unknown, args: { before?: unknown; first?: unknown }, context: GraphQLContext) => {
+    visitorMessages: async (_parent: unknown, args: { before?: unknown; after?: unknown; first?: unknown }, context: GraphQLContext) => {
       const visitor = await currentVisitor(context);
       const first = clampFirst(args.first, 20);
-      const before = args.before === undefined || args.before === null ? undefined : parseId(args.before, 'before');
+      const { before, after } = parseMessageCursors(args);
       const conversation = await latestConversationOf(visitor.contactInbox._id);
       if (!conversation) return { edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null } };
 
-      // Newest first through the {conversationId, _id} index; the page is shown oldest first.
-      const found = (await Message.find({
-        conversationId: conversation._id,
-        private: false,
-        messageType: { $ne: 'activity' },
-        ...(before && { _id: { $lt: before } }),
-      })
-        .sort({ _id: -1 })
+      const visible = { conversationId: conversation._id, private: false, messageType: { $ne: 'activity' as const } };
+      // Through the {conversationId, _id} index: newest first (then shown oldest first), or — catching up after `after` — oldest first.
+      const found = (await Message.find({ ...visible, ...(before && { _id: { $lt: before } }), ...(after && { _id: { $gt: after } }) })
+        .sort({ _id: after ? 1 : -1 })
         .limit(first + 1)
         .lean()) as StoredMessage[];
-      const hasOlder = found.length > first;
-      const page = found.slice(0, first).reverse();
+      const more = found.length > first;
+      const page = after ? found.slice(0, first) : found.slice(0, first).reverse();
       const presenter = visitorPresenter(visitor.inbox);
       const edges = await Promise.all(page.map(async (message) => ({ cursor: String(message._id), node: await presenter.message(message) })));
       return {
         edges,
         pageInfo: {
-          hasNextPage: false,
-          hasPreviousPage: hasOlder,
+          hasNextPage: after ? more : false,
+          hasPreviousPage: after ? true : more,
           startCursor: edges[0]?.cursor ?? null,
           endCursor: edges.at(-1)?.cursor ?? null,
         },
@@ -315,6 +312,7 @@ async function changeVisitorLabel(context: GraphQLContext, rawLabel: unknown, ch
 
 interface VisitorMessageArgs {
   content: unknown;
+  clientMessageId?: unknown;
   attachmentIds?: unknown;
   campaignId?: unknown;
   page?: unknown;
@@ -329,6 +327,7 @@ async function receiveVisitorMessage(context: GraphQLContext, args: VisitorMessa
     content,
     attachmentIds,
     newConversation,
+    clientMessageId: parseClientMessageId(args.clientMessageId),
     campaignId: args.campaignId === undefined || args.campaignId === null ? undefined : parseId(args.campaignId, 'campaignId'),
     visitorPage: args.page === undefined || args.page === null ? undefined : parseVisitorPage(args.page),
     performedBy: visitor.actor,
