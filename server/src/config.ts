@@ -50,6 +50,9 @@ const environmentSchema = z.object({
   // How often deliveries a crash left without a job are looked for, and how old they must be.
   DELIVERY_SWEEP_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(3600).default(60)),
   DELIVERY_SWEEP_GRACE_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(86_400).default(120)),
+  // Per widget visitor: a burst of messages, then a steady rate; 0 per minute turns the limit off.
+  VISITOR_MESSAGE_BURST: z.preprocess(unsetWhenEmpty, z.coerce.number().int().min(1).max(1_000_000).default(20)),
+  VISITOR_MESSAGES_PER_MINUTE: z.preprocess(unsetWhenEmpty, z.coerce.number().min(0).max(1_000_000_000).default(60)),
   METRICS_TOKEN: z.preprocess(unsetWhenEmpty, z.string().min(16, 'must be at least 16 characters').optional()),
 }).refine((values) => Boolean(values.SMTP_INBOUND_TLS_CERT) === Boolean(values.SMTP_INBOUND_TLS_KEY), {
   message: 'set both SMTP_INBOUND_TLS_CERT and SMTP_INBOUND_TLS_KEY (PEM files), or neither',
@@ -98,6 +101,10 @@ export interface Config {
   deliverySweepEveryMs: number;
   /** Only deliveries waiting longer than this are swept, so one whose job is being saved right now is never raced. */
   deliverySweepGraceMs: number;
+  /** Messages one widget visitor may send at once, refilled at visitorMessagesPerMinute. */
+  visitorMessageBurst: number;
+  /** 0: visitors' messages are not rate-limited. */
+  visitorMessagesPerMinute: number;
   /** When set, GET /metrics answers requests that send it as a bearer token; off otherwise. */
   metricsToken: string | undefined;
 }
@@ -134,6 +141,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     deliveryRetryBaseMs: Math.round(values.DELIVERY_RETRY_BASE_SECONDS * 1000),
     deliverySweepEveryMs: Math.round(values.DELIVERY_SWEEP_SECONDS * 1000),
     deliverySweepGraceMs: Math.round(values.DELIVERY_SWEEP_GRACE_SECONDS * 1000),
+    visitorMessageBurst: values.VISITOR_MESSAGE_BURST,
+    visitorMessagesPerMinute: values.VISITOR_MESSAGES_PER_MINUTE,
     metricsToken: values.METRICS_TOKEN,
   };
 }

@@ -36,6 +36,7 @@ import type { DomainEvent, Stored } from '../../events/event-map.ts';
 import { AppError, forbidden, invalidInput, notFound, unauthenticated } from '../../errors.ts';
 import { translate } from '../../i18n/activity.ts';
 import { assertCanSeeConversation, assertWidgetOriginAllowed, requireVisitor, visibleToVisitor } from '../../policies/index.ts';
+import { assertVisitorMayWrite } from '../../policies/visitor-message-rate.ts';
 import { clampFirst, parseMessageCursors } from '../paging.ts';
 import type { GraphQLContext } from '../context.ts';
 
@@ -320,6 +321,7 @@ interface VisitorMessageArgs {
 
 async function receiveVisitorMessage(context: GraphQLContext, args: VisitorMessageArgs, newConversation: boolean) {
   const visitor = await currentVisitor(context);
+  assertVisitorMayWrite(context.services, visitor.contactInbox._id);
   const attachmentIds = parseAttachmentIds(args.attachmentIds);
   const content = parseString(args.content, 'content', { max: MAX_MESSAGE_LENGTH, min: attachmentIds.length > 0 ? 0 : 1 });
   const { message } = await receiveIncomingMessage(context.services, {
