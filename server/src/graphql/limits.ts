@@ -4,6 +4,8 @@
 // owners, a contact's conversations, members) by BOUNDED_LIST, since the server caps those lists;
 // a connection's `edges` are already counted by their page. A page of 100 conversations each with
 // a page of 100 messages is 10,000 objects and fits; anything that multiplies further does not.
+// Every root field also costs ROOT_FIELD_COST, scalar or not: each runs its own resolver (database
+// queries, a report's aggregation, a mutation), so aliasing one field a thousand times is refused.
 import {
   getNamedType,
   getNullableType,
@@ -26,6 +28,10 @@ export const MAX_COST = 50_000;
 export const MAX_PAGE = 100;
 /** What a list without `first` counts as (the server keeps such lists short, at most 20 items). */
 export const BOUNDED_LIST = 10;
+/** What each root field costs on top of what it returns: at most 50 in one operation. */
+export const ROOT_FIELD_COST = 1_000;
+/** Tokens one document may have; the largest the console or widget sends has under 100. */
+export const MAX_TOKENS = 5_000;
 
 interface Walk {
   depth: number;
@@ -76,12 +82,16 @@ function measure(scope: Scope, selectionSet: SelectionSetNode, parent: GraphQLNa
     if (selection.kind === Kind.FIELD) {
       // Introspection (__schema, __type) is bounded by the schema itself and tools nest it deeply.
       if (selection.name.value.startsWith('__')) continue;
-      // Scalars come with their object; only objects count.
-      if (!selection.selectionSet) continue;
+      const resolverCost = depth === 0 ? ROOT_FIELD_COST : 0;
+      // Scalars come with their object; only objects count — and root fields, which run resolvers.
+      if (!selection.selectionSet) {
+        cost += resolverCost;
+        continue;
+      }
       const fieldType = parent && (isObjectType(parent) || isInterfaceType(parent)) ? parent.getFields()[selection.name.value]?.type : undefined;
       const child = measure(scope, selection.selectionSet, fieldType ? getNamedType(fieldType) : undefined, depth + 1, visiting);
       const isList = fieldType !== undefined && isListType(getNullableType(fieldType));
-      inner = { depth: child.depth, cost: multiplierOf(selection, isList) * (1 + child.cost) };
+      inner = { depth: child.depth, cost: resolverCost + multiplierOf(selection, isList) * (1 + child.cost) };
     } else if (selection.kind === Kind.INLINE_FRAGMENT) {
       const condition = selection.typeCondition ? scope.schema.getType(selection.typeCondition.name.value) : parent;
       inner = measure(scope, selection.selectionSet, condition ?? undefined, depth, visiting);

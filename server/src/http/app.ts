@@ -6,7 +6,7 @@ import express, { type ErrorRequestHandler, type Router } from 'express';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import { specifiedRules, validate, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, specifiedRules, validate, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { viewerFromAuthorization, type Viewer } from '../auth/viewer.ts';
@@ -17,7 +17,7 @@ import type { Services } from '../services.ts';
 import { createContextFactory, type GraphQLContext } from '../graphql/context.ts';
 import { createErrorFormatter } from '../graphql/format-error.ts';
 import { noIntrospection } from '../graphql/introspection.ts';
-import { operationLimits } from '../graphql/limits.ts';
+import { MAX_TOKENS, operationLimits } from '../graphql/limits.ts';
 import { metricsRouter } from './metrics.ts';
 
 type SocketExtra = {
@@ -83,6 +83,17 @@ export async function createHttpServer({ database, logger, services, schema, rou
         return true;
       },
       onClose: (ctx) => clearInterval(ctx.extra.recheck),
+      // graphql-ws parses without options: refuse an oversized document before it does (a huge
+      // document costs time in parsing and validation however small its cost estimate).
+      onSubscribe: (_ctx, _id, payload) => {
+        try {
+          parse(payload.query, { maxTokens: MAX_TOKENS });
+          return undefined;
+        } catch (error) {
+          if (!(error instanceof GraphQLError)) throw error;
+          return [new GraphQLError(error.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        }
+      },
       // Every operation resolves the viewer afresh, so it sees the token's current rights.
       context: (ctx) => contextFor(ctx.connectionParams?.authorization, ctx.extra.request.headers.origin),
       validate: (validationSchema, document, rules) =>
@@ -113,6 +124,7 @@ export async function createHttpServer({ database, logger, services, schema, rou
     // Apollo's own switch stays on; `validationRules` carries the decision for both transports.
     introspection: true,
     validationRules,
+    parseOptions: { maxTokens: MAX_TOKENS },
     // Stack traces go to the log, never to clients, whatever NODE_ENV says.
     includeStacktraceInErrorResponses: false,
     // main.ts owns shutdown: Apollo's own SIGTERM handler would stop it early and send the signal again.

@@ -1,12 +1,19 @@
 // Every operation is bounded: nesting depth and estimated cost are checked before execution,
-// over HTTP and over graphql-ws alike, and refusals carry the same codes on both.
+// over HTTP and over graphql-ws alike, and refusals carry the same codes on both. Aliasing a field
+// many times, batching operations in one request and oversized documents are refused too.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../../support/charla.ts';
+import { Label } from '../../../server/src/db/models/label.ts';
+import { startTestCharla, stopAllTestCharlas, type GraphQLResult, type TestCharla } from '../../support/charla.ts';
+import { buildAccount, buildAgent, type BuiltAgent } from '../../support/factories.ts';
+import { securityTally } from '../../support/security-tally.ts';
 
 let charla: TestCharla;
+let admin: BuiltAgent;
+const tally = securityTally('GraphQL abuse');
 
 beforeAll(async () => {
   charla = await startTestCharla();
+  admin = await buildAgent((await buildAccount())._id, { role: 'administrator' });
 });
 afterAll(stopAllTestCharlas);
 
@@ -87,6 +94,68 @@ describe('error codes on both transports', () => {
     const subscription = await charla.subscribe(`subscription { notificationEvents { id } }`);
     await subscription.ended;
     expect(subscription.results.flatMap((result) => result.errors ?? []).map((error) => error.extensions?.code)).toEqual(['auth/unauthenticated']);
+    await subscription.close();
+  });
+});
+
+const codes = (result: GraphQLResult): Array<string | undefined> => (result.errors ?? []).map((error) => error.extensions?.code);
+const aliased = (times: number, field: string): string => Array.from({ length: times }, (_unused, n) => `a${n}: ${field}`).join(' ');
+
+describe('abuse', () => {
+  it('counts every alias of a root field, scalar or not: hundreds of copies are refused with graphql/too_costly, 40 pass', async () => {
+    const report = { since: '2026-01-01T00:00:00Z', until: '2026-02-01T00:00:00Z' };
+    // As many copies as fit in the token limit, so the cost is what refuses them.
+    for (const [query, variables] of [
+      [`{ ${aliased(1_000, 'unreadNotificationCount')} }`, {}],
+      [`{ ${aliased(700, 'me { id }')} }`, {}],
+      [`query($f: ReportFilter!) { ${aliased(400, 'reports(filter: $f) { conversationsCount }')} }`, { f: report }],
+    ] as const) {
+      const refused = await charla.graphql(query, variables, admin.token);
+      expect(tally.expectDenied(codes(refused).includes('graphql/too_costly'))).toBe(true);
+      expect(refused.data).toBeUndefined();
+    }
+    const mutations = await charla.graphql(`mutation($i: CreateLabelInput!) { ${aliased(400, 'createLabel(input: $i) { id }')} }`, { i: { title: 'spam' } }, admin.token);
+    expect(tally.expectDenied(codes(mutations).includes('graphql/too_costly'))).toBe(true);
+    expect(await Label.countDocuments({ accountId: admin.user.accountId })).toBe(0);
+
+    const fine = await charla.mutate(`{ ${aliased(40, 'unreadNotificationCount')} }`, {}, admin.token);
+    expect(Object.keys(fine)).toHaveLength(40);
+  });
+
+  it('refuses a JSON array of operations in one request, running none of them', async () => {
+    const response = await fetch(`${charla.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` },
+      body: JSON.stringify(Array.from({ length: 3 }, (_unused, n) => ({ query: `mutation { createLabel(input: { title: "batch-${n}" }) { id } }` }))),
+    });
+    expect(tally.expectDenied(response.status === 400)).toBe(true);
+    expect(await response.text()).toMatch(/batch/i);
+    expect(await Label.countDocuments({ accountId: admin.user.accountId })).toBe(0);
+  });
+
+  it('refuses a document of more than 5,000 tokens before validating it, over HTTP and over graphql-ws', async () => {
+    // About 6,000 tokens of a field that is cheap to resolve.
+    const huge = `{ ${'health { status } '.repeat(1_500)}}`;
+    const overHttp = await charla.graphql(huge);
+    expect(tally.expectDenied(codes(overHttp).includes('GRAPHQL_PARSE_FAILED'))).toBe(true);
+    expect(overHttp.errors?.[0]?.message).toMatch(/5000 tokens/);
+
+    const overSocket = await charla.subscribe(huge);
+    await overSocket.ended;
+    const socketCodes = overSocket.results.flatMap((result) => result.errors ?? []).map((error) => error.extensions?.code);
+    expect(tally.expectDenied(socketCodes.includes('GRAPHQL_PARSE_FAILED'))).toBe(true);
+    await overSocket.close();
+
+    // Just under the limit, the same field is only refused for its cost.
+    const large = await charla.graphql(`{ ${aliased(600, 'health { status }')} }`);
+    expect(codes(large)).toEqual(['graphql/too_costly']);
+  });
+
+  it('refuses aliased copies of a subscription over graphql-ws', async () => {
+    const subscription = await charla.subscribe(`subscription { ${aliased(100, 'notificationEvents { id }')} }`, {}, admin.token);
+    await subscription.ended;
+    const errors = subscription.results.flatMap((result) => result.errors ?? []);
+    expect(tally.expectDenied(errors.some((error) => /too_costly|only one top level field/i.test(`${error.extensions?.code} ${error.message}`)))).toBe(true);
     await subscription.close();
   });
 });
