@@ -20,10 +20,15 @@ export interface GraphQLContext {
 export type ContextDependencies = Pick<GraphQLContext, 'database' | 'logger' | 'services'>;
 
 export function createContextFactory(dependencies: ContextDependencies) {
-  return async (authorization: unknown, origin?: unknown): Promise<GraphQLContext> => ({
+  return async (authorization: unknown, origin?: unknown): Promise<GraphQLContext> => contextWithViewer(dependencies, await viewerFromAuthorization(authorization), authorization, origin);
+}
+
+/** The context for a viewer resolved already (a WebSocket's, checked again while it is open). */
+export function contextWithViewer(dependencies: ContextDependencies, viewer: Viewer, authorization: unknown, origin?: unknown): GraphQLContext {
+  return {
     ...dependencies,
-    viewer: await viewerFromAuthorization(authorization),
+    viewer,
     token: typeof authorization === 'string' ? authorization.replace(/^Bearer\s+/i, '').trim() : undefined,
     origin: typeof origin === 'string' ? origin : undefined,
-  });
+  };
 }

@@ -6,7 +6,7 @@ import express, { type ErrorRequestHandler, type Router } from 'express';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { expressMiddleware } from '@as-integrations/express5';
-import { GraphQLError, parse, specifiedRules, validate, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
+import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { viewerFromAuthorization, type Viewer } from '../auth/viewer.ts';
@@ -14,7 +14,7 @@ import type { Database } from '../db/connect.ts';
 import { checkHealth } from '../health.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
-import { createContextFactory, type GraphQLContext } from '../graphql/context.ts';
+import { contextWithViewer, createContextFactory, type GraphQLContext } from '../graphql/context.ts';
 import { createErrorFormatter } from '../graphql/format-error.ts';
 import { noIntrospection } from '../graphql/introspection.ts';
 import { MAX_TOKENS, operationLimits } from '../graphql/limits.ts';
@@ -24,7 +24,35 @@ type SocketExtra = {
   socket: WebSocket;
   request: http.IncomingMessage;
   recheck?: NodeJS.Timeout;
+  /** Who the socket's token stands for, resolved on connect and again at every recheck. */
+  viewer?: Viewer;
 };
+
+/** Distinct WebSocket documents kept parsed and validated; clients send a few dozen. */
+const VALID_DOCUMENTS_KEPT = 500;
+/** Longer documents are parsed and validated every time rather than kept. */
+const LONGEST_KEPT_DOCUMENT = 20_000;
+
+/** A map that forgets its least recently used entry beyond `capacity`. */
+class BoundedCache<K, V> {
+  private readonly entries = new Map<K, V>();
+  constructor(private readonly capacity: number) {}
+
+  get(key: K): V | undefined {
+    const value = this.entries.get(key);
+    if (value !== undefined) {
+      this.entries.delete(key);
+      this.entries.set(key, value);
+    }
+    return value;
+  }
+
+  set(key: K, value: V): void {
+    this.entries.delete(key);
+    this.entries.set(key, value);
+    if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
+  }
+}
 
 /** Whether a token still stands for the same person with the same rights. */
 function sameViewer(before: Viewer, after: Viewer): boolean {
@@ -56,11 +84,14 @@ export interface HttpServer {
 export async function createHttpServer({ database, logger, services, schema, routers = [], socketRecheckMs = 30_000 }: HttpDependencies): Promise<HttpServer> {
   const app = express();
   const server = http.createServer(app);
-  const contextFor = createContextFactory({ database, logger, services });
+  const contextDependencies = { database, logger, services };
+  const contextFor = createContextFactory(contextDependencies);
   // One decision for both transports: graphql-ws has no introspection switch of its own, so the
   // rule below refuses it over HTTP and WebSocket alike.
   const introspection = !services.config.production;
   const validationRules = [operationLimits(), ...(introspection ? [] : [noIntrospection()])];
+
+  const validDocuments = new BoundedCache<string, DocumentNode>(VALID_DOCUMENTS_KEPT);
 
   const webSockets = new WebSocketServer({ server, path: '/graphql' });
   const formatError = createErrorFormatter(logger);
@@ -69,13 +100,15 @@ export async function createHttpServer({ database, logger, services, schema, rou
       schema,
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
-        const connectedAs = (await contextFor(authorization)).viewer;
+        const connectedAs = await viewerFromAuthorization(authorization);
+        ctx.extra.viewer = connectedAs;
         // A socket lives for hours: when its token stops being valid (logout, expiry, a password
         // reset) or now stands for someone else (a role change, a merged visitor), close it.
         ctx.extra.recheck = setInterval(() => {
           void viewerFromAuthorization(authorization)
             .then((viewer) => {
               if (!sameViewer(connectedAs, viewer)) ctx.extra.socket.close(4403, 'Forbidden: the token is no longer valid');
+              else ctx.extra.viewer = viewer;
             })
             .catch((error: unknown) => logger.warn({ err: error }, 'could not recheck a WebSocket token'));
         }, socketRecheckMs);
@@ -83,21 +116,32 @@ export async function createHttpServer({ database, logger, services, schema, rou
         return true;
       },
       onClose: (ctx) => clearInterval(ctx.extra.recheck),
-      // graphql-ws parses without options: refuse an oversized document before it does (a huge
-      // document costs time in parsing and validation however small its cost estimate).
+      // Parsed and validated here, once per distinct document: the widget and the console send
+      // the same few operations over and over. Parsing caps the tokens (graphql-ws parses
+      // without options, and a huge document costs time however small its cost estimate).
       onSubscribe: (_ctx, _id, payload) => {
-        try {
-          parse(payload.query, { maxTokens: MAX_TOKENS });
-          return undefined;
-        } catch (error) {
-          if (!(error instanceof GraphQLError)) throw error;
-          return [new GraphQLError(error.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+        let document = validDocuments.get(payload.query);
+        if (!document) {
+          try {
+            document = parse(payload.query, { maxTokens: MAX_TOKENS });
+          } catch (error) {
+            if (!(error instanceof GraphQLError)) throw error;
+            return [new GraphQLError(error.message, { extensions: { code: 'GRAPHQL_PARSE_FAILED' } })];
+          }
+          const errors = validate(schema, document, [...specifiedRules, ...validationRules]);
+          // Refused documents are not kept: they are rare, and each is told its errors afresh.
+          if (errors.length > 0) return [...errors];
+          if (payload.query.length <= LONGEST_KEPT_DOCUMENT) validDocuments.set(payload.query, document);
         }
+        return { schema, document, operationName: payload.operationName, variableValues: payload.variables };
       },
-      // Every operation resolves the viewer afresh, so it sees the token's current rights.
-      context: (ctx) => contextFor(ctx.connectionParams?.authorization, ctx.extra.request.headers.origin),
-      validate: (validationSchema, document, rules) =>
-        validate(validationSchema, document, [...(rules ?? specifiedRules), ...validationRules]),
+      // The viewer resolved on connect and kept current by the recheck above (which closes the
+      // socket when the token no longer stands for the same rights): resolving it for every
+      // operation cost two or three queries per message sent.
+      context: (ctx) =>
+        ctx.extra.viewer
+          ? contextWithViewer(contextDependencies, ctx.extra.viewer, ctx.connectionParams?.authorization, ctx.extra.request.headers.origin)
+          : contextFor(ctx.connectionParams?.authorization, ctx.extra.request.headers.origin),
       // The codes Apollo gives these errors over HTTP, so a client sees the same on both transports:
       // graphql-ws reports only an operation that fails validation through onError…
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => withCode(formatError(error.toJSON(), error), 'GRAPHQL_VALIDATION_FAILED') as never),
