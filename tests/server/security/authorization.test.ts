@@ -10,28 +10,16 @@
 // owners then run every operation to show the refusals were about the caller, not the arguments.
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  getIntrospectionQuery,
-  type IntrospectionField,
-  type IntrospectionInputObjectType,
-  type IntrospectionInputTypeRef,
-  type IntrospectionOutputTypeRef,
-  type IntrospectionQuery,
-  type IntrospectionSchema,
-} from 'graphql';
+import { getIntrospectionQuery, type IntrospectionQuery } from 'graphql';
 import mongoose, { type Types } from 'mongoose';
-import { createMessage } from '../../../server/src/commands/create-message.ts';
 import { AccessToken } from '../../../server/src/db/models/access-token.ts';
 import { newToken } from '../../../server/src/auth/tokens.ts';
 import { startTestCharla, stopAllTestCharlas, type GraphQLResult, type TestCharla } from '../../support/charla.ts';
 import { buildAccount, buildAgent, buildContact, buildConversation, buildInbox, type BuiltAgent } from '../../support/factories.ts';
+import { ALL_RESOURCES, buildAccountRecords, createOperationBuilder, type Operation, type Resource } from '../../support/schema-operations.ts';
 import { securityTally } from '../../support/security-tally.ts';
 
 const tally = securityTally('authorization matrix');
-
-type Resource =
-  | 'conversation' | 'inbox' | 'contact' | 'message' | 'emailInput' | 'csatInput' | 'team' | 'agent' | 'cannedResponse'
-  | 'accessToken' | 'campaign' | 'ruleSet' | 'webhook' | 'agentAttachment' | 'visitorAttachment' | 'notification';
 
 type CallerName =
   | 'anonymous' | 'forged session' | 'forged API token' | 'forged visitor token' | 'logged-out session' | 'expired session'
@@ -49,10 +37,6 @@ interface Caller {
   mustNotSee: Resource[];
 }
 
-const ALL_RESOURCES: Resource[] = [
-  'conversation', 'inbox', 'contact', 'message', 'emailInput', 'csatInput', 'team', 'agent', 'cannedResponse',
-  'accessToken', 'campaign', 'ruleSet', 'webhook', 'agentAttachment', 'visitorAttachment', 'notification',
-];
 const CONVERSATION_RECORDS: Resource[] = ['conversation', 'message', 'emailInput', 'csatInput', 'agentAttachment', 'visitorAttachment', 'notification', 'accessToken'];
 const SIGNED_OUT: CallerName[] = ['anonymous', 'forged session', 'forged API token', 'forged visitor token', 'logged-out session', 'expired session', 'revoked API token'];
 const ANY_CALLER: CallerName[] = [...SIGNED_OUT, 'visitor of another conversation', 'agent outside the inbox', 'agent of another account', 'administrator of another account'];
@@ -127,85 +111,28 @@ function openRow(field: string, caller: CallerName) {
 }
 
 let charla: TestCharla;
-let schema: IntrospectionSchema;
 let victimAccountId: Types.ObjectId;
 let victimAdmin: BuiltAgent;
 let member: BuiltAgent;
 let outsider: BuiltAgent;
 let visitorToken: string;
-let websiteToken: string;
-let displayId: number;
-const victim = {} as Record<Resource, string>;
+let victim: Record<Resource, string>;
 const callers: Caller[] = [];
-let ruleSetJson: Record<string, unknown>;
-let campaignJson: Record<string, unknown>;
 let outsiderConversationId: string;
+let allOperations: () => Operation[];
 
 beforeAll(async () => {
   charla = await startTestCharla();
   const account = await buildAccount();
   victimAccountId = account._id;
-  victimAdmin = await buildAgent(account._id, { role: 'administrator' });
-  member = await buildAgent(account._id);
+  const records = await buildAccountRecords(charla, account._id);
+  ({ admin: victimAdmin, member, visitorToken, ids: victim } = records);
   outsider = await buildAgent(account._id);
-  const inbox = await buildInbox(account._id, { memberIds: [member.user._id] });
-  websiteToken = inbox.websiteToken!;
   const outsiderInbox = await buildInbox(account._id, { memberIds: [outsider.user._id] });
   outsiderConversationId = String((await buildConversation(await buildContact(outsiderInbox)))._id);
-
-  const visitor = await buildContact(inbox);
-  visitorToken = visitor.visitorToken;
-  const conversation = await buildConversation(visitor);
-  displayId = conversation.displayId;
-  const otherVisitor = await buildContact(inbox);
+  // Another visitor of the victim's inbox.
+  const otherVisitor = await buildContact({ _id: new mongoose.Types.ObjectId(victim.inbox), accountId: account._id });
   await buildConversation(otherVisitor);
-
-  const asAdmin = <T = any>(query: string, variables: Record<string, unknown> = {}) => charla.mutate<T>(query, variables, victimAdmin.token);
-  victim.conversation = String(conversation._id);
-  victim.inbox = String(inbox._id);
-  victim.contact = String(visitor.contact._id);
-  victim.agent = String(member.user._id);
-  victim.team = (await asAdmin(`mutation($m: [ID!]) { createTeam(input: { name: "Billing", memberIds: $m }) { id } }`, { m: [victim.agent] })).createTeam.id;
-  await asAdmin(`mutation { createLabel(input: { title: "vip" }) { id } }`);
-  await asAdmin(`mutation($id: ID!) { addLabels(conversationId: $id, labels: ["vip"]) { id } }`, { id: victim.conversation });
-  victim.cannedResponse = (await asAdmin(`mutation { createCannedResponse(input: { shortCode: "hola", content: "Hola, ¿en qué te ayudo?" }) { id } }`)).createCannedResponse.id;
-  ruleSetJson = {
-    version: 1,
-    name: 'Billing',
-    inboxes: [victim.inbox],
-    rules: [{
-      id: 'factura',
-      name: 'Billing questions are vip',
-      on: 'message.created',
-      conditions: { all: [{ fact: 'message.content', operator: 'hasWord', value: ['factura'] }] },
-      actions: [{ type: 'add_label', params: { labels: ['vip'] } }],
-    }],
-  };
-  victim.ruleSet = (await asAdmin(`mutation($json: JSON!) { saveRuleSet(json: $json) { id } }`, { json: ruleSetJson })).saveRuleSet.id;
-  campaignJson = {
-    title: 'Pricing help',
-    message: { en: 'Questions about our plans?', es: '¿Dudas sobre los planes?' },
-    sender: { type: 'agent', agentId: victim.agent },
-    triggerRules: { url: 'https://shop.example/pricing*', timeOnPage: 10 },
-  };
-  victim.campaign = (await asAdmin(`mutation($inboxId: ID!, $json: JSON!) { saveCampaign(inboxId: $inboxId, json: $json) { id } }`, { inboxId: victim.inbox, json: campaignJson })).saveCampaign.id;
-  // An event nobody triggers during the attempts, so no delivery changes the account meanwhile.
-  victim.webhook = (await asAdmin(`mutation { createWebhook(input: { url: "https://hooks.example/charla", events: [CONVERSATION_STATUS_CHANGED] }) { id } }`)).createWebhook.id;
-  // Assigning the member leaves them a notification.
-  await asAdmin(`mutation($id: ID!, $a: ID) { assignConversation(conversationId: $id, agentId: $a) { id } }`, { id: victim.conversation, a: victim.agent });
-  await charla.services.bus.idle();
-  const notifications = await charla.mutate(`{ notifications { edges { node { id } } } }`, {}, member.token);
-  victim.notification = notifications.notifications.edges[0].node.id;
-  victim.message = (await charla.mutate(`mutation($id: ID!) { sendMessage(input: { conversationId: $id, content: "Hola, soy Ana" }) { id } }`, { id: victim.conversation }, member.token)).sendMessage.id;
-  await charla.mutate(`mutation { createAccessToken(name: "integration") { token } }`, {}, member.token);
-  victim.accessToken = (await charla.mutate(`{ accessTokens { id name } }`, {}, member.token)).accessTokens.find((t: { name: string }) => t.name === 'integration').id;
-  const bot = { type: 'system', accountId: account._id } as const;
-  victim.emailInput = String((await createMessage(charla.services, { conversation, messageType: 'template', contentType: 'input_email', content: 'Get notified by email', performedBy: bot })).message._id);
-  victim.csatInput = String((await createMessage(charla.services, { conversation, messageType: 'template', contentType: 'input_csat', content: 'Please rate the conversation', performedBy: bot })).message._id);
-  // Uploads not sent yet: someone else attaching them would take them over.
-  victim.agentAttachment = (await charla.upload('factura.pdf', { token: member.token, conversationId: victim.conversation, fileName: 'factura.txt', claimedType: 'text/plain' })).body.id;
-  victim.visitorAttachment = (await charla.upload('captura', { token: visitorToken, fileName: 'captura.txt', claimedType: 'text/plain' })).body.id;
-  await charla.services.bus.idle();
 
   // Tokens of account A that no longer work.
   const loggedOut = newToken('session');
@@ -236,165 +163,12 @@ beforeAll(async () => {
     { name: 'agent of another account', token: otherAgent.token, signedIn: true, inVictimAccount: false, mustNotSee: ALL_RESOURCES },
     { name: 'administrator of another account', token: otherAdmin.token, signedIn: true, inVictimAccount: false, mustNotSee: ALL_RESOURCES },
   );
-  schema = (await charla.mutate<IntrospectionQuery>(getIntrospectionQuery(), {}, victimAdmin.token)).__schema;
+  const schema = (await charla.mutate<IntrospectionQuery>(getIntrospectionQuery(), {}, victimAdmin.token)).__schema;
+  const builder = createOperationBuilder(schema, records);
+  allOperations = () => builder.all();
 });
 
 afterAll(stopAllTestCharlas);
-
-// ---- Building an operation from the schema ---------------------------------------------------
-
-type Kind = 'query' | 'mutation' | 'subscription';
-interface Operation {
-  kind: Kind;
-  field: string;
-  query: string;
-  variables: Record<string, unknown>;
-  /** ID arguments the generator could not map to a victim record. */
-  unmapped: string[];
-  /** Paths of the ID arguments filled (`attachmentIds`, `input.memberIds`). */
-  idPaths: string[];
-}
-
-type NamedRef = { kind: string; name: string };
-type ObjectType = { name: string; kind: string; fields: IntrospectionField[] | null };
-
-function namedType(ref: IntrospectionInputTypeRef | IntrospectionOutputTypeRef): NamedRef {
-  return ref.kind === 'NON_NULL' || ref.kind === 'LIST' ? namedType(ref.ofType) : ref;
-}
-
-function typeName(ref: IntrospectionInputTypeRef): string {
-  if (ref.kind === 'NON_NULL') return `${typeName(ref.ofType)}!`;
-  if (ref.kind === 'LIST') return `[${typeName(ref.ofType)}]`;
-  return ref.name;
-}
-
-const typeNamed = (name: string) => schema.types.find((type) => type.name === name)!;
-
-/** ID arguments whose record the name alone does not tell. */
-const ID_ARGUMENTS: Record<string, Resource> = {
-  'submitEmail.messageId': 'emailInput',
-  'submitCsat.messageId': 'csatInput',
-  'visitorMessages.before': 'message',
-  'visitorMessages.after': 'message',
-  'markNotificationsRead.ids': 'notification',
-  'sendMessage.input.inReplyTo': 'message',
-  'sendMessage.input.attachmentIds': 'agentAttachment',
-  'sendVisitorMessage.attachmentIds': 'visitorAttachment',
-  'startNewConversation.attachmentIds': 'visitorAttachment',
-  'createTeam.input.memberIds': 'agent',
-};
-
-const lowerFirst = (text: string): string => text.charAt(0).toLowerCase() + text.slice(1);
-
-/** The victim's record an ID argument stands for: by explicit entry, `<record>Id(s)`, or the field. */
-function resourceFor(field: IntrospectionField, path: string): Resource | undefined {
-  if (ID_ARGUMENTS[`${field.name}.${path}`]) return ID_ARGUMENTS[`${field.name}.${path}`];
-  const last = path.split('.').pop()!;
-  const isResource = (name: string): name is Resource => (ALL_RESOURCES as string[]).includes(name);
-  const stem = last.replace(/Ids?$/, '');
-  if (stem !== last && isResource(stem)) return stem;
-  if (last === 'id' || last === 'ids') {
-    const fromType = lowerFirst(namedType(field.type).name);
-    if (isResource(fromType)) return fromType;
-    const fromName = lowerFirst(field.name.replace(/^(delete|update|save|revoke|mute|unmute)/, '').replace(/s$/, ''));
-    if (isResource(fromName)) return fromName;
-  }
-  return undefined;
-}
-
-function scalarValue(field: IntrospectionField, path: string, type: string): unknown {
-  const last = path.split('.').pop()!;
-  switch (type) {
-    case 'String':
-      return ({
-        email: 'intruso@example.test',
-        password: 'intruder password',
-        websiteToken,
-        url: 'https://intruder.example/hook',
-        labels: 'vip',
-        label: 'vip',
-        key: 'plan',
-        name: 'Intruso',
-        title: 'Intruso',
-        shortCode: 'intruso',
-      } as Record<string, string>)[last] ?? 'intruso';
-    case 'Int':
-      return last === 'displayId' ? displayId : 1;
-    case 'Float':
-      return 1;
-    case 'Boolean':
-      return true;
-    case 'DateTime':
-      return last === 'since' ? '2026-01-01T00:00:00Z' : '2031-01-01T00:00:00Z';
-    case 'JSON':
-      return ({ 'saveRuleSet.json': ruleSetJson, 'dryRunRuleSet.json': ruleSetJson, 'saveCampaign.json': campaignJson, 'setVisitorCustomAttributes.attributes': { plan: 'pro' } } as Record<string, unknown>)[`${field.name}.${path}`] ?? {};
-    default:
-      return 'intruso';
-  }
-}
-
-/** A plausible value; every ID (required or not) points at the victim's record. */
-function valueFor(field: IntrospectionField, ref: IntrospectionInputTypeRef, path: string, unmapped: string[], idPaths: string[]): unknown {
-  if (ref.kind === 'NON_NULL') return valueFor(field, ref.ofType, path, unmapped, idPaths);
-  if (ref.kind === 'LIST') return [valueFor(field, ref.ofType, path, unmapped, idPaths)];
-  if (ref.kind === 'ENUM') return (typeNamed(ref.name) as unknown as { enumValues: Array<{ name: string }> }).enumValues[0]!.name;
-  if (ref.kind === 'INPUT_OBJECT') {
-    const object: Record<string, unknown> = {};
-    for (const inner of (typeNamed(ref.name) as IntrospectionInputObjectType).inputFields) {
-      if (inner.type.kind === 'NON_NULL' || namedType(inner.type).name === 'ID') object[inner.name] = valueFor(field, inner.type, `${path}.${inner.name}`, unmapped, idPaths);
-    }
-    return object;
-  }
-  if (ref.name === 'ID') {
-    const resource = resourceFor(field, path);
-    if (!resource) unmapped.push(`${field.name}(${path})`);
-    // Errors name the field without its input object ("memberIds", not "input.memberIds").
-    idPaths.push(path, path.split('.').pop()!);
-    return resource ? victim[resource] : '000000000000000000000000';
-  }
-  return scalarValue(field, path, ref.name);
-}
-
-const isLeaf = (ref: IntrospectionOutputTypeRef): boolean => ['SCALAR', 'ENUM'].includes(namedType(ref).kind);
-
-/** `id` (or the first scalar) of the result, and the nodes of a connection, so leaks show. */
-function selectionFor(ref: IntrospectionOutputTypeRef): string {
-  const named = namedType(ref);
-  if (named.kind === 'SCALAR' || named.kind === 'ENUM') return '';
-  const fields = ((typeNamed(named.name) as unknown as ObjectType).fields ?? []).filter((f) => f.args.every((a) => a.type.kind !== 'NON_NULL'));
-  const leaf = fields.find((f) => f.name === 'id') ?? fields.find((f) => isLeaf(f.type));
-  const parts = [leaf ? leaf.name : '__typename'];
-  for (const nested of fields.filter((f) => f.name === 'edges' || f.name === 'node')) parts.push(`${nested.name} ${selectionFor(nested.type)}`);
-  return `{ ${parts.join(' ')} }`;
-}
-
-function operationFor(kind: Kind, field: IntrospectionField): Operation {
-  const variables: Record<string, unknown> = {};
-  const declarations: string[] = [];
-  const args: string[] = [];
-  const unmapped: string[] = [];
-  const idPaths: string[] = [];
-  for (const argument of field.args) {
-    const isId = namedType(argument.type).name === 'ID';
-    if (argument.type.kind !== 'NON_NULL' && !isId) continue;
-    declarations.push(`$${argument.name}: ${typeName(argument.type)}`);
-    args.push(`${argument.name}: $${argument.name}`);
-    variables[argument.name] = valueFor(field, argument.type, argument.name, unmapped, idPaths);
-  }
-  const head = declarations.length > 0 ? `(${declarations.join(', ')})` : '';
-  const call = args.length > 0 ? `(${args.join(', ')})` : '';
-  return { kind, field: field.name, query: `${kind}${head} { ${field.name}${call} ${selectionFor(field.type)} }`, variables, unmapped, idPaths };
-}
-
-const ENDS_A_TOKEN = ['revokeAccessToken', 'logout'];
-
-function allOperations(): Operation[] {
-  const roots: Array<[Kind, string | undefined]> = [['query', schema.queryType.name], ['mutation', schema.mutationType?.name], ['subscription', schema.subscriptionType?.name]];
-  const operations = roots.flatMap(([kind, name]) => (name ? ((typeNamed(name) as unknown as ObjectType).fields ?? []).map((field) => operationFor(kind, field)) : []));
-  // Ending the session and revoking a token go last: a caller allowed them needs the token until then.
-  const rank = (operation: Operation): number => ENDS_A_TOKEN.indexOf(operation.field);
-  return operations.sort((a, b) => rank(a) - rank(b));
-}
 
 // ---- Running and judging ---------------------------------------------------------------------
 
