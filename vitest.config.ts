@@ -1,5 +1,5 @@
 import { createRequire } from 'node:module';
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 const require = createRequire(import.meta.url);
 
@@ -13,6 +13,8 @@ export default defineConfig({
   },
   test: {
     include: ['tests/**/*.test.ts'],
+    // The fault tests kill and pause real processes: `npm run test:faults` (vitest.faults.config.ts).
+    exclude: [...configDefaults.exclude, 'tests/faults/**'],
     // Builds widget/dist and agent-ui/dist when it is missing or stale (the server serves it; browser tests load it).
     globalSetup: ['tests/support/widget-build.ts', 'tests/support/agent-ui-build.ts'],
     testTimeout: 30_000,
