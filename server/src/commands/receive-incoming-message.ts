@@ -5,7 +5,7 @@ import { Types } from 'mongoose';
 import type { VisitorPage } from '../automation/facts.ts';
 import { CampaignModel, type CampaignFields } from '../db/models/campaign.ts';
 import { nextDisplayId } from '../db/models/account.ts';
-import { Contact } from '../db/models/contact.ts';
+import { Contact, type ContactFields } from '../db/models/contact.ts';
 import { isDuplicateKey } from '../db/duplicate-key.ts';
 import type { ContactInboxFields } from '../db/models/contact-inbox.ts';
 import { Conversation, type ConversationDoc, type ConversationFields } from '../db/models/conversation.ts';
@@ -45,6 +45,11 @@ export interface ReceiveIncomingMessageProps {
   /** The page and browser the widget reports; kept on the conversation for rules and agents. */
   visitorPage?: VisitorPage;
   performedBy: ContactActor;
+  /**
+   * The contact and inbox of `contactInbox` when the caller has just read them (the widget reads
+   * both to authorise the visitor), so they are not read twice.
+   */
+  loaded?: { contact: Pick<Stored<ContactFields>, '_id' | 'blocked' | 'name'>; inbox: InboxDoc };
 }
 
 /** The contact-inbox's newest conversation: the one a widget shows and writes to. */
@@ -68,10 +73,13 @@ export function acceptsMessages(
 
 export async function receiveIncomingMessage(services: Services, props: ReceiveIncomingMessageProps): Promise<CreatedMessage> {
   const { contactInbox, performedBy } = props;
-  const [contact, inbox] = await Promise.all([
-    Contact.findOne({ _id: contactInbox.contactId, accountId: contactInbox.accountId }, { blocked: 1, name: 1 }).lean(),
-    Inbox.findOne({ _id: contactInbox.inboxId, accountId: contactInbox.accountId }),
-  ]);
+  const loaded = props.loaded && props.loaded.contact._id.equals(contactInbox.contactId) && props.loaded.inbox._id.equals(contactInbox.inboxId) ? props.loaded : undefined;
+  const [contact, inbox] = loaded
+    ? [loaded.contact, loaded.inbox]
+    : await Promise.all([
+        Contact.findOne({ _id: contactInbox.contactId, accountId: contactInbox.accountId }, { blocked: 1, name: 1 }).lean(),
+        Inbox.findOne({ _id: contactInbox.inboxId, accountId: contactInbox.accountId }),
+      ]);
   if (!contact) throw notFound('contact');
   if (!inbox) throw notFound('inbox');
   if (contact.blocked) throw new AppError('contact/blocked', 'This contact is blocked and cannot send messages');

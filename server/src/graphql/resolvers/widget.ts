@@ -333,6 +333,7 @@ async function receiveVisitorMessage(context: GraphQLContext, args: VisitorMessa
     campaignId: args.campaignId === undefined || args.campaignId === null ? undefined : parseId(args.campaignId, 'campaignId'),
     visitorPage: args.page === undefined || args.page === null ? undefined : parseVisitorPage(args.page),
     performedBy: visitor.actor,
+    loaded: { contact: visitor.contact, inbox: visitor.inbox },
   });
   return visitorPresenter(visitor.inbox).message(message);
 }
