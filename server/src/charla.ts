@@ -47,7 +47,7 @@ export interface StartOptions {
 }
 
 export async function startCharla(config: Config, logger: Logger, options: StartOptions = {}): Promise<RunningCharla> {
-  const database = await connectDatabase({ mongodbUri: config.mongodbUri, dataDir: config.dataDir, logger });
+  const database = await connectDatabase({ mongodbUri: config.mongodbUri, dataDir: config.dataDir, timeoutMs: config.databaseTimeoutMs, logger });
   const cleanups: Array<() => Promise<void>> = [() => database.close()];
   const stop = async (): Promise<void> => {
     for (const cleanup of cleanups.reverse().splice(0)) await cleanup();

@@ -46,6 +46,10 @@ const environmentSchema = z.object({
       .regex(/^\s*[0-9a-fA-F:.]+(\/\d{1,3})?(\s*,\s*[0-9a-fA-F:.]+(\/\d{1,3})?)*\s*$/, 'must be IP addresses or networks separated by commas, like 127.0.0.1,10.0.0.0/8')
       .default(''),
   ),
+  // How long one database operation may wait for an answer before the request fails with
+  // 'database/unavailable'. Long enough for a busy moment or a replica-set election (a few seconds),
+  // short enough that a stalled database gives clients an answer instead of a hang.
+  DATABASE_TIMEOUT_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().min(0.5).max(600).default(20)),
   DELIVERY_RETRY_BASE_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(3600).default(30)),
   // How often deliveries a crash left without a job are looked for, and how old they must be.
   DELIVERY_SWEEP_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(3600).default(60)),
@@ -95,6 +99,8 @@ export interface Config {
   uploadLimitBytes: number;
   /** Private networks (loopback, LAN …) that webhooks and channel callbacks may reach anyway. */
   outboundAllowedNetworks: string[];
+  /** Longest wait for the database: selecting a server, connecting, and each operation's answer. */
+  databaseTimeoutMs: number;
   /** First wait before an outbound delivery is tried again; each retry waits twice as long. */
   deliveryRetryBaseMs: number;
   /** How often the sweeper looks for deliveries (channel messages, outbox e-mails, webhooks) a crash left without a job, and queues them again. */
@@ -138,6 +144,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpInboundTls: values.SMTP_INBOUND_TLS_CERT && values.SMTP_INBOUND_TLS_KEY ? { certFile: values.SMTP_INBOUND_TLS_CERT, keyFile: values.SMTP_INBOUND_TLS_KEY } : undefined,
     uploadLimitBytes: Math.round(values.UPLOAD_LIMIT_MB * 1024 * 1024),
     outboundAllowedNetworks: values.OUTBOUND_ALLOWED_NETWORKS.split(',').map((entry) => entry.trim()).filter(Boolean),
+    databaseTimeoutMs: Math.round(values.DATABASE_TIMEOUT_SECONDS * 1000),
     deliveryRetryBaseMs: Math.round(values.DELIVERY_RETRY_BASE_SECONDS * 1000),
     deliverySweepEveryMs: Math.round(values.DELIVERY_SWEEP_SECONDS * 1000),
     deliverySweepGraceMs: Math.round(values.DELIVERY_SWEEP_GRACE_SECONDS * 1000),

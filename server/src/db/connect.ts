@@ -9,12 +9,16 @@ import type { Logger } from '../logger.ts';
 /** Used when the connection string names no database. */
 export const DEFAULT_DATABASE_NAME = 'charla';
 
+const DEFAULT_TIMEOUT_MS = 20_000;
+
 // A health check must answer quickly even when the database is unreachable.
 const PING_TIMEOUT_MS = 2_000;
 
 export interface DatabaseOptions {
   mongodbUri: string | undefined;
   dataDir: string;
+  /** Bounds every wait for the database (see DATABASE_TIMEOUT_SECONDS); the driver's defaults wait forever for an answer. */
+  timeoutMs?: number;
   logger: Logger;
 }
 
@@ -27,7 +31,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export async function connectDatabase({ mongodbUri, dataDir, logger }: DatabaseOptions): Promise<Database> {
+export async function connectDatabase({ mongodbUri, dataDir, timeoutMs = DEFAULT_TIMEOUT_MS, logger }: DatabaseOptions): Promise<Database> {
   let embeddedServer: EmbeddedMongo | undefined;
   let uri: string;
   if (mongodbUri === undefined) {
@@ -44,7 +48,16 @@ export async function connectDatabase({ mongodbUri, dataDir, logger }: DatabaseO
   }
 
   try {
-    await mongoose.connect(uri, { dbName: databaseNameIn(uri) ?? DEFAULT_DATABASE_NAME });
+    await mongoose.connect(uri, {
+      dbName: databaseNameIn(uri) ?? DEFAULT_DATABASE_NAME,
+      // A database that stops answering (a stalled disk, a paused machine, a partition) must fail
+      // requests with 'database/unavailable' rather than leave them hanging: the driver waits
+      // without limit for an operation's answer unless socketTimeoutMS says otherwise. The socket
+      // timeout runs only while an operation waits, so idle connections are not affected.
+      socketTimeoutMS: timeoutMs,
+      serverSelectionTimeoutMS: timeoutMs,
+      connectTimeoutMS: timeoutMs,
+    });
   } catch (error) {
     await embeddedServer?.stop();
     throw error;

@@ -2,6 +2,7 @@
 // GraphQL's own errors (syntax, validation, bad input) pass through, anything else is masked.
 import type { GraphQLFormattedError } from 'graphql';
 import { unwrapResolverError } from '@apollo/server/errors';
+import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import { AppError } from '../errors.ts';
 import type { Logger } from '../logger.ts';
 
@@ -14,6 +15,16 @@ export function createErrorFormatter(logger: Logger) {
         path: formatted.path,
         locations: formatted.locations,
         extensions: { code: original.code, ...(original.details && { details: original.details }) },
+      };
+    }
+    if (isDatabaseUnavailable(original)) {
+      // Not a bug to mask: the database stalled or is out of reach. A stable code lets clients say so and retry.
+      logger.warn({ err: original, path: formatted.path }, 'the database did not answer a GraphQL operation');
+      return {
+        message: 'The database is not answering right now; try again in a moment',
+        path: formatted.path,
+        locations: formatted.locations,
+        extensions: { code: 'database/unavailable' },
       };
     }
     if (isGraphQLError(original)) {
