@@ -4,7 +4,7 @@ import os from 'node:os';
 import type { Doc } from '../bson-values.ts';
 import { isPlainDocument } from '../bson-values.ts';
 import { MongoCommandError } from '../errors.ts';
-import { compileFilterChecked, readDocuments } from '../query/find.ts';
+import { compileFilterChecked, countDocumentsMatching, readDocuments } from '../query/find.ts';
 import { collectionName, documentArg, MONGOD_VERSION, namespaceOf, numberArg, type CommandContext, type CommandDefinition } from './context.ts';
 
 export const MAX_BSON_OBJECT_SIZE = 16 * 1024 * 1024;
@@ -197,6 +197,8 @@ function explain(command: Doc, ctx: CommandContext): Doc {
   }
   const name = collectionName(inner, verb);
   const filter = documentArg(inner, verb === 'find' ? 'filter' : 'query');
+  const collection = ctx.server.storage.collection(inner.$db === undefined ? ctx.db : String(inner.$db), name);
+  if (verb === 'count') return explainCount(ctx, name, filter, countDocumentsMatching(collection, { filter, skip: numberArg(inner, 'skip'), limit: numberArg(inner, 'limit'), hint: inner.hint }));
   const result = readDocuments(ctx.server.storage.collection(inner.$db === undefined ? ctx.db : String(inner.$db), name), {
     filter,
     sort: documentArg(inner, 'sort'),
@@ -216,6 +218,28 @@ function explain(command: Doc, ctx: CommandContext): Doc {
       executionSuccess: true,
       nReturned: result.docs.length,
       totalKeysExamined: plan.stage === 'COLLSCAN' ? 0 : result.docsExamined,
+      totalDocsExamined: result.docsExamined,
+    },
+    serverInfo: { version: MONGOD_VERSION },
+    ok: 1,
+  };
+}
+
+/** A count's plan as mongod shows it: COUNT over COUNT_SCAN when the index answers alone. */
+function explainCount(ctx: CommandContext, name: string, filter: Doc, result: ReturnType<typeof countDocumentsMatching>): Doc {
+  const { plan } = result;
+  const scan: Doc =
+    plan.stage !== 'IXSCAN'
+      ? { stage: plan.stage }
+      : plan.countKeys
+        ? { stage: 'COUNT_SCAN', indexName: plan.indexName, keyPattern: plan.keyPattern }
+        : { stage: 'FETCH', inputStage: { stage: 'IXSCAN', indexName: plan.indexName, keyPattern: plan.keyPattern } };
+  return {
+    queryPlanner: { namespace: namespaceOf(ctx, name), parsedQuery: filter, winningPlan: { stage: 'COUNT', inputStage: scan }, rejectedPlans: [] },
+    executionStats: {
+      executionSuccess: true,
+      nReturned: 0,
+      totalKeysExamined: plan.stage === 'COLLSCAN' ? 0 : plan.countKeys ? result.n : result.docsExamined,
       totalDocsExamined: result.docsExamined,
     },
     serverInfo: { version: MONGOD_VERSION },

@@ -3,7 +3,7 @@
 import * as pipelineOperators from 'mingo/operators/pipeline';
 import { isPlainDocument, type Doc } from '../bson-values.ts';
 import { MongoCommandError } from '../errors.ts';
-import { readDocuments, type ReadOptions } from '../query/find.ts';
+import { countDocumentsMatching, readDocuments, type ReadOptions } from '../query/find.ts';
 import { newAggregator } from '../query/mingo-context.ts';
 import { cloneDoc } from '../query/update.ts';
 import { collectionName, namespaceOf, numberArg, type CommandContext, type CommandDefinition } from './context.ts';
@@ -27,6 +27,28 @@ function preparePipeline(pipeline: Doc[]): Doc[] {
     }
     return [stage];
   });
+}
+
+/**
+ * The shape of the driver's countDocuments — [$skip], [$limit], then a $group of everything
+ * under one constant _id summing 1 — as { skip, limit, _id, field }; otherwise undefined.
+ */
+function countingStages(stages: Doc[]): { skip: number; limit: number; id: unknown; field: string } | undefined {
+  let rest = stages;
+  let skip = 0;
+  let limit = 0;
+  if (rest[0] && typeof rest[0].$skip === 'number' && Object.keys(rest[0]).length === 1) [skip, rest] = [rest[0].$skip, rest.slice(1)];
+  if (rest[0] && typeof rest[0].$limit === 'number' && Object.keys(rest[0]).length === 1) [limit, rest] = [rest[0].$limit, rest.slice(1)];
+  if (rest.length !== 1 || skip < 0 || limit < 0) return undefined;
+  const group = rest[0]!.$group;
+  if (!isPlainDocument(group)) return undefined;
+  const { _id: id, ...accumulators } = group;
+  const constantId = id === null || typeof id === 'number' || typeof id === 'boolean' || (typeof id === 'string' && !id.startsWith('$'));
+  const fields = Object.entries(accumulators);
+  if (!constantId || fields.length !== 1) return undefined;
+  const [field, accumulator] = fields[0]!;
+  if (!isPlainDocument(accumulator) || Object.keys(accumulator).length !== 1 || accumulator.$sum !== 1) return undefined;
+  return { skip, limit, id, field };
 }
 
 function aggregate(command: Doc, ctx: CommandContext): Doc {
@@ -60,6 +82,15 @@ function aggregate(command: Doc, ctx: CommandContext): Doc {
   }
   read.hint = command.hint;
   const collection = name === undefined ? undefined : storage.collection(ctx.db, name);
+
+  // A count (countDocuments) needs no copies of the documents, often not even the documents.
+  const counting = read.sort === undefined && name !== undefined ? countingStages(rest) : undefined;
+  if (counting) {
+    const { n } = countDocumentsMatching(collection, { filter: read.filter, skip: counting.skip, limit: counting.limit, hint: read.hint });
+    const batch = ctx.server.cursors.open(ns, n > 0 ? [{ _id: counting.id, [counting.field]: n }] : [], numberArg(cursorOptions, 'batchSize'));
+    return { cursor: { firstBatch: batch.docs, id: batch.id, ns }, ok: 1 };
+  }
+
   const { docs } = readDocuments(collection, read);
 
   let results: Doc[];

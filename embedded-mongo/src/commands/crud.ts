@@ -2,7 +2,7 @@
 import { ObjectId } from 'bson';
 import { isPlainDocument, keyOf, valuesAtPath, type Doc } from '../bson-values.ts';
 import { MongoCommandError } from '../errors.ts';
-import { projector, readDocuments } from '../query/find.ts';
+import { countDocumentsMatching, projector, readDocuments } from '../query/find.ts';
 import { applyUpdate, buildUpsert, idFirst, validateId } from '../query/update.ts';
 import {
   collectionName,
@@ -213,13 +213,7 @@ function count(command: Doc, ctx: CommandContext): Doc {
   const query = documentArg(command, 'query');
   const skip = numberArg(command, 'skip') ?? 0;
   const limit = Math.abs(numberArg(command, 'limit') ?? 0);
-  let n: number;
-  if (Object.keys(query).length === 0) {
-    n = Math.max(0, (collection?.docs.size ?? 0) - skip);
-    if (limit > 0) n = Math.min(n, limit);
-  } else {
-    n = readDocuments(collection, { filter: query, skip, limit, hint: command.hint }).docs.length;
-  }
+  const { n } = countDocumentsMatching(collection, { filter: query, skip, limit, hint: command.hint });
   return { n, ok: 1 };
 }
 

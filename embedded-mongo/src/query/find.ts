@@ -54,6 +54,35 @@ export function readDocuments(collection: Collection | undefined, options: ReadO
   return { docs, plan, docsExamined };
 }
 
+/**
+ * How many documents match, after skip and limit: from the index keys alone when the plan's
+ * bounds are the whole filter, else by testing the candidates (documents are never copied).
+ */
+export function countDocumentsMatching(collection: Collection | undefined, options: Omit<ReadOptions, 'sort'>): { n: number; plan: Plan; docsExamined: number } {
+  const filter = options.filter ?? {};
+  const matches = compileFilterChecked(filter);
+  if (!collection) return { n: 0, plan: { docs: [], sorted: true, stage: 'COLLSCAN' }, docsExamined: 0 };
+  const skip = Math.max(0, options.skip ?? 0);
+  const limit = Math.abs(options.limit ?? 0);
+  const clamp = (n: number) => {
+    const left = Math.max(0, n - skip);
+    return limit > 0 ? Math.min(left, limit) : left;
+  };
+  if (Object.keys(filter).length === 0 && options.hint === undefined) {
+    return { n: clamp(collection.docs.size), plan: { docs: [], sorted: true, stage: 'COLLSCAN' }, docsExamined: 0 };
+  }
+  const plan = planQuery(collection, filter, [], options.hint);
+  if (plan.countKeys) return { n: clamp(plan.countKeys()), plan, docsExamined: 0 };
+  const wanted = limit > 0 ? skip + limit : Infinity;
+  let docsExamined = 0;
+  let n = 0;
+  for (const doc of plan.docs) {
+    docsExamined++;
+    if (matches(doc) && ++n >= wanted) break;
+  }
+  return { n: clamp(n), plan, docsExamined };
+}
+
 /** Sorts by a MongoDB sort spec, computing each document's sort keys once. */
 export function sortDocuments(docs: Doc[], sort: SortSpec): Doc[] {
   if (sort.length === 0) return docs;

@@ -7,15 +7,26 @@ import type { Collection } from '../storage/catalog.ts';
 import type { CollectionIndex, KeyBounds } from '../storage/collection-index.ts';
 import { filterImplies } from './filter-implication.ts';
 
-type FieldCondition =
+type FieldCondition = (
   | { kind: 'eq'; values: unknown[] }
-  | { kind: 'range'; low: unknown; high: unknown; lowExclusive: boolean; highExclusive: boolean };
+  | { kind: 'range'; low: unknown; high: unknown; lowExclusive: boolean; highExclusive: boolean }
+) & {
+  /** True when index bounds built from this condition select exactly the values it matches. */
+  exact: boolean;
+  /** The filter's own condition object this was read from. */
+  source?: unknown;
+};
 
 export interface Plan {
   /** Candidate documents; a superset of the matches. */
   docs: Iterable<Doc>;
   /** True when `docs` already come in the requested sort order. */
   sorted: boolean;
+  /**
+   * Set when the index bounds express the whole filter exactly, so every candidate matches: the
+   * number of matches is the number of index keys in the bounds, counted without reading documents.
+   */
+  countKeys?: () => number;
   /** Shape for explain output. */
   stage: 'IDHACK' | 'IXSCAN' | 'COLLSCAN';
   indexName?: string;
@@ -47,18 +58,32 @@ export function indexableConditions(filter: Doc): Map<string, FieldCondition> {
       }
       if (field.startsWith('$') || out.has(field)) continue;
       const parsed = parseCondition(cond);
-      if (parsed) out.set(field, parsed);
+      if (parsed) out.set(field, { ...parsed, source: cond });
     }
   };
   visit(filter);
   return out;
 }
 
+const RANGE_OPERATORS = new Set(['$gt', '$gte', '$lt', '$lte']);
+
+/** Equality or a range on a scalar: keys in its bounds are exactly its matches (non-multikey index). */
+function exactValue(value: unknown): boolean {
+  const t = typeOrder(value);
+  return t !== TypeOrder.minKey && t !== TypeOrder.maxKey;
+}
+
 function parseCondition(cond: unknown): FieldCondition | undefined {
-  if (!isOperatorObject(cond)) return boundable(cond) ? { kind: 'eq', values: [cond] } : undefined;
-  if ('$eq' in cond && boundable(cond.$eq)) return { kind: 'eq', values: [cond.$eq] };
+  if (!isOperatorObject(cond)) return boundable(cond) ? { kind: 'eq', values: [cond], exact: exactValue(cond) } : undefined;
+  const operators = Object.keys(cond);
+  const only = (...names: string[]) => operators.every((op) => names.includes(op));
+  if ('$eq' in cond && boundable(cond.$eq)) return { kind: 'eq', values: [cond.$eq], exact: only('$eq') && exactValue(cond.$eq) };
   if ('$in' in cond && Array.isArray(cond.$in) && cond.$in.length > 0 && cond.$in.length <= MAX_POINTS && cond.$in.every(boundable)) {
-    return { kind: 'eq', values: cond.$in };
+    return { kind: 'eq', values: cond.$in, exact: only('$in') && cond.$in.every(exactValue) };
+  }
+  // {$all: [a, …]} holds only documents that contain a: bounds on a, the rest re-checked.
+  if ('$all' in cond && Array.isArray(cond.$all) && cond.$all.length > 0 && boundable(cond.$all[0])) {
+    return { kind: 'eq', values: [cond.$all[0]], exact: false };
   }
   let low: unknown;
   let high: unknown;
@@ -74,7 +99,9 @@ function parseCondition(cond: unknown): FieldCondition | undefined {
   // Open ends stop at the edge of the value's type bracket: {$gt: 5} never reaches strings.
   const type = typeOrder(low ?? high);
   if (low !== undefined && high !== undefined && typeOrder(high) !== type) return undefined;
-  return { kind: 'range', low: low ?? new Bound(type, -1), high: high ?? new Bound(type, 1), lowExclusive, highExclusive };
+  // Ranges keep to one BSON type bracket, as the query operators do — except null, whose range means other things.
+  const exact = operators.every((op) => RANGE_OPERATORS.has(op)) && type !== TypeOrder.null && exactValue(low ?? high);
+  return { kind: 'range', low: low ?? new Bound(type, -1), high: high ?? new Bound(type, 1), lowExclusive, highExclusive, exact };
 }
 
 interface Candidate {
@@ -83,12 +110,19 @@ interface Candidate {
   score: number;
   sorted: boolean;
   reverse: boolean;
+  /** The sort order comes from merging the scans of several equality points (mongod's SORT_MERGE). */
+  merge: boolean;
+  /** How many leading index fields have equality bounds. */
+  eqFields: number;
+  /** The index fields the bounds constrain (its leading fields). */
+  boundFields: number;
 }
 
 function evaluateIndex(index: CollectionIndex, conds: Map<string, FieldCondition>, sort: SortSpec): Candidate | undefined {
   let points: KeyBounds[] = [[]];
   let score = 0;
   let eqFields = 0;
+  let boundFields = 0;
   let singlePoint = true;
   for (const [path] of index.fields) {
     const cond = conds.get(path);
@@ -99,6 +133,7 @@ function evaluateIndex(index: CollectionIndex, conds: Map<string, FieldCondition
       points = points.flatMap((p) => cond.values.map((v) => [...p, { low: v, high: v }]));
       score += 2;
       eqFields++;
+      boundFields++;
       continue;
     }
     // On a multikey index, different elements may satisfy each side of a range: keep one side.
@@ -107,22 +142,21 @@ function evaluateIndex(index: CollectionIndex, conds: Map<string, FieldCondition
       : { low: cond.low, high: cond.high, lowExclusive: cond.lowExclusive, highExclusive: cond.highExclusive };
     points = points.map((p) => [...p, bound]);
     score += 1;
+    boundFields++;
     break;
   }
-  const sortOrder = sortCompatibility(index, eqFields, sort, singlePoint);
+  const sortOrder = sortCompatibility(index, eqFields, sort);
   if (score === 0 && !sortOrder.sorted) return undefined;
-  return { index, bounds: points, score, ...sortOrder };
+  return { index, bounds: points, score, boundFields, eqFields, ...sortOrder, merge: sortOrder.sorted && !singlePoint && sort.length > 0 };
 }
 
-/** Whether scanning the index after its equality prefix yields the sort order (or its reverse). */
-function sortCompatibility(
-  index: CollectionIndex,
-  eqFields: number,
-  sort: SortSpec,
-  singlePoint: boolean,
-): { sorted: boolean; reverse: boolean } {
+/**
+ * Whether scanning the index after its equality prefix yields the sort order (or its reverse). With
+ * several equality points each point's scan is in that order, and merging them keeps it.
+ */
+function sortCompatibility(index: CollectionIndex, eqFields: number, sort: SortSpec): { sorted: boolean; reverse: boolean } {
   if (sort.length === 0) return { sorted: true, reverse: false };
-  if (index.multikey || !singlePoint) return { sorted: false, reverse: false };
+  if (index.multikey) return { sorted: false, reverse: false };
   const rest = index.fields.slice(eqFields);
   if (rest.length < sort.length) return { sorted: false, reverse: false };
   let reverse: boolean | undefined;
@@ -148,16 +182,18 @@ export function planQuery(collection: Collection, filter: Doc, sort: SortSpec, h
     if (index.isSelective && !holdsEveryMatch(index, filter, conds)) continue;
     if (hint !== undefined && !matchesHint(index, hint)) continue;
     const candidate = evaluateIndex(index, conds, sort) ??
-      (hint !== undefined ? { index, bounds: [[]], score: 0, sorted: sort.length === 0, reverse: false } : undefined);
+      (hint !== undefined ? { index, bounds: [[]], score: 0, sorted: sort.length === 0, reverse: false, merge: false, boundFields: 0, eqFields: 0 } : undefined);
     if (!candidate) continue;
     if (!best || better(candidate, best)) best = candidate;
   }
   // An index that only gives the sort order is worth it; one that gives neither is not.
   if (best && (best.score > 0 || (best.sorted && sort.length > 0) || hint !== undefined)) {
-    const { index } = best;
+    const { index, bounds, reverse } = best;
+    const covered = !index.multikey && !index.isSelective && coversFilter(filter, index, best.boundFields, conds);
     return {
-      docs: index.scan(best.bounds, best.reverse),
+      docs: best.merge ? index.scanMerged(bounds, reverse, best.eqFields) : index.scan(bounds, reverse),
       sorted: best.sorted,
+      ...(covered && { countKeys: () => index.countKeys(bounds) }),
       stage: 'IXSCAN',
       indexName: index.name,
       keyPattern: index.spec.key,
@@ -186,9 +222,25 @@ function excludesMissing(cond: FieldCondition | undefined): boolean {
   });
 }
 
+/** Whether every part of the filter is a condition the index bounds express exactly. */
+function coversFilter(filter: Doc, index: CollectionIndex, boundFields: number, conds: Map<string, FieldCondition>): boolean {
+  const bounded = new Set(index.fields.slice(0, boundFields).map(([path]) => path));
+  const covers = (f: Doc): boolean =>
+    Object.entries(f).every(([field, cond]) => {
+      if (field === '$and') return Array.isArray(cond) && cond.every((part) => isPlainDocument(part) && covers(part));
+      if (field.startsWith('$') || !bounded.has(field)) return false;
+      const parsed = conds.get(field);
+      // The condition that made the bounds must be this one (a field named twice under $and is not).
+      return parsed !== undefined && parsed.exact && parsed.source === cond;
+    });
+  return covers(filter);
+}
+
 function better(a: Candidate, b: Candidate): boolean {
   if (a.score !== b.score) return a.score > b.score;
   if (a.sorted !== b.sorted) return a.sorted;
+  // One range read in order beats merging several.
+  if (a.bounds.length !== b.bounds.length) return a.bounds.length < b.bounds.length;
   return a.index.fields.length < b.index.fields.length;
 }
 

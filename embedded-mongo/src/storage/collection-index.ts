@@ -152,6 +152,78 @@ export class CollectionIndex {
     }
   }
 
+  /**
+   * Like `scan`, for bounds that differ only in their values of the first `equalityFields` fields
+   * (an `$in`): each bound's keys come in index order, and merging the bounds by the fields after
+   * those keeps that order, so a
+   * sort on those fields needs no sorting and can stop after the first page.
+   */
+  *scanMerged(boundsList: KeyBounds[], reverse: boolean, equalityFields: number): Generator<Doc> {
+    if (boundsList.length <= 1) {
+      yield* this.scan(boundsList, reverse);
+      return;
+    }
+    const heads: Array<{ entry: IndexEntry; doc: Doc; rest: Iterator<[IndexEntry, Doc]> }> = [];
+    for (const bounds of boundsList) {
+      const rest = this.entriesWithin(bounds, reverse);
+      const first = rest.next();
+      if (!first.done) heads.push({ entry: first.value[0], doc: first.value[1], rest });
+    }
+    const direction = reverse ? -1 : 1;
+    while (heads.length > 0) {
+      // Few bounds (at most a couple of hundred): a linear pick of the next key is cheapest.
+      let next = 0;
+      for (let i = 1; i < heads.length; i++) if (this.compareAfter(equalityFields, heads[i]!.entry, heads[next]!.entry) * direction < 0) next = i;
+      const head = heads[next]!;
+      yield head.doc;
+      const following = head.rest.next();
+      if (following.done) heads.splice(next, 1);
+      else [head.entry, head.doc] = following.value;
+    }
+  }
+
+  /** Index order of two keys on the fields after the first `skip` (then by document id). */
+  private compareAfter(skip: number, a: IndexEntry, b: IndexEntry): number {
+    for (let i = skip; i < this.fields.length; i++) {
+      const c = this.fields[i]![1] * compareValues(a.values[i], b.values[i]);
+      if (c !== 0) return c;
+    }
+    return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+  }
+
+  /** The entries inside one bound, in index order or reversed (exclusive ends skipped). */
+  private *entriesWithin(bounds: KeyBounds, reverse: boolean): Generator<[IndexEntry, Doc]> {
+    const { low, high } = this.treeRange(bounds);
+    const excluded = exclusions(bounds);
+    const iterator = reverse ? this.tree.entriesReversed(high) : this.tree.entries(low);
+    for (const pair of iterator) {
+      const [entry] = pair;
+      if (reverse ? this.tree._compare(entry, low) < 0 : this.tree._compare(entry, high) > 0) return;
+      if (excluded && excluded(entry.values)) continue;
+      yield pair;
+    }
+  }
+
+  /**
+   * How many keys fall inside the bounds, without reading a document. Equals the number of
+   * documents only on an index that is not multikey (one key per document).
+   */
+  countKeys(boundsList: KeyBounds[]): number {
+    let count = 0;
+    for (const bounds of boundsList) {
+      const { low, high } = this.treeRange(bounds);
+      const excluded = exclusions(bounds);
+      if (!excluded) {
+        count += this.tree.forRange(low, high, true);
+        continue;
+      }
+      this.tree.forRange(low, high, true, (entry) => {
+        if (!excluded(entry.values)) count++;
+      });
+    }
+    return count;
+  }
+
   /** Converts value bounds into tree-order entries (descending fields swap low and high). */
   private treeRange(bounds: KeyBounds): { low: IndexEntry; high: IndexEntry } {
     const low: unknown[] = [];

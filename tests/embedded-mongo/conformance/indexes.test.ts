@@ -1,7 +1,7 @@
 // Conformance: index creation and listing, unique/sparse/partial constraints, index use, TTL.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MongoBulkWriteError, MongoServerError, type Collection, type Document } from 'mongodb';
-import { openConformanceDb, planIndexNames, planStages, rejectionOf, type ConformanceDb } from './conformance-db.ts';
+import { idsOf, openConformanceDb, planIndexNames, planStages, rejectionOf, type ConformanceDb } from './conformance-db.ts';
 
 let ctx: ConformanceDb;
 
@@ -447,6 +447,96 @@ describe('compound index use', () => {
     expect(plan.indexes).toEqual([]);
     expect(plan.stages).toContain('COLLSCAN');
     expect(plan.returned).toBe(20);
+  });
+});
+
+describe('list queries: $in with a sort, counts, $all', () => {
+  // A console-like list: tenant, status, owner, activity; newest first, paged by (at, _id).
+  let coll: Collection<any>;
+  const docs = Array.from({ length: 3000 }, (_, i) => ({
+    _id: i,
+    tenant: i % 3,
+    status: ['open', 'pending', 'resolved'][i % 7 % 3]!,
+    owner: i % 5 === 0 ? null : i % 4,
+    at: new Date(Date.UTC(2026, 0, 1) + ((i * 7919) % 3000) * 60_000),
+    tags: i % 11 === 0 ? ['vip', 'bug'] : i % 2 === 0 ? ['bug'] : [],
+  }));
+  const newestFirst = (a: { at: Date; _id: number }, b: { at: Date; _id: number }) => b.at.getTime() - a.at.getTime() || b._id - a._id;
+
+  beforeAll(async () => {
+    coll = ctx.freshCollection('lists');
+    await coll.insertMany(docs.map((d) => ({ ...d })));
+    await coll.createIndex({ tenant: 1, status: 1, at: -1, _id: -1 }, { name: 'tenant_status_at' });
+    await coll.createIndex({ status: 1, owner: 1, at: -1, _id: -1 }, { name: 'status_owner_at' });
+    await coll.createIndex({ tags: 1 }, { name: 'tags' });
+  });
+
+  it('merges the index scans of an $in instead of sorting, and stops after the page', async () => {
+    const filter = { tenant: { $in: [0, 2] }, status: 'open' };
+    const explain = await coll.find(filter).sort({ at: -1, _id: -1 }).limit(10).explain('executionStats');
+    expect(planIndexNames(explain.queryPlanner.winningPlan)).toEqual(['tenant_status_at']);
+    expect(planStages(explain.queryPlanner.winningPlan)).not.toContain('SORT');
+    // Each of the two scans may read one document ahead of the page.
+    expect(explain.executionStats.totalDocsExamined).toBeLessThanOrEqual(12);
+    const page = await coll.find(filter).sort({ at: -1, _id: -1 }).limit(10).toArray();
+    expect(page).toEqual(docs.filter((d) => d.tenant !== 1 && d.status === 'open').sort(newestFirst).slice(0, 10));
+  });
+
+  it('merges in the reverse direction too, and pages on by (at, _id)', async () => {
+    const filter = { tenant: { $in: [1, 2] }, status: 'pending' };
+    const expected = docs.filter((d) => d.tenant !== 0 && d.status === 'pending').sort(newestFirst);
+    const oldest = await coll.find(filter).sort({ at: 1, _id: 1 }).limit(7).toArray();
+    expect(oldest).toEqual([...expected].reverse().slice(0, 7));
+    const first = await coll.find(filter).sort({ at: -1, _id: -1 }).limit(20).toArray();
+    const last = first.at(-1)!;
+    const next = await coll
+      .find({ ...filter, $and: [{ $or: [{ at: { $lt: last.at } }, { at: last.at, _id: { $lt: last._id } }] }] })
+      .sort({ at: -1, _id: -1 })
+      .limit(20)
+      .toArray();
+    expect([...first, ...next]).toEqual(expected.slice(0, 40));
+  });
+
+  it('counts from the index without reading documents when the bounds are the whole filter', async () => {
+    const cases = [
+      { status: 'open', owner: 2 },
+      { tenant: { $in: [0, 2] }, status: 'resolved' },
+      { tenant: 1, status: 'open', at: { $gte: new Date(Date.UTC(2026, 0, 2)) } },
+    ];
+    for (const filter of cases) {
+      const expected = docs.filter((d) =>
+        Object.entries(filter).every(([field, cond]) => {
+          const value = (d as Record<string, unknown>)[field];
+          if (cond !== null && typeof cond === 'object' && '$in' in cond) return (cond.$in as unknown[]).includes(value);
+          if (cond !== null && typeof cond === 'object' && '$gte' in cond) return (value as Date) >= (cond.$gte as Date);
+          return value === cond;
+        }),
+      ).length;
+      expect(await coll.countDocuments(filter)).toBe(expected);
+      const explain = await ctx.db.command({ explain: { count: coll.collectionName, query: filter }, verbosity: 'executionStats' });
+      expect(explain.executionStats.totalDocsExamined).toBe(0);
+    }
+  });
+
+  it('counts by reading the candidates when part of the filter is not in the index', async () => {
+    expect(await coll.countDocuments({ status: 'open', owner: null })).toBe(docs.filter((d) => d.status === 'open' && d.owner === null).length);
+    const filter = { status: 'open', owner: null, tags: 'vip' };
+    const expected = docs.filter((d) => d.status === 'open' && d.owner === null && d.tags.includes('vip')).length;
+    expect(expected).toBeGreaterThan(0);
+    expect(await coll.countDocuments(filter)).toBe(expected);
+    expect(await coll.countDocuments({ status: 'open', owner: { $ne: null } })).toBe(docs.filter((d) => d.status === 'open' && d.owner !== null).length);
+    expect(await coll.countDocuments({ status: 'open' }, { skip: 10, limit: 25 })).toBe(25);
+    expect(await coll.countDocuments({ status: 'nothing-like-this' })).toBe(0);
+  });
+
+  it('reads an $all through the index of its first value and checks the others', async () => {
+    const explain = await coll.find({ tags: { $all: ['vip', 'bug'] } }).explain('executionStats');
+    expect(planIndexNames(explain.queryPlanner.winningPlan)).toEqual(['tags']);
+    expect(explain.executionStats.totalDocsExamined).toBeLessThan(docs.length);
+    expect(await idsOf(coll, { tags: { $all: ['vip', 'bug'] } })).toEqual(docs.filter((d) => d.tags.length === 2).map((d) => d._id));
+    expect(await idsOf(coll, { tags: { $all: ['bug', 'vip'] }, status: 'open' })).toEqual(
+      docs.filter((d) => d.tags.length === 2 && d.status === 'open').map((d) => d._id),
+    );
   });
 });
 
