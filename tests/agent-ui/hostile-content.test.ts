@@ -8,19 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser } from '../support/browser.ts';
 import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../support/charla.ts';
 import { buildAccount, buildAgent, buildContact, buildConversation, buildInbox, type BuiltAgent } from '../support/factories.ts';
+import { HOSTILE, injectedElements, recordDialogs, scriptRan } from '../support/hostile-markup.ts';
 import { securityTally } from '../support/security-tally.ts';
 
 const tally = securityTally('hostile content in the console');
 
-/** Each runs script if rendered as markup rather than text. */
-const PAYLOADS = {
-  image: '<img src=x onerror="window.__xss=1;alert(1)">',
-  script: '<script>window.__xss=2;alert(2)</script>',
-  attribute: '"><svg onload="window.__xss=3;alert(3)">',
-  link: '[pulse aquí](javascript:window.__xss=4;alert(4))',
-  // Multipart encodes quotes in file names, so this one does without.
-  fileName: '<svg onload=window.__xss=5;alert(5)>.txt',
-};
+const PAYLOADS = HOSTILE;
 
 let charla: TestCharla;
 let browser: Browser;
@@ -53,29 +46,16 @@ afterAll(async () => {
 /** A signed-in console (the session the sign-in form would store), recording dialogs. */
 async function openConsole(path: string): Promise<{ page: Page; dialogs: string[]; close(): Promise<void> }> {
   const context = await browser.newContext();
-  await context.addInitScript((token) => localStorage.setItem('charla.console.token', token), ana.token);
+  await context.addInitScript((token) => (globalThis as any).localStorage.setItem('charla.console.token', token), ana.token);
   const page = await context.newPage();
-  const dialogs: string[] = [];
-  page.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    void dialog.dismiss();
-  });
+  const dialogs = recordDialogs(page);
   await page.goto(`${charla.url}/app${path}`);
   return { page, dialogs, close: () => context.close() };
 }
 
-/** Elements a payload would have created, had it been parsed as markup. */
-const injected = (page: Page): Promise<string[]> =>
-  page.evaluate(() =>
-    [...document.querySelectorAll('*')]
-      .filter((element) => [...element.attributes].some((attribute) => /^on/i.test(attribute.name) || /^\s*javascript:/i.test(attribute.value)) || (element.tagName === 'IMG' && element.getAttribute('src') === 'x'))
-      .map((element) => element.outerHTML.slice(0, 120)),
-  );
-
 async function expectInert(page: Page, dialogs: string[]): Promise<void> {
-  const ran = await page.evaluate(() => (globalThis as { __xss?: unknown }).__xss);
-  expect(tally.expectDenied(ran === undefined && dialogs.length === 0)).toBe(true);
-  expect(await injected(page)).toEqual([]);
+  expect(tally.expectDenied(!(await scriptRan(page)) && dialogs.length === 0)).toBe(true);
+  expect(await injectedElements(page)).toEqual([]);
 }
 
 describe('the console shows hostile text as text', { timeout: 60_000 }, () => {
