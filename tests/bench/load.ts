@@ -38,7 +38,7 @@ interface Plan {
   generators: number;
 }
 
-const QUICK: Plan = { visitors: 50, agents: 10, rates: [50], warmupMs: 1_000, measureMs: 3_000, drainMs: 1_000, generators: 1 };
+const QUICK: Plan = { visitors: 30, agents: 10, rates: [20], warmupMs: 1_000, measureMs: 3_000, drainMs: 1_000, generators: 1 };
 const FULL: Plan = {
   visitors: 1_000,
   agents: 50,
@@ -400,9 +400,10 @@ function report(plan: Plan, charla: TargetRun, relay: TargetRun, stored: { visit
   const latencyRows = (label: string, kind: LatencyKind, target?: string): BenchRow[] =>
     (['p50', 'p95', 'p99'] as const).map((percentile) => ({
       measure: `${label}, ${percentile}`,
-      value: charlaBest.latency[kind][percentile],
+      // Nothing received within the window and its drain: no figure rather than a 0.
+      value: charlaBest.latency[kind].count > 0 ? charlaBest.latency[kind][percentile] : 'none received',
       baseline: relayAtSameRate.latency[kind][percentile],
-      ratio: ratio(charlaBest.latency[kind][percentile], relayAtSameRate.latency[kind][percentile], 'lower'),
+      ratio: charlaBest.latency[kind].count > 0 ? ratio(charlaBest.latency[kind][percentile], relayAtSameRate.latency[kind][percentile], 'lower') : '',
       unit: 'ms',
       ...(percentile === 'p99' && target ? { target } : {}),
     }));
