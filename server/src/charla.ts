@@ -57,7 +57,7 @@ export async function startCharla(config: Config, logger: Logger, options: Start
     const starts = await recordServerStart();
 
     const bus = createInProcessEventBus(logger);
-    const scheduler = createAgendaScheduler({ db: mongoose.connection.db!, logger, processEveryMs: options.jobsProcessEveryMs });
+    const scheduler = createAgendaScheduler({ db: mongoose.connection.db!, logger, processEveryMs: options.jobsProcessEveryMs, lockLifetimeMs: config.jobLockMs });
     const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox'), logger });
     const services: Services = {
       config,

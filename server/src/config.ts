@@ -50,6 +50,9 @@ const environmentSchema = z.object({
   // 'database/unavailable'. Long enough for a busy moment or a replica-set election (a few seconds),
   // short enough that a stalled database gives clients an answer instead of a hang.
   DATABASE_TIMEOUT_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().min(0.5).max(600).default(20)),
+  // How long a job stays locked to the process running it: after a crash, the jobs that process
+  // held run again only this much later. Must exceed the longest job that does not renew its lock.
+  JOB_LOCK_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().min(1).max(86_400).default(600)),
   DELIVERY_RETRY_BASE_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(3600).default(30)),
   // How often deliveries a crash left without a job are looked for, and how old they must be.
   DELIVERY_SWEEP_SECONDS: z.preprocess(unsetWhenEmpty, z.coerce.number().positive().max(3600).default(60)),
@@ -101,6 +104,8 @@ export interface Config {
   outboundAllowedNetworks: string[];
   /** Longest wait for the database: selecting a server, connecting, and each operation's answer. */
   databaseTimeoutMs: number;
+  /** How long a job stays locked to the process running it (what a crashed process held waits this long). */
+  jobLockMs: number;
   /** First wait before an outbound delivery is tried again; each retry waits twice as long. */
   deliveryRetryBaseMs: number;
   /** How often the sweeper looks for deliveries (channel messages, outbox e-mails, webhooks) a crash left without a job, and queues them again. */
@@ -145,6 +150,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     uploadLimitBytes: Math.round(values.UPLOAD_LIMIT_MB * 1024 * 1024),
     outboundAllowedNetworks: values.OUTBOUND_ALLOWED_NETWORKS.split(',').map((entry) => entry.trim()).filter(Boolean),
     databaseTimeoutMs: Math.round(values.DATABASE_TIMEOUT_SECONDS * 1000),
+    jobLockMs: Math.round(values.JOB_LOCK_SECONDS * 1000),
     deliveryRetryBaseMs: Math.round(values.DELIVERY_RETRY_BASE_SECONDS * 1000),
     deliverySweepEveryMs: Math.round(values.DELIVERY_SWEEP_SECONDS * 1000),
     deliverySweepGraceMs: Math.round(values.DELIVERY_SWEEP_GRACE_SECONDS * 1000),

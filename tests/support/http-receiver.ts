@@ -20,13 +20,15 @@ export interface HttpReceiver {
 
 /**
  * Answers each request with the next status of `plan`, then `finally`; `body(status, n)` is what a
- * successful answer says (n counts the requests so far).
+ * successful answer says (n counts the requests so far). `port` 0 picks a free one; a fixed one
+ * lets a test bring an endpoint back where a server already delivers (an outage).
  */
 export async function startHttpReceiver({
   plan = [] as number[],
   finally: lastStatus = 200,
   body = (_status: number, _count: number): string => '',
   path = '/hooks',
+  port = 0,
 } = {}): Promise<HttpReceiver> {
   const received: ReceivedRequest[] = [];
   const waiters: Array<() => void> = [];
@@ -41,7 +43,7 @@ export async function startHttpReceiver({
       waiters.splice(0).forEach((wake) => wake());
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`,
     received,

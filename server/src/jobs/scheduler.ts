@@ -31,7 +31,7 @@ export interface JobOptions {
 
 /** What a handler can do with the job it runs. */
 export interface RunningJob {
-  /** Renews the job's lock. The lock lasts 10 minutes; a handler that may take longer calls this now and then, or another worker starts the same job. */
+  /** Renews the job's lock. The lock lasts JOB_LOCK_SECONDS (10 minutes by default); a handler that may take longer calls this now and then, or another worker starts the same job. */
   touch(): Promise<void>;
   /** Runs this same job, with the same data, again at `when` once the handler has returned. */
   runAgainAt(when: Date): void;
@@ -52,16 +52,25 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
+/** Agenda's own default. */
+export const DEFAULT_LOCK_LIFETIME_MS = 10 * 60 * 1000;
+
 export interface SchedulerOptions {
   db: Db;
   logger: Logger;
   /** How often due jobs are looked for, in milliseconds. */
   processEveryMs?: number;
+  /**
+   * How long a job stays locked to the process that took it. A process that dies (SIGKILL, power
+   * loss) keeps its locks: those jobs — Agenda also locks jobs due shortly, ahead of time — run
+   * again only once the lock has expired.
+   */
+  lockLifetimeMs?: number;
 }
 
-export function createAgendaScheduler({ db, logger, processEveryMs = 1_000 }: SchedulerOptions): Scheduler {
+export function createAgendaScheduler({ db, logger, processEveryMs = 1_000, lockLifetimeMs = DEFAULT_LOCK_LIFETIME_MS }: SchedulerOptions): Scheduler {
   // A number, not a string: Agenda parses '500 milliseconds' as 500 000 ms.
-  const agenda = new Agenda({ backend: new MongoBackend({ mongo: db, collection: JOBS_COLLECTION }), processEvery: processEveryMs });
+  const agenda = new Agenda({ backend: new MongoBackend({ mongo: db, collection: JOBS_COLLECTION }), processEvery: processEveryMs, defaultLockLifetime: lockLifetimeMs });
   agenda.on('error', (error: unknown) => logger.error({ err: error }, 'job scheduler error'));
   const jobs = db.collection(JOBS_COLLECTION);
   const recordKeys = new Set<string>();
