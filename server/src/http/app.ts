@@ -9,7 +9,8 @@ import { expressMiddleware } from '@as-integrations/express5';
 import { GraphQLError, parse, specifiedRules, validate, type DocumentNode, type GraphQLFormattedError, type GraphQLSchema } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { viewerFromAuthorization, type Viewer } from '../auth/viewer.ts';
+import { bearerToken, identityOf, sameIdentity, viewerFromAuthorization, visitorIdentities, type Viewer } from '../auth/viewer.ts';
+import { kindOfToken } from '../auth/tokens.ts';
 import type { Database } from '../db/connect.ts';
 import { checkHealth } from '../health.ts';
 import type { Logger } from '../logger.ts';
@@ -23,10 +24,19 @@ import { metricsRouter } from './metrics.ts';
 type SocketExtra = {
   socket: WebSocket;
   request: http.IncomingMessage;
-  recheck?: NodeJS.Timeout;
   /** Who the socket's token stands for, resolved on connect and again at every recheck. */
   viewer?: Viewer;
 };
+
+/** What the periodic recheck keeps of an open WebSocket: its token and who it stood for on connect. */
+interface OpenSocket {
+  extra: SocketExtra;
+  authorization: unknown;
+  connectedAs: Viewer;
+}
+
+/** Visitor tokens rechecked per batch of queries. */
+const RECHECK_BATCH = 500;
 
 /** Distinct WebSocket documents kept parsed and validated; clients send a few dozen. */
 const VALID_DOCUMENTS_KEPT = 500;
@@ -52,15 +62,6 @@ class BoundedCache<K, V> {
     this.entries.set(key, value);
     if (this.entries.size > this.capacity) this.entries.delete(this.entries.keys().next().value!);
   }
-}
-
-/** Whether a token still stands for the same person with the same rights. */
-function sameViewer(before: Viewer, after: Viewer): boolean {
-  if (before.kind === 'agent') return after.kind === 'agent' && after.user._id.equals(before.user._id) && after.user.role === before.user.role;
-  if (before.kind === 'visitor') {
-    return after.kind === 'visitor' && after.contactInbox._id.equals(before.contactInbox._id) && after.contact._id.equals(before.contact._id);
-  }
-  return after.kind === 'anonymous';
 }
 
 export interface HttpDependencies {
@@ -94,6 +95,20 @@ export async function createHttpServer({ database, logger, services, schema, rou
   const validDocuments = new BoundedCache<string, DocumentNode>(VALID_DOCUMENTS_KEPT);
 
   const webSockets = new WebSocketServer({ server, path: '/graphql' });
+  // A socket lives for hours: when its token stops being valid (logout, expiry, a password reset)
+  // or now stands for someone else (a role change, a merged visitor), it is closed. One timer for
+  // every socket, and visitor tokens checked in batches: a timer and three queries per socket and
+  // period kept a server with 5,000 idle widgets busy with nothing but rechecks.
+  const openSockets = new Map<SocketExtra, OpenSocket>();
+  let rechecking = false;
+  const recheckTimer = setInterval(() => {
+    if (rechecking) return;
+    rechecking = true;
+    recheckSockets([...openSockets.values()])
+      .catch((error: unknown) => logger.warn({ err: error }, 'could not recheck WebSocket tokens'))
+      .finally(() => (rechecking = false));
+  }, socketRecheckMs);
+  recheckTimer.unref();
   const formatError = createErrorFormatter(logger);
   const wsServer = useServer<Record<string, unknown>, SocketExtra>(
     {
@@ -102,20 +117,12 @@ export async function createHttpServer({ database, logger, services, schema, rou
         const authorization = ctx.connectionParams?.authorization;
         const connectedAs = await viewerFromAuthorization(authorization);
         ctx.extra.viewer = connectedAs;
-        // A socket lives for hours: when its token stops being valid (logout, expiry, a password
-        // reset) or now stands for someone else (a role change, a merged visitor), close it.
-        ctx.extra.recheck = setInterval(() => {
-          void viewerFromAuthorization(authorization)
-            .then((viewer) => {
-              if (!sameViewer(connectedAs, viewer)) ctx.extra.socket.close(4403, 'Forbidden: the token is no longer valid');
-              else ctx.extra.viewer = viewer;
-            })
-            .catch((error: unknown) => logger.warn({ err: error }, 'could not recheck a WebSocket token'));
-        }, socketRecheckMs);
-        ctx.extra.recheck.unref();
+        openSockets.set(ctx.extra, { extra: ctx.extra, authorization, connectedAs });
         return true;
       },
-      onClose: (ctx) => clearInterval(ctx.extra.recheck),
+      onClose: (ctx) => {
+        openSockets.delete(ctx.extra);
+      },
       // Parsed and validated here, once per distinct document: the widget and the console send
       // the same few operations over and over. Parsing caps the tokens (graphql-ws parses
       // without options, and a huge document costs time however small its cost estimate).
@@ -175,7 +182,7 @@ export async function createHttpServer({ database, logger, services, schema, rou
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
-      { async serverWillStart() { return { async drainServer() { await wsServer.dispose(); } }; } },
+      { async serverWillStart() { return { async drainServer() { clearInterval(recheckTimer); await wsServer.dispose(); } }; } },
     ],
   });
   await apollo.start();
@@ -244,6 +251,33 @@ export async function createHttpServer({ database, logger, services, schema, rou
       await apollo.stop();
     },
   };
+}
+
+/**
+ * Closes each socket whose token no longer stands for whom it stood for on connect, and keeps the
+ * viewer of the others current. A visitor's viewer holds only ids, which cannot change while its
+ * identity stays the same, so their tokens are checked in batches; agents (few) one by one.
+ */
+async function recheckSockets(sockets: OpenSocket[]): Promise<void> {
+  const refuse = (open: OpenSocket): void => open.extra.socket.close(4403, 'Forbidden: the token is no longer valid');
+  const visitors: Array<OpenSocket & { token: string }> = [];
+  for (const open of sockets) {
+    const token = bearerToken(open.authorization);
+    if (open.connectedAs.kind === 'visitor' && token !== undefined && kindOfToken(token) === 'visitor') {
+      visitors.push({ ...open, token });
+      continue;
+    }
+    const viewer = await viewerFromAuthorization(open.authorization);
+    if (sameIdentity(identityOf(open.connectedAs), identityOf(viewer))) open.extra.viewer = viewer;
+    else refuse(open);
+  }
+  for (let start = 0; start < visitors.length; start += RECHECK_BATCH) {
+    const batch = visitors.slice(start, start + RECHECK_BATCH);
+    const identities = await visitorIdentities(batch.map((open) => open.token));
+    for (const open of batch) {
+      if (!sameIdentity(identityOf(open.connectedAs), identities.get(open.token) ?? { kind: 'anonymous' })) refuse(open);
+    }
+  }
 }
 
 /** The error with `code` in its extensions unless it already carries one. */
