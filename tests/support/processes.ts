@@ -99,9 +99,10 @@ export interface MongoProcess extends LoggingProcess {
  * The `embedded-mongo` command. With `dbPath` every acknowledged write is journaled there and
  * survives a restart on the same path; without it the data lives in memory only.
  */
-export async function startMongoProcess(options: { dbPath?: string; port?: number; args?: string[] } = {}): Promise<MongoProcess> {
+export async function startMongoProcess(options: { dbPath?: string; port?: number; args?: string[]; nodeArgs?: string[] } = {}): Promise<MongoProcess> {
   const args = ['--port', String(options.port ?? 0), ...(options.dbPath ? ['--dbpath', options.dbPath] : []), ...(options.args ?? [])];
-  const process_ = new LoggingProcess(process.execPath, [EMBEDDED_MONGO_BIN, ...args]);
+  // `nodeArgs` go to Node itself (--cpu-prof, --max-old-space-size …), before the script.
+  const process_ = new LoggingProcess(process.execPath, [...(options.nodeArgs ?? []), EMBEDDED_MONGO_BIN, ...args]);
   const ready = await process_.waitForJsonLine<{ id?: number; attr?: { port: number } }>((line) => line.id === 23016, 'embedded-mongo to accept connections');
   const port = ready.attr!.port;
   return Object.assign(process_, { port, uri: `mongodb://127.0.0.1:${port}` });
