@@ -50,8 +50,19 @@ conversationSchema.index({ accountId: 1, displayId: 1 }, { unique: true });
 conversationSchema.index({ replyToken: 1 }, { unique: true, partialFilterExpression: { replyToken: { $type: 'string' } } });
 // The console's list views: tab (assignee) × status, newest activity first, optionally per inbox.
 // `_id` breaks ties in the keyset pagination (lastActivityAt, _id), so the index gives the order.
+// Equality fields first, then the sort (ESR): MongoDB — and embedded-mongo — read the first page
+// in order and stop, merge the scans of an agent's inboxes ($in), and count a tab from the index
+// keys alone (COUNT_SCAN) when every condition of the count is in the index's equality prefix.
+// An administrator's tabs: mine / unassigned.
 conversationSchema.index({ accountId: 1, status: 1, assigneeId: 1, lastActivityAt: -1, _id: -1 });
+// An agent's tabs (only their inboxes): mine / unassigned, and their counts.
+conversationSchema.index({ accountId: 1, status: 1, assigneeId: 1, inboxId: 1, lastActivityAt: -1, _id: -1 });
+// An agent's "all" tab and one inbox's list.
 conversationSchema.index({ accountId: 1, inboxId: 1, status: 1, lastActivityAt: -1, _id: -1 });
+// An administrator's "all" tab of one status.
+conversationSchema.index({ accountId: 1, status: 1, lastActivityAt: -1, _id: -1 });
+// A label filter: the conversations carrying the label, then the rest of the filter.
+conversationSchema.index({ accountId: 1, labels: 1, status: 1, lastActivityAt: -1, _id: -1 });
 conversationSchema.index({ accountId: 1, lastActivityAt: -1, _id: -1 });
 conversationSchema.index({ contactId: 1, lastActivityAt: -1 });
 // A visitor's newest conversation (latestConversationOf): newest first by creation.
