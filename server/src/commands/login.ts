@@ -1,5 +1,6 @@
 // Signing in to the console: e-mail and password for a session token (30 days). A wrong e-mail and
-// a wrong password fail alike, and repeated failures for one e-mail lock it for a while.
+// a wrong password fail alike, and repeated failures for one e-mail — or from one address, trying
+// many e-mails — lock it for a while.
 import { AccessToken } from '../db/models/access-token.ts';
 import { User, type UserDoc } from '../db/models/user.ts';
 import { hashPassword, newToken, verifyPassword } from '../auth/tokens.ts';
@@ -9,12 +10,17 @@ import type { Services } from '../services.ts';
 export const SESSION_LIFETIME_MS = 30 * 24 * 60 * 60 * 1000;
 export const MAX_FAILED_LOGINS = 10;
 export const FAILED_LOGIN_WINDOW_MS = 15 * 60 * 1000;
-// Bounds the memory an attacker can make the throttle use by trying many e-mails.
-const MAX_TRACKED_EMAILS = 10_000;
+// A person mistyping passwords never gets near it; a script trying a password on many e-mails
+// does within minutes. Behind a reverse proxy every client shares the proxy's address.
+export const MAX_FAILED_LOGINS_PER_ADDRESS = 50;
+// Bounds the memory an attacker can make the throttle use by trying many e-mails (or addresses).
+const MAX_TRACKED_KEYS = 10_000;
 
 export interface LoginProps {
   email: string;
   password: string;
+  /** Where the attempt comes from; failures from one address are counted across e-mails. */
+  clientAddress?: string;
 }
 
 export interface LoginResult {
@@ -26,15 +32,17 @@ export interface LoginResult {
 const invalidCredentials = (): AppError => new AppError('auth/invalid_credentials', 'The e-mail or the password is wrong');
 
 /**
- * Failed sign-ins per e-mail, kept in this process's memory (per running server): after
- * MAX_FAILED_LOGINS failures within FAILED_LOGIN_WINDOW_MS the e-mail is refused until the oldest
- * failure leaves the window. Several server processes each count on their own.
+ * Failed sign-ins per key (an e-mail, or an address), kept in this process's memory (per running
+ * server): after `limit` failures within FAILED_LOGIN_WINDOW_MS the key is refused until the
+ * oldest failure leaves the window. Several server processes each count on their own.
  */
 class LoginThrottle {
   private readonly failures = new Map<string, number[]>();
 
+  constructor(private readonly limit: number) {}
+
   isLocked(email: string, now: number): boolean {
-    return this.recent(email, now).length >= MAX_FAILED_LOGINS;
+    return this.recent(email, now).length >= this.limit;
   }
 
   recordFailure(email: string, now: number): void {
@@ -42,7 +50,7 @@ class LoginThrottle {
     recent.push(now);
     this.failures.delete(email);
     this.failures.set(email, recent);
-    if (this.failures.size > MAX_TRACKED_EMAILS) {
+    if (this.failures.size > MAX_TRACKED_KEYS) {
       // Maps iterate in insertion order: the first key is the one that failed longest ago.
       this.failures.delete(this.failures.keys().next().value!);
     }
@@ -57,12 +65,12 @@ class LoginThrottle {
   }
 }
 
-const throttles = new WeakMap<Services, LoginThrottle>();
+const throttles = new WeakMap<Services, { byEmail: LoginThrottle; byAddress: LoginThrottle }>();
 
-function throttleFor(services: Services): LoginThrottle {
+function throttlesFor(services: Services): { byEmail: LoginThrottle; byAddress: LoginThrottle } {
   let throttle = throttles.get(services);
   if (!throttle) {
-    throttle = new LoginThrottle();
+    throttle = { byEmail: new LoginThrottle(MAX_FAILED_LOGINS), byAddress: new LoginThrottle(MAX_FAILED_LOGINS_PER_ADDRESS) };
     throttles.set(services, throttle);
   }
   return throttle;
@@ -71,12 +79,15 @@ function throttleFor(services: Services): LoginThrottle {
 // Checked when the e-mail is unknown, so that answering takes as long as for a wrong password.
 let decoyHash: Promise<string> | undefined;
 
-export async function login(services: Services, { email, password }: LoginProps): Promise<LoginResult> {
+export async function login(services: Services, { email, password, clientAddress }: LoginProps): Promise<LoginResult> {
   const normalisedEmail = email.trim().toLowerCase();
-  const throttle = throttleFor(services);
+  const { byEmail: throttle, byAddress } = throttlesFor(services);
   const now = services.now();
   if (throttle.isLocked(normalisedEmail, now.getTime())) {
     throw new AppError('auth/too_many_attempts', 'Too many failed sign-ins for this e-mail; try again in 15 minutes');
+  }
+  if (clientAddress !== undefined && byAddress.isLocked(clientAddress, now.getTime())) {
+    throw new AppError('auth/too_many_attempts', 'Too many failed sign-ins from this address; try again in 15 minutes');
   }
 
   const user = await User.findOne({ email: normalisedEmail });
@@ -84,6 +95,7 @@ export async function login(services: Services, { email, password }: LoginProps)
   const matches = await verifyPassword(password, user?.passwordHash ?? (await decoyHash));
   if (!user || !matches) {
     throttle.recordFailure(normalisedEmail, now.getTime());
+    if (clientAddress !== undefined) byAddress.recordFailure(clientAddress, now.getTime());
     services.logger.info({ email: normalisedEmail }, 'failed sign-in');
     throw invalidCredentials();
   }

@@ -15,20 +15,24 @@ export interface GraphQLContext {
   token: string | undefined;
   /** The browser's Origin header, when the request came from a web page (widget domain checks). */
   origin: string | undefined;
+  /** The peer address of the connection (behind a reverse proxy: the proxy's), for sign-in throttling. */
+  clientAddress?: string | undefined;
 }
 
 export type ContextDependencies = Pick<GraphQLContext, 'database' | 'logger' | 'services'>;
 
 export function createContextFactory(dependencies: ContextDependencies) {
-  return async (authorization: unknown, origin?: unknown): Promise<GraphQLContext> => contextWithViewer(dependencies, await viewerFromAuthorization(authorization), authorization, origin);
+  return async (authorization: unknown, origin?: unknown, clientAddress?: string): Promise<GraphQLContext> =>
+    contextWithViewer(dependencies, await viewerFromAuthorization(authorization), authorization, origin, clientAddress);
 }
 
 /** The context for a viewer resolved already (a WebSocket's, checked again while it is open). */
-export function contextWithViewer(dependencies: ContextDependencies, viewer: Viewer, authorization: unknown, origin?: unknown): GraphQLContext {
+export function contextWithViewer(dependencies: ContextDependencies, viewer: Viewer, authorization: unknown, origin?: unknown, clientAddress?: string): GraphQLContext {
   return {
     ...dependencies,
     viewer,
     token: typeof authorization === 'string' ? authorization.replace(/^Bearer\s+/i, '').trim() : undefined,
     origin: typeof origin === 'string' ? origin : undefined,
+    clientAddress,
   };
 }

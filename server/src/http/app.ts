@@ -147,8 +147,8 @@ export async function createHttpServer({ database, logger, services, schema, rou
       // operation cost two or three queries per message sent.
       context: (ctx) =>
         ctx.extra.viewer
-          ? contextWithViewer(contextDependencies, ctx.extra.viewer, ctx.connectionParams?.authorization, ctx.extra.request.headers.origin)
-          : contextFor(ctx.connectionParams?.authorization, ctx.extra.request.headers.origin),
+          ? contextWithViewer(contextDependencies, ctx.extra.viewer, ctx.connectionParams?.authorization, ctx.extra.request.headers.origin, ctx.extra.request.socket.remoteAddress)
+          : contextFor(ctx.connectionParams?.authorization, ctx.extra.request.headers.origin, ctx.extra.request.socket.remoteAddress),
       // The codes Apollo gives these errors over HTTP, so a client sees the same on both transports:
       // graphql-ws reports only an operation that fails validation through onError…
       onError: (_ctx, _id, _payload, errors) => errors.map((error) => withCode(formatError(error.toJSON(), error), 'GRAPHQL_VALIDATION_FAILED') as never),
@@ -213,7 +213,7 @@ export async function createHttpServer({ database, logger, services, schema, rou
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
-    expressMiddleware(apollo, { context: async ({ req }) => contextFor(req.headers.authorization, req.headers.origin) }),
+    expressMiddleware(apollo, { context: async ({ req }) => contextFor(req.headers.authorization, req.headers.origin, req.socket.remoteAddress) }),
   );
 
   const metricsToken = services.config.metricsToken;

@@ -31,10 +31,10 @@ export const authResolvers = {
   },
 
   Mutation: {
-    login: async (_parent: unknown, args: { email: unknown; password: unknown }, { services }: GraphQLContext) => {
+    login: async (_parent: unknown, args: { email: unknown; password: unknown }, { services, clientAddress }: GraphQLContext) => {
       const email = parseString(args.email, 'email', { max: 254 });
       const password = parseString(args.password, 'password', { max: 200 });
-      const { token, user } = await login(services, { email, password });
+      const { token, user } = await login(services, { email, password, clientAddress });
       return { token, agent: user };
     },
 
