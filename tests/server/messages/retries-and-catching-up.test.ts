@@ -51,6 +51,18 @@ describe('sending again with the same clientMessageId', () => {
     expect(other.id).not.toBe(first.id);
   });
 
+  it('stores one message when two tries of a send arrive at the same moment', async () => {
+    const { visitorToken, conversationId } = await visitorWithConversation();
+    const tries = await Promise.all(
+      Array.from({ length: 4 }, () => charla.mutate(SEND_VISITOR, { content: 'Dos veces a la vez', clientMessageId: 'racing-1' }, visitorToken)),
+    );
+    expect(new Set(tries.map((answer) => answer.sendVisitorMessage.id)).size).toBe(1);
+    const input = { conversationId, content: 'Respuesta con prisa', clientMessageId: 'racing-agent-1' };
+    const replies = await Promise.all(Array.from({ length: 4 }, () => charla.mutate(SEND_AGENT, { input }, ana.token)));
+    expect(new Set(replies.map((answer) => answer.sendMessage.id)).size).toBe(1);
+    expect(await Message.countDocuments({ conversationId, clientMessageId: { $in: ['racing-1', 'racing-agent-1'] } })).toBe(2);
+  });
+
   it('answers a retried first message of a new conversation with that conversation, not a second one', async () => {
     const { visitorToken, conversationId } = await visitorWithConversation();
     await setStatus(charla, ana.token, conversationId, 'RESOLVED');
