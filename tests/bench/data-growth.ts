@@ -254,8 +254,8 @@ export interface DataGrowthTuning {
 const DATABASE_HEAP_MB = 12_288;
 
 export async function run(options: BenchOptions, tuning: DataGrowthTuning = {}): Promise<BenchSection> {
-  const sizes = tuning.sizes ?? (options.quick ? [10_000, 50_000] : [10_000, 100_000, 1_000_000]);
-  const requests = tuning.requests ?? (options.quick ? 40 : 300);
+  const sizes = tuning.sizes ?? (options.quick ? [5_000] : [10_000, 100_000, 1_000_000]);
+  const requests = tuning.requests ?? (options.quick ? 20 : 300);
   const budgetMs = options.quick ? 2_000 : 30_000;
   const directory = await mkdtemp(join(tmpdir(), 'charla-bench-growth-'));
   const mongo = await startMongoProcess({ dbPath: join(directory, 'db'), nodeArgs: [`--max-old-space-size=${DATABASE_HEAP_MB}`, ...(tuning.mongoNodeArgs ?? [])] });
