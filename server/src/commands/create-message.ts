@@ -6,6 +6,8 @@ import { Message, type ContentType, type MessageFields, type MessageType } from 
 import type { Actor } from '../events/actor.ts';
 import type { Stored } from '../events/event-map.ts';
 import type { ConversationFields } from '../db/models/conversation.ts';
+import type { ContactFields } from '../db/models/contact.ts';
+import type { InboxFields } from '../db/models/inbox.ts';
 import type { Services } from '../services.ts';
 import { isDuplicateKey } from '../db/duplicate-key.ts';
 import { findRetriedMessage } from './client-message-id.ts';
@@ -31,6 +33,8 @@ export interface NewMessage {
   /** The sending client's id for it (unique per conversation); callers look for a retry first. */
   clientMessageId?: string;
   performedBy: Actor;
+  /** The conversation's inbox and contact when the caller has just read them (passed on with the event). */
+  known?: { inbox?: Stored<InboxFields>; contact?: Stored<ContactFields> };
 }
 
 export interface CreatedMessage {
@@ -92,6 +96,6 @@ export async function createMessage(services: Services, input: NewMessage): Prom
       : await Conversation.findById(id).lean();
   const message = created.toObject() as Stored<MessageFields>;
   const freshConversation = (updated ?? conversation) as Stored<ConversationFields>;
-  services.bus.publish('message.created', { message, conversation: freshConversation, performedBy: input.performedBy });
+  services.bus.publish('message.created', { message, conversation: freshConversation, performedBy: input.performedBy, ...input.known });
   return { message, conversation: freshConversation };
 }

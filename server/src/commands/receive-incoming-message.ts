@@ -5,11 +5,11 @@ import { Types } from 'mongoose';
 import type { VisitorPage } from '../automation/facts.ts';
 import { CampaignModel, type CampaignFields } from '../db/models/campaign.ts';
 import { nextDisplayId } from '../db/models/account.ts';
-import { Contact, type ContactFields } from '../db/models/contact.ts';
+import { Contact, type ContactDoc, type ContactFields } from '../db/models/contact.ts';
 import { isDuplicateKey } from '../db/duplicate-key.ts';
 import type { ContactInboxFields } from '../db/models/contact-inbox.ts';
 import { Conversation, type ConversationDoc, type ConversationFields } from '../db/models/conversation.ts';
-import { Inbox, type InboxDoc } from '../db/models/inbox.ts';
+import { Inbox, type InboxDoc, type InboxFields } from '../db/models/inbox.ts';
 import { Attachment } from '../db/models/attachment.ts';
 import type { Actor, ContactActor } from '../events/actor.ts';
 import type { Stored } from '../events/event-map.ts';
@@ -49,7 +49,7 @@ export interface ReceiveIncomingMessageProps {
    * The contact and inbox of `contactInbox` when the caller has just read them (the widget reads
    * both to authorise the visitor), so they are not read twice.
    */
-  loaded?: { contact: Pick<Stored<ContactFields>, '_id' | 'blocked' | 'name'>; inbox: InboxDoc };
+  loaded?: { contact: ContactDoc; inbox: InboxDoc };
 }
 
 /** The contact-inbox's newest conversation: the one a widget shows and writes to. */
@@ -140,6 +140,8 @@ export async function receiveIncomingMessage(services: Services, props: ReceiveI
       externalId: props.externalId,
       clientMessageId: props.clientMessageId,
       performedBy,
+      // Whole documents only: a contact read with a projection would give rules missing facts.
+      known: loaded && { inbox: loaded.inbox.toObject() as Stored<InboxFields>, contact: loaded.contact.toObject() as Stored<ContactFields> },
     });
     if (created.retried) {
       if (attachments.length > 0) await releaseAttachments(attachments.map((attachment) => attachment.id), conversation._id);

@@ -4,6 +4,7 @@ import type { Types } from 'mongoose';
 import type { Availability } from '../db/models/user.ts';
 import type { ContactFields } from '../db/models/contact.ts';
 import type { ConversationFields, ConversationStatus } from '../db/models/conversation.ts';
+import type { InboxFields } from '../db/models/inbox.ts';
 import type { MessageFields } from '../db/models/message.ts';
 import type { NotificationFields } from '../db/models/notification.ts';
 import type { Actor } from './actor.ts';
@@ -21,7 +22,14 @@ export interface EventMap {
     previousStatus: ConversationStatus;
     performedBy: Actor;
   };
-  'message.created': { message: Stored<MessageFields>; conversation: Stored<ConversationFields>; performedBy: Actor };
+  'message.created': {
+    message: Stored<MessageFields>;
+    conversation: Stored<ConversationFields>;
+    performedBy: Actor;
+    /** The conversation's inbox and contact as the command had just read them, so listeners need not read them again. */
+    inbox?: Stored<InboxFields>;
+    contact?: Stored<ContactFields>;
+  };
   'message.updated': { message: Stored<MessageFields>; conversation: Stored<ConversationFields>; performedBy: Actor };
   'conversation.typing': {
     conversation: Stored<ConversationFields>;

@@ -18,10 +18,10 @@ export function registerRulesListener(services: Services): void {
   services.bus.on('conversation.created', ({ conversation, performedBy }) =>
     run({ event: 'conversation.created', accountId: conversation.accountId, conversation, message: null, contact: null }, performedBy),
   );
-  services.bus.on('message.created', async ({ message, conversation, performedBy }) => {
+  services.bus.on('message.created', async ({ message, conversation, performedBy, inbox, contact }) => {
     // An out-of-office answer or a bounce is kept for agents, but nobody should answer it (mail loops).
     if ((message.contentAttributes as { autoReply?: unknown } | null)?.autoReply === true) return;
-    await run({ event: 'message.created', accountId: conversation.accountId, conversation, message, contact: null }, performedBy);
+    await run({ event: 'message.created', accountId: conversation.accountId, conversation, message, contact: contact ?? null, ...(inbox && { inbox }) }, performedBy);
   });
   services.bus.on('conversation.status_changed', ({ conversation, previousStatus, performedBy }) =>
     run({ event: 'conversation.status_changed', accountId: conversation.accountId, conversation, message: null, contact: null, previousStatus }, performedBy),

@@ -398,7 +398,7 @@ function isForVisitor(event: DomainEvent, contactInboxId: Types.ObjectId): boole
 async function presentWidgetEvent(event: DomainEvent) {
   const conversation = 'conversation' in event.payload ? (event.payload.conversation as StoredConversation) : undefined;
   if (!conversation) throw new Error(`widget events carry a conversation; ${event.name} does not`);
-  const inbox = await Inbox.findById(conversation.inboxId, { name: 1, settings: 1 }).lean();
+  const inbox = (event.name === 'message.created' && event.payload.inbox) || (await Inbox.findById(conversation.inboxId, { name: 1, settings: 1 }).lean());
   if (!inbox) throw notFound('inbox');
   const presenter = visitorPresenter(inbox);
   switch (event.name) {
