@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import { startCharla, type RunningCharla } from '../../server/src/charla.ts';
+import { startCharla, type RunningCharla, type StartOptions } from '../../server/src/charla.ts';
 import { loadConfig, type Config } from '../../server/src/config.ts';
 import { createLogger } from '../../server/src/logger.ts';
 import { startTestMongo, type TestMongo } from './mongo.ts';
@@ -49,7 +49,7 @@ export async function stopAllTestCharlas(): Promise<void> {
  * Starts a server on a fresh database — or, when `overrides.mongodbUri` is given, on that one (a
  * restart test starts a second server on the first one's data; the caller owns that database).
  */
-export async function startTestCharla(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = {}): Promise<TestCharla> {
+export async function startTestCharla(overrides: Partial<Config> = {}, env: NodeJS.ProcessEnv = {}, startOptions: StartOptions = {}): Promise<TestCharla> {
   const mongo: TestMongo | undefined = overrides.mongodbUri ? undefined : await startTestMongo();
   const dataDir = await mkdtemp(join(tmpdir(), 'charla-test-'));
   const config: Config = {
@@ -58,7 +58,7 @@ export async function startTestCharla(overrides: Partial<Config> = {}, env: Node
     ...overrides,
   };
   const logger = createLogger((process.env.TEST_LOG_LEVEL as Config['logLevel'] | undefined) ?? 'silent');
-  const charla = await startCharla(config, logger, { jobsProcessEveryMs: 100, socketRecheckMs: 200 });
+  const charla = await startCharla(config, logger, { jobsProcessEveryMs: 100, socketRecheckMs: 200, ...startOptions });
   const wsClients: Client[] = [];
 
   let stopped = false;

@@ -28,6 +28,9 @@ export interface RevokeAccessTokenProps {
 /** Deletes one of the agent's own API tokens; false when there is no such token of theirs. */
 export async function revokeAccessToken(services: Services, { id, performedBy }: RevokeAccessTokenProps): Promise<boolean> {
   const { deletedCount } = await AccessToken.deleteOne({ _id: id, userId: performedBy.userId, kind: 'api' });
-  if (deletedCount > 0) services.logger.info({ userId: String(performedBy.userId), tokenId: String(id) }, 'API token revoked');
+  if (deletedCount > 0) {
+    services.logger.info({ userId: String(performedBy.userId), tokenId: String(id) }, 'API token revoked');
+    services.bus.publish('access.revoked', { userId: performedBy.userId });
+  }
   return deletedCount > 0;
 }

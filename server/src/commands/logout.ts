@@ -15,6 +15,9 @@ export interface LogoutProps {
 /** True when a session ended; API tokens are not sessions and stay valid. */
 export async function logout(services: Services, { token, userId }: LogoutProps): Promise<boolean> {
   const { deletedCount } = await AccessToken.deleteOne({ tokenHash: hashToken(token), kind: 'session', userId });
-  if (deletedCount > 0) services.logger.info({ userId: String(userId) }, 'agent signed out');
+  if (deletedCount > 0) {
+    services.logger.info({ userId: String(userId) }, 'agent signed out');
+    services.bus.publish('access.revoked', { userId });
+  }
   return deletedCount > 0;
 }

@@ -43,6 +43,7 @@ export async function updateAgent(services: Services, props: UpdateAgentProps): 
   const changedBySomeoneElse = !(props.performedBy.type === 'agent' && props.performedBy.userId.equals(user._id));
   // A reset by an administrator is what follows a compromised account: every session and API
   // token of that agent stops working.
+  // Open sockets of the agent are checked again on the settings.changed below.
   if (set.passwordHash && changedBySomeoneElse) await AccessToken.deleteMany({ userId: user._id });
   services.bus.publish('settings.changed', { accountId: props.accountId, entity: 'agent', id: user._id, action: 'updated', performedBy: props.performedBy });
   return user;

@@ -43,6 +43,8 @@ export interface EventMap {
   'contact.updated': { contact: Stored<ContactFields>; conversationId?: Types.ObjectId; performedBy: Actor };
   'presence.updated': { accountId: Types.ObjectId; userId: Types.ObjectId; availability: Availability };
   /** An administrator (or first start) created, changed or deleted an inbox, agent, team, label or canned response. */
+  /** Some of an agent's tokens stopped being valid (signed out, revoked, password reset): open sockets check theirs now. */
+  'access.revoked': { userId: Types.ObjectId };
   'settings.changed': {
     accountId: Types.ObjectId;
     entity: 'inbox' | 'agent' | 'team' | 'label' | 'canned_response' | 'rule_set' | 'campaign';

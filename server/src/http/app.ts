@@ -2,6 +2,7 @@
 // same path), uploads and attachment downloads.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Types } from 'mongoose';
 import express, { type ErrorRequestHandler, type Router } from 'express';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
@@ -109,6 +110,19 @@ export async function createHttpServer({ database, logger, services, schema, rou
       .finally(() => (rechecking = false));
   }, socketRecheckMs);
   recheckTimer.unref();
+  // Operations use the socket's kept viewer, so an agent's socket must not wait for the timer when
+  // their token ends or their rights change (a role, a removal): those sockets are checked at once.
+  const recheckAgent = (userId: Types.ObjectId): void => {
+    const affected = [...openSockets.values()].filter((open) => open.connectedAs.kind === 'agent' && open.connectedAs.user._id.equals(userId));
+    if (affected.length === 0) return;
+    void recheckSockets(affected).catch((error: unknown) => logger.warn({ err: error }, 'could not recheck WebSocket tokens'));
+  };
+  const stopListening = [
+    services.bus.on('access.revoked', ({ userId }) => recheckAgent(userId)),
+    services.bus.on('settings.changed', ({ entity, id }) => {
+      if (entity === 'agent') recheckAgent(id);
+    }),
+  ];
   const formatError = createErrorFormatter(logger);
   const wsServer = useServer<Record<string, unknown>, SocketExtra>(
     {
@@ -182,7 +196,7 @@ export async function createHttpServer({ database, logger, services, schema, rou
     stopOnTerminationSignals: false,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer: server }),
-      { async serverWillStart() { return { async drainServer() { clearInterval(recheckTimer); await wsServer.dispose(); } }; } },
+      { async serverWillStart() { return { async drainServer() { clearInterval(recheckTimer); for (const stop of stopListening) stop(); await wsServer.dispose(); } }; } },
     ],
   });
   await apollo.start();

@@ -104,6 +104,29 @@ describe('logout', () => {
     expect(JSON.stringify(live.results.at(-1))).toContain('4403');
   });
 
+  it('closes them at once, without waiting for the periodic recheck, and so does revoking an API token', async () => {
+    // An hour between rechecks: whatever closes these sockets is the sign-out itself.
+    const slowRecheck = await startTestCharla({ mongodbUri: charla.config.mongodbUri }, {}, { socketRecheckMs: 3_600_000 });
+    const { login } = await slowRecheck.mutate(LOGIN, { email: 'ana@example.test', password: 'ana-secret-password' });
+    const live = await slowRecheck.subscribe(`subscription { notificationEvents { id } }`, {}, login.token);
+    await slowRecheck.mutate(`mutation { logout }`, {}, login.token);
+    await live.ended;
+    expect(JSON.stringify(live.results.at(-1))).toContain('4403');
+
+    const session = (await slowRecheck.mutate(LOGIN, { email: 'ana@example.test', password: 'ana-secret-password' })).login.token;
+    const { createAccessToken } = await slowRecheck.mutate(`mutation { createAccessToken(name: "short-lived") { token } }`, {}, session);
+    const stored = await AccessToken.findOne({ tokenHash: hashToken(createAccessToken.token) }).lean();
+    const integration = await slowRecheck.subscribe(`subscription { notificationEvents { id } }`, {}, createAccessToken.token);
+    const console_ = await slowRecheck.subscribe(`subscription { notificationEvents { id } }`, {}, session);
+    await slowRecheck.mutate(`mutation($id: ID!) { revokeAccessToken(id: $id) }`, { id: String(stored!._id) }, session);
+    await integration.ended;
+    expect(JSON.stringify(integration.results.at(-1))).toContain('4403');
+    // The console session of the same agent stays open: it is still valid.
+    expect(await slowRecheck.mutate(`{ me { email } }`, {}, session)).toEqual({ me: { email: 'ana@example.test' } });
+    expect(console_.results).toEqual([]);
+    await console_.close();
+  });
+
   it('refuses anonymous callers', async () => {
     expect(errorCode(await charla.graphql(`mutation { logout }`))).toBe('auth/unauthenticated');
   });
