@@ -10,6 +10,7 @@ import { MongoClient, ObjectId, type Db } from 'mongodb';
 import { startCharlaProcess, startMongoProcess, type CharlaProcess } from '../support/processes.ts';
 import { cpuMilliseconds, mebibytes, residentBytes } from './process-memory.ts';
 import type { BenchOptions, BenchRow, BenchSection } from './report.ts';
+import { postGraphQL as graphql } from './graphql-http.ts';
 
 // The console's list query (agent-ui/src/conversations/operations.ts: LIST), field for field.
 const SUMMARY = 'id displayId status snoozedUntil lastActivityAt muted priority labels team { id name } assignee { id name } contact { id name email } inbox { id name channelType }';
@@ -73,17 +74,6 @@ function pick<T>(values: readonly T[], weights: readonly number[], roll: number)
     if (roll < sum) return values[i]!;
   }
   return values.at(-1)!;
-}
-
-async function graphql<T>(url: string, query: string, variables: Record<string, unknown>, token?: string): Promise<T> {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const result = (await response.json()) as { data?: T; errors?: Array<{ message: string }> };
-  if (result.errors?.length || !result.data) throw new Error(result.errors?.[0]?.message ?? `HTTP ${response.status}`);
-  return result.data;
 }
 
 /** Agents, inboxes, teams and labels through the admin API; the measuring agent is the demo agent, a member of three inboxes. */

@@ -12,6 +12,7 @@ import { startCharlaProcess, startMongoProcess, type CharlaProcess } from '../su
 import { connectInspector, inspectorUrlOf, mebibytes, residentBytes, type Inspector } from './process-memory.ts';
 import type { BenchOptions, BenchRow, BenchSection } from './report.ts';
 import type { ClientCommand, ClientReport } from './widget-clients.ts';
+import { postGraphQL as graphql } from './graphql-http.ts';
 
 const CLIENT_SCRIPT = fileURLToPath(new URL('./widget-clients.ts', import.meta.url));
 const SOCKETS_PER_CLIENT_PROCESS = 2_500;
@@ -60,17 +61,6 @@ class ClientProcess {
   close(): void {
     if (this.child.connected) this.child.send({ type: 'close' } satisfies ClientCommand);
   }
-}
-
-async function graphql<T>(url: string, query: string, variables: Record<string, unknown>, token?: string): Promise<T> {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const result = (await response.json()) as { data?: T; errors?: Array<{ message: string }> };
-  if (result.errors?.length || !result.data) throw new Error(result.errors?.[0]?.message ?? `HTTP ${response.status}`);
-  return result.data;
 }
 
 export async function run(options: BenchOptions, tuning: { sizes?: number[] } = {}): Promise<BenchSection> {

@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { encodeHistogram, latencyHistogram, recordMs, type Histogram } from './histogram.ts';
+import { postGraphQL } from './graphql-http.ts';
 
 export type Target = 'charla' | 'relay';
 
@@ -180,17 +181,6 @@ class GraphQLSocket {
   close(): void {
     this.socket.close(1000);
   }
-}
-
-async function postGraphQL(url: string, query: string, variables: Record<string, unknown>, token?: string): Promise<any> {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: any; errors?: Array<{ message: string }> };
-  if (body.errors?.length) throw new Error(`GraphQL: ${body.errors[0]!.message}`);
-  return body.data;
 }
 
 /** Runs `work` over `items` with at most `limit` at a time. */

@@ -3,9 +3,7 @@
 // process, and in the same run a bare `ws` relay with the same fan-out driven by the same
 // generator, so Charla's figures read as ratios of the transport's.
 import { fork, type ChildProcess } from 'node:child_process';
-import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,6 +14,8 @@ import { mergeHistograms, summarize, type LatencySummary } from './histogram.ts'
 import type { ChildMessage, ClientSetup, InboxPlan, LatencyKind, ParentMessage, StepRequest, StepResult, Target, Verification } from './load-client.ts';
 import type { BenchOptions, BenchRow, BenchSection } from './report.ts';
 import { onInterrupt } from './interrupt.ts';
+import { cpuMilliseconds, residentBytes } from './process-memory.ts';
+import { postGraphQL as graphql } from './graphql-http.ts';
 
 const LOAD_CLIENT = fileURLToPath(new URL('./load-client.ts', import.meta.url));
 const WS_RELAY = fileURLToPath(new URL('./ws-relay.ts', import.meta.url));
@@ -52,25 +52,8 @@ const FULL: Plan = {
 // ---------------------------------------------------------------------------------------------
 // Process samples from /proc: CPU over the window, resident memory at its peak.
 
-const CLOCK_TICKS = (() => {
-  try {
-    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  } catch {
-    return 100;
-  }
-})();
-
-function cpuSecondsOf(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // Fields after the command name (which may hold spaces) start at state; utime and stime are 14 and 15.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-
-function rssMiBOf(pid: number): number {
-  const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Number(match[1]) / 1024 : 0;
-}
+const cpuSecondsOf = (pid: number): number => cpuMilliseconds(pid) / 1000;
+const rssMiBOf = (pid: number): number => residentBytes(pid) / 2 ** 20;
 
 class ProcessSampler {
   private cpuAtStart = 0;
@@ -276,17 +259,6 @@ async function driveTarget(
 
 // ---------------------------------------------------------------------------------------------
 // Charla set up as an administrator would: inboxes with every preset on, agents as members.
-
-async function graphql(url: string, query: string, variables: Record<string, unknown> = {}, token?: string): Promise<any> {
-  const response = await fetch(`${url}/graphql`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const body = (await response.json()) as { data?: any; errors?: Array<{ message: string; extensions?: { code?: string } }> };
-  if (body.errors?.length) throw new Error(`GraphQL ${body.errors[0]!.extensions?.code ?? ''}: ${body.errors[0]!.message}`);
-  return body.data;
-}
 
 const allDay = Array.from({ length: 7 }, () => ({ closed: false, openMinute: 0, closeMinute: 24 * 60 }));
 

@@ -3,6 +3,7 @@
 // `widgetEvents` subscription, a ping every 10 s) and reports to its parent over IPC.
 // Started with `fork()`; the argument is JSON: { url, websiteToken }.
 import WebSocket from 'ws';
+import { postGraphQL } from './graphql-http.ts';
 
 export type ClientCommand =
   | { type: 'open'; count: number }
@@ -18,8 +19,7 @@ export type ClientReport =
   | { type: 'failed'; error: string };
 
 const { url, websiteToken } = JSON.parse(process.argv[2] ?? '{}') as { url: string; websiteToken: string };
-const graphqlUrl = `${url}/graphql`;
-const socketUrl = graphqlUrl.replace(/^http/, 'ws');
+const socketUrl = `${url.replace(/^http/, 'ws')}/graphql`;
 // Sessions asked for at once by this process; several processes run side by side.
 const CONCURRENT_OPENINGS = 16;
 const PING_EVERY_MS = 10_000;
@@ -37,20 +37,10 @@ const report = (message: ClientReport): void => {
   process.send!(message);
 };
 
-async function graphql<T>(query: string, variables: Record<string, unknown>, token?: string): Promise<T> {
-  const response = await fetch(graphqlUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-    body: JSON.stringify({ query, variables }),
-  });
-  const result = (await response.json()) as { data?: T; errors?: Array<{ message: string }> };
-  if (result.errors?.length || !result.data) throw new Error(result.errors?.[0]?.message ?? `HTTP ${response.status}`);
-  return result.data;
-}
-
 /** One widget connection, resolved once the server acknowledged it and the subscription is sent. */
 async function openVisitor(): Promise<Visitor> {
-  const { widgetSession } = await graphql<{ widgetSession: { visitorToken: string } }>(
+  const { widgetSession } = await postGraphQL<{ widgetSession: { visitorToken: string } }>(
+    url,
     'mutation($w:String!){widgetSession(websiteToken:$w){visitorToken}}',
     { w: websiteToken },
   );
@@ -111,8 +101,8 @@ async function open(count: number): Promise<void> {
 async function probe(count: number): Promise<void> {
   const conversationIds: string[] = [];
   for (const visitor of visitors.slice(0, count)) {
-    await graphql('mutation($c:String!){sendVisitorMessage(content:$c){id}}', { c: 'Is anyone there?' }, visitor.token);
-    const { visitorConversation } = await graphql<{ visitorConversation: { id: string } }>('{visitorConversation{id}}', {}, visitor.token);
+    await postGraphQL(url, 'mutation($c:String!){sendVisitorMessage(content:$c){id}}', { c: 'Is anyone there?' }, visitor.token);
+    const { visitorConversation } = await postGraphQL<{ visitorConversation: { id: string } }>(url, '{visitorConversation{id}}', {}, visitor.token);
     visitor.conversationId = visitorConversation.id;
     conversationIds.push(visitorConversation.id);
   }
