@@ -32,7 +32,7 @@ describe('the console’s translations', () => {
     for (const file of sources(server)) {
       for (const match of readFileSync(file, 'utf8').matchAll(/(?:AppError|HttpError)\((?:\d+, )?'([a-z_]+\/[a-z_]+)'/g)) codes.add(match[1]!);
     }
-    const visitorOnly = ['auth/identity_invalid', 'channel/attachment_unavailable', 'channel/not_the_contact', 'config/invalid', 'conversation/not_resolved', 'widget/origin_not_allowed'];
+    const visitorOnly = ['auth/identity_invalid', 'channel/attachment_unavailable', 'channel/not_the_contact', 'config/invalid', 'conversation/not_resolved', 'widget/origin_not_allowed', 'widget/rate_limited'];
     const errors = (en as Tree).errors as Tree;
     const missing = [...codes].filter((code) => !visitorOnly.includes(code) && !(code.replace(/\W/g, '_') in errors));
     expect(missing).toEqual([]);

@@ -219,6 +219,7 @@ export default {
     auth_forbidden: 'You may not do this',
     attachment_too_large: 'The file is larger than the upload limit',
     transcript_rate_limited: 'Too many transcripts for this conversation: try again later',
+    message_client_message_id_conflict: 'This message could not be sent again: write it anew',
     label_not_found: 'That label does not exist',
     input_invalid: 'Some of what you entered is not valid',
     agent_email_taken: 'An agent with this e-mail already exists',

@@ -221,6 +221,7 @@ const es: typeof en = {
     auth_forbidden: 'No puedes hacer esto',
     attachment_too_large: 'El archivo supera el límite de subida',
     transcript_rate_limited: 'Demasiadas transcripciones de esta conversación: inténtalo más tarde',
+    message_client_message_id_conflict: 'Este mensaje no se pudo reenviar: escríbelo de nuevo',
     label_not_found: 'Esa etiqueta no existe',
     input_invalid: 'Parte de lo que has escrito no es válido',
     agent_email_taken: 'Ya existe un agente con este correo',
