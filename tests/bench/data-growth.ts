@@ -10,7 +10,7 @@ import { MongoClient, ObjectId, type Db } from 'mongodb';
 import { startCharlaProcess, startMongoProcess, type CharlaProcess } from '../support/processes.ts';
 import { cpuMilliseconds, mebibytes, residentBytes } from './process-memory.ts';
 import type { BenchOptions, BenchRow, BenchSection } from './report.ts';
-import { postGraphQL as graphql } from './graphql-http.ts';
+import { postGraphQL as graphql } from '../support/graphql-http.ts';
 
 // The console's list query (agent-ui/src/conversations/operations.ts: LIST), field for field.
 const SUMMARY = 'id displayId status snoozedUntil lastActivityAt muted priority labels team { id name } assignee { id name } contact { id name email } inbox { id name channelType }';

@@ -12,7 +12,7 @@ import { startCharlaProcess, startMongoProcess, type CharlaProcess } from '../su
 import { connectInspector, inspectorUrlOf, mebibytes, residentBytes, type Inspector } from './process-memory.ts';
 import type { BenchOptions, BenchRow, BenchSection } from './report.ts';
 import type { ClientCommand, ClientReport } from './widget-clients.ts';
-import { postGraphQL as graphql } from './graphql-http.ts';
+import { postGraphQL as graphql } from '../support/graphql-http.ts';
 
 const CLIENT_SCRIPT = fileURLToPath(new URL('./widget-clients.ts', import.meta.url));
 const SOCKETS_PER_CLIENT_PROCESS = 2_500;

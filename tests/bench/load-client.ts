@@ -6,7 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { encodeHistogram, latencyHistogram, recordMs, type Histogram } from './histogram.ts';
-import { postGraphQL } from './graphql-http.ts';
+import { postGraphQL } from '../support/graphql-http.ts';
 
 export type Target = 'charla' | 'relay';
 

@@ -15,7 +15,7 @@ import type { ChildMessage, ClientSetup, InboxPlan, LatencyKind, ParentMessage, 
 import type { BenchOptions, BenchRow, BenchSection } from './report.ts';
 import { onInterrupt } from './interrupt.ts';
 import { cpuMilliseconds, residentBytes } from './process-memory.ts';
-import { postGraphQL as graphql } from './graphql-http.ts';
+import { postGraphQL as graphql } from '../support/graphql-http.ts';
 
 const LOAD_CLIENT = fileURLToPath(new URL('./load-client.ts', import.meta.url));
 const WS_RELAY = fileURLToPath(new URL('./ws-relay.ts', import.meta.url));

@@ -3,7 +3,7 @@
 // `widgetEvents` subscription, a ping every 10 s) and reports to its parent over IPC.
 // Started with `fork()`; the argument is JSON: { url, websiteToken }.
 import WebSocket from 'ws';
-import { postGraphQL } from './graphql-http.ts';
+import { postGraphQL } from '../support/graphql-http.ts';
 
 export type ClientCommand =
   | { type: 'open'; count: number }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { MongoClient, type Db } from 'mongodb';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
-import type { GraphQLResult } from '../support/charla.ts';
+import { requestGraphQL, type GraphQLResult } from '../support/graphql-http.ts';
 import { startCharlaProcess, startMongoProcess, type CharlaProcess, type MongoProcess } from '../support/processes.ts';
 
 const DATABASE_NAME = 'charla';
@@ -80,14 +80,7 @@ export async function startInstallation(env: NodeJS.ProcessEnv = {}): Promise<In
   if (!charla.websiteToken) throw new Error('the first start did not announce the demo website token');
   const websiteToken = charla.websiteToken;
 
-  const graphql = async <T>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResult<T>> => {
-    const response = await fetch(`${charla.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await response.json()) as GraphQLResult<T>;
-  };
+  const graphql = <T>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResult<T>> => requestGraphQL<T>(charla.url, query, variables, token);
   const mutate = async <T>(query: string, variables?: Record<string, unknown>, token?: string): Promise<T> => {
     const result = await graphql<T>(query, variables, token);
     if (result.errors?.length) throw new Error(`GraphQL errors: ${JSON.stringify(result.errors)}`);

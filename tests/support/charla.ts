@@ -9,11 +9,9 @@ import { startCharla, type RunningCharla, type StartOptions } from '../../server
 import { loadConfig, type Config } from '../../server/src/config.ts';
 import { createLogger } from '../../server/src/logger.ts';
 import { startTestMongo, type TestMongo } from './mongo.ts';
+import { requestGraphQL, type GraphQLResult } from './graphql-http.ts';
 
-export interface GraphQLResult<T = any> {
-  data?: T;
-  errors?: Array<{ message: string; extensions?: { code?: string; [key: string]: unknown } }>;
-}
+export type { GraphQLResult };
 
 export interface TestCharla extends RunningCharla {
   config: Config;
@@ -72,14 +70,7 @@ export async function startTestCharla(overrides: Partial<Config> = {}, env: Node
   };
   running.push(stop);
 
-  const graphql = async <T>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResult<T>> => {
-    const response = await fetch(`${charla.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-      body: JSON.stringify({ query, variables }),
-    });
-    return (await response.json()) as GraphQLResult<T>;
-  };
+  const graphql = <T>(query: string, variables?: Record<string, unknown>, token?: string): Promise<GraphQLResult<T>> => requestGraphQL<T>(charla.url, query, variables, token);
 
   return {
     ...charla,
