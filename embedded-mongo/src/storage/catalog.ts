@@ -1,6 +1,6 @@
 // The in-memory catalog (databases → collections → documents + indexes) and the only place that
 // changes it: every mutation is applied in memory and appended to the journal in the same step.
-import { mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { keyOf, type Doc } from '../bson-values.ts';
 import { MongoCommandError } from '../errors.ts';
@@ -118,22 +118,34 @@ function processAlive(pid: number): boolean {
 }
 
 /**
- * Claims dbPath for this process (mongod.lock holds the pid). A lock left by a process that no
- * longer runs (a crash) is taken over, so restart after kill -9 needs no manual step.
+ * Claims dbPath for this process (mongod.lock holds the pid). The file is created exclusively, so
+ * of several processes starting on one dbPath at the same moment exactly one wins. A lock left by
+ * a process that no longer runs (a crash) is taken over, so restart after kill -9 needs no manual
+ * step.
  */
 async function lockDbPath(dir: string): Promise<() => Promise<void>> {
   const real = await realpath(dir);
   const lockFile = join(dir, 'mongod.lock');
-  const holder = Number.parseInt(await readFile(lockFile, 'utf8').catch(() => ''), 10);
-  const inUse = openPaths.has(real) || (holder > 0 && holder !== process.pid && processAlive(holder));
-  if (inUse) {
-    throw new MongoCommandError(
-      'DBPathInUse',
-      `Unable to lock the lock file: ${lockFile}. Another mongod instance is already running on the ${dir} directory`,
-    );
+  const inUse = (): MongoCommandError =>
+    new MongoCommandError('DBPathInUse', `Unable to lock the lock file: ${lockFile}. Another mongod instance is already running on the ${dir} directory`);
+  if (openPaths.has(real)) throw inUse();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await writeFile(lockFile, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST' || attempt >= 3) throw (error as NodeJS.ErrnoException).code === 'EEXIST' ? inUse() : error;
+    }
+    const written = await readFile(lockFile, 'utf8').catch(() => '');
+    const holder = Number.parseInt(written, 10);
+    // An empty file is a winner still writing its pid (in use), unless it has been empty for a
+    // while (a crash right after creating it). A dead holder's lock is removed (only if it still
+    // names that holder) and the exclusive create tried again.
+    const beingWritten = !(holder > 0) && Date.now() - (await stat(lockFile).then((info) => info.mtimeMs, () => 0)) < 5_000;
+    if (beingWritten || (holder > 0 && holder !== process.pid && processAlive(holder))) throw inUse();
+    if ((await readFile(lockFile, 'utf8').catch(() => '')) === written) await rm(lockFile, { force: true });
   }
   openPaths.add(real);
-  await writeFile(lockFile, `${process.pid}\n`);
   return async () => {
     openPaths.delete(real);
     await rm(lockFile, { force: true });
