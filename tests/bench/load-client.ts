@@ -359,16 +359,21 @@ class LoadGenerator {
     const pending: Pending = { sentAt: performance.now(), waiting: agents, acked: false, inWindow: this.measuring };
     this.visitorMessages.set(key, pending);
     if (this.measuring) this.counts.visitorSent++;
-    return visitor.send(contentOf(`v${key} `, lengthOf(seq, visitor.index), seq + visitor.index)).then(
+    return this.acknowledged(visitor.send(contentOf(`v${key} `, lengthOf(seq, visitor.index), seq + visitor.index)), 'visitor', this.visitorMessages, key, pending);
+  }
+
+  /** Counts a send's acknowledgement (or failure); the entry goes once every receiver has it too. */
+  private acknowledged(sending: Promise<unknown>, sender: 'visitor' | 'reply', pendingByKey: Map<string, Pending>, key: string, pending: Pending): Promise<void> {
+    return sending.then(
       () => {
         pending.acked = true;
-        this.totals.visitorAcked++;
-        if (this.measuring) this.counts.visitorAcked++;
-        if (pending.inWindow) recordMs(this.histograms.visitorAck, performance.now() - pending.sentAt);
-        if (pending.waiting === 0) this.visitorMessages.delete(key);
+        this.totals[`${sender}Acked`]++;
+        if (this.measuring) this.counts[`${sender}Acked`]++;
+        if (pending.inWindow) recordMs(this.histograms[`${sender}Ack`], performance.now() - pending.sentAt);
+        if (pending.waiting === 0) pendingByKey.delete(key);
       },
       (error: unknown) => {
-        this.visitorMessages.delete(key);
+        pendingByKey.delete(key);
         this.failed(error);
       },
     );
@@ -393,19 +398,7 @@ class LoadGenerator {
     const reply: Pending = { sentAt: performance.now(), waiting: 1, acked: false, inWindow: this.measuring };
     this.replies.set(replyKey, reply);
     if (this.measuring) this.counts.replySent++;
-    agents[indexInInbox]!.reply(visitor, conversationId, contentOf(`r${replyKey} `, lengthOf(seq + 1, visitor), seq)).then(
-      () => {
-        reply.acked = true;
-        this.totals.replyAcked++;
-        if (this.measuring) this.counts.replyAcked++;
-        if (reply.inWindow) recordMs(this.histograms.replyAck, performance.now() - reply.sentAt);
-        if (reply.waiting === 0) this.replies.delete(replyKey);
-      },
-      (error: unknown) => {
-        this.replies.delete(replyKey);
-        this.failed(error);
-      },
-    );
+    void this.acknowledged(agents[indexInInbox]!.reply(visitor, conversationId, contentOf(`r${replyKey} `, lengthOf(seq + 1, visitor), seq)), 'reply', this.replies, replyKey, reply);
   }
 
   private visitorReceived(content: string): void {
