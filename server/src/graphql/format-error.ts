@@ -20,12 +20,7 @@ export function createErrorFormatter(logger: Logger) {
     if (isDatabaseUnavailable(original)) {
       // Not a bug to mask: the database stalled or is out of reach. A stable code lets clients say so and retry.
       logger.warn({ err: original, path: formatted.path }, 'the database did not answer a GraphQL operation');
-      return {
-        message: 'The database is not answering right now; try again in a moment',
-        path: formatted.path,
-        locations: formatted.locations,
-        extensions: { code: 'database/unavailable' },
-      };
+      return replaced(formatted, 'The database is not answering right now; try again in a moment', 'database/unavailable');
     }
     if (isGraphQLError(original)) {
       // Our own validation rules (operation limits) carry an 'area/reason' code; Apollo wraps them
@@ -37,13 +32,13 @@ export function createErrorFormatter(logger: Logger) {
       return formatted;
     }
     logger.error({ err: original, path: formatted.path }, 'unexpected error in a GraphQL operation');
-    return {
-      message: 'Internal server error',
-      path: formatted.path,
-      locations: formatted.locations,
-      extensions: { code: 'INTERNAL_SERVER_ERROR' },
-    };
+    return replaced(formatted, 'Internal server error', 'INTERNAL_SERVER_ERROR');
   };
+}
+
+/** The error's place in the operation with our own message and code instead of what it said. */
+function replaced(formatted: GraphQLFormattedError, message: string, code: string): GraphQLFormattedError {
+  return { message, path: formatted.path, locations: formatted.locations, extensions: { code } };
 }
 
 // Not `instanceof`: graphql ships a CommonJS and an ESM build, and a test runner or bundler may
