@@ -8,6 +8,7 @@ import type { CommandContext, ServerState } from './commands/context.ts';
 import { CursorRegistry, DEFAULT_CURSOR_TIMEOUT_MS } from './cursors.ts';
 import { MongoCommandError } from './errors.ts';
 import { Storage } from './storage/catalog.ts';
+import { OperationTotals } from './operation-totals.ts';
 import { TtlMonitor } from './ttl-monitor.ts';
 import { encodeMessage, encodeReply, HEADER_BYTES, MAX_MESSAGE_BYTES, parseMessage, type Request } from './wire.ts';
 
@@ -55,6 +56,7 @@ export class WireServer {
       argv: options.argv ?? [],
       parameters,
       connections: { current: 0, totalCreated: 0 },
+      operations: new OperationTotals(),
       requestShutdown: () => setImmediate(() => options.onShutdownRequest?.()),
     };
     this.ttl = new TtlMonitor(storage, () => this.state.parameters.ttlMonitorSleepSecs);
@@ -182,10 +184,12 @@ export class WireServer {
         throw new MongoCommandError('IllegalOperation', 'Transaction numbers are only allowed on a replica set member or mongos');
       }
       if (!definition) throw new MongoCommandError('CommandNotFound', `no such command: '${name}'`);
+      const started = performance.now();
       try {
         return await definition.handler(command, { ...base, db });
       } finally {
         if (definition.writes) await this.storage.sync();
+        this.state.operations.record(command, db, (performance.now() - started) * 1000);
       }
     } catch (error) {
       if (error instanceof MongoCommandError) return error.toReply();

@@ -86,6 +86,29 @@ interface EventLoopDelay {
   max: number;
 }
 
+/** Operations run so far per collection of the benchmark's database (mongod's `top` command). */
+async function operationCounts(client: MongoClient): Promise<Map<string, number>> {
+  const { totals } = (await client.db('admin').command({ top: 1 })) as { totals: Record<string, { total?: { count: number } }> };
+  const counts = new Map<string, number>();
+  for (const [namespace, entry] of Object.entries(totals)) {
+    if (namespace.startsWith('charla.') && entry.total) counts.set(namespace.slice('charla.'.length), entry.total.count);
+  }
+  return counts;
+}
+
+function operationsPerMessage(before: Map<string, number>, after: Map<string, number>, messages: number): { perMessage: number; byCollection: Record<string, number> } {
+  const byCollection: Record<string, number> = {};
+  let all = 0;
+  for (const [collection, count] of after) {
+    const ran = count - (before.get(collection) ?? 0);
+    if (ran <= 0) continue;
+    all += ran;
+    byCollection[collection] = Number((ran / Math.max(messages, 1)).toFixed(2));
+  }
+  const sorted = Object.fromEntries(Object.entries(byCollection).sort(([, a], [, b]) => b - a));
+  return { perMessage: Number((all / Math.max(messages, 1)).toFixed(2)), byCollection: sorted };
+}
+
 /** Charla's /metrics: reading it also starts a new event-loop delay interval. */
 async function scrapeEventLoopDelay(url: string): Promise<EventLoopDelay> {
   const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
@@ -159,6 +182,8 @@ interface StepFigures {
   database?: { cpuPercent: number; rssMiB: number };
   generatorCpuPercent: number;
   eventLoop?: EventLoopDelay;
+  /** Database operations in the window per persisted message, in all and per collection (mongod's `top`). */
+  databaseOperations?: { perMessage: number; byCollection: Record<string, number> };
 }
 
 interface TargetRun {
@@ -181,12 +206,13 @@ async function driveTarget(
   url: string,
   inboxes: InboxPlan[],
   plan: Plan,
-  observed: { server?: number; database?: number; metricsUrl?: string },
+  observed: { server?: number; database?: number; metricsUrl?: string; mongodbUri?: string },
   log: (line: string) => void,
   stopAtRate?: number,
 ): Promise<TargetRun> {
   const generators = Array.from({ length: Math.min(plan.generators, inboxes.length) }, () => new GeneratorProcess());
   const cleanup = onInterrupt(() => generators.forEach((generator) => generator.kill()));
+  const database = observed.mongodbUri ? new MongoClient(observed.mongodbUri) : undefined;
   try {
     const setups: ClientSetup[] = generators.map((_, n) => ({ target, url, replyEvery: REPLY_EVERY, inboxes: inboxes.filter((_, index) => index % generators.length === n) }));
     generators.forEach((generator, n) => generator.send({ type: 'setup', setup: setups[n]! }));
@@ -206,10 +232,12 @@ async function driveTarget(
         generators: generators.map((generator) => new ProcessSampler(generator.child.pid!)),
       };
       if (observed.metricsUrl) await scrapeEventLoopDelay(observed.metricsUrl);
+      const operationsBefore = database ? await operationCounts(database) : undefined;
       [samplers.server, samplers.database, ...samplers.generators].forEach((sampler) => sampler?.start());
       await generators[0]!.next('window-end', plan.measureMs + 30_000);
       [samplers.server, samplers.database, ...samplers.generators].forEach((sampler) => sampler?.stop());
       const eventLoop = observed.metricsUrl ? await scrapeEventLoopDelay(observed.metricsUrl) : undefined;
+      const operationsAfter = database ? await operationCounts(database) : undefined;
       const results: StepResult[] = (await Promise.all(generators.map((generator) => generator.next('step-result', plan.drainMs + 60_000)))).map((message) => message.result);
 
       const seconds = Math.max(...results.map((result) => result.windowMs)) / 1000;
@@ -230,13 +258,17 @@ async function driveTarget(
         generatorCpuPercent: samplers.generators.reduce((total, sampler) => total + sampler.cpuPercent, 0),
         eventLoop,
       };
+      if (operationsBefore && operationsAfter) {
+        figures.databaseOperations = operationsPerMessage(operationsBefore, operationsAfter, sum((result) => result.counts.visitorAcked + result.counts.replyAcked));
+      }
       const step = { ...figures, sustained: isSustained(figures) };
       steps.push(step);
       log(
         `load: ${target} @ ${rate}/s: ${step.persistedPerSecond.toFixed(0)} persisted/s, ${step.deliveriesPerSecond.toFixed(0)} deliveries/s, ` +
           `v→a p50/p99 ${step.latency.visitorToAgent.p50}/${step.latency.visitorToAgent.p99} ms, a→v p99 ${step.latency.agentToVisitor.p99} ms, ` +
           `in flight ${step.inFlightAtEnd}, errors ${step.errors}${step.errorSamples[0] ? ` (${step.errorSamples[0]})` : ''}` +
-          `${step.server ? `, server CPU ${step.server.cpuPercent.toFixed(0)}% (${cpuPerMessage(step).toFixed(2)} ms per message)` : ''}, generator CPU ${step.generatorCpuPercent.toFixed(0)}%${step.sustained ? '' : ' — not sustained'}`,
+          `${step.server ? `, server CPU ${step.server.cpuPercent.toFixed(0)}% (${cpuPerMessage(step).toFixed(2)} ms per message)` : ''}` +
+          `${step.databaseOperations ? `, database operations per message ${step.databaseOperations.perMessage} (${Object.entries(step.databaseOperations.byCollection).map(([name, count]) => `${name} ${count}`).join(', ')})` : ''}, generator CPU ${step.generatorCpuPercent.toFixed(0)}%${step.sustained ? '' : ' — not sustained'}`,
       );
       if (!step.sustained) break;
     }
@@ -254,6 +286,7 @@ async function driveTarget(
   } finally {
     generators.forEach((generator) => generator.kill());
     cleanup();
+    await database?.close();
   }
 }
 
@@ -262,7 +295,7 @@ async function driveTarget(
 
 const allDay = Array.from({ length: 7 }, () => ({ closed: false, openMinute: 0, closeMinute: 24 * 60 }));
 
-async function setUpAccount(url: string, plan: Plan): Promise<InboxPlan[]> {
+export async function setUpAccount(url: string, plan: Pick<Plan, 'agents' | 'visitors'>): Promise<InboxPlan[]> {
   const { login } = await graphql(url, 'mutation($email: String!, $password: String!) { login(email: $email, password: $password) { token } }', { email: 'admin@charla.local', password: ADMIN_PASSWORD });
   const admin = login.token as string;
   const inboxCount = Math.max(1, Math.round(plan.agents / AGENTS_PER_INBOX));
@@ -326,7 +359,9 @@ export async function run(options: BenchOptions): Promise<BenchSection> {
   };
   const cleanup = onInterrupt(() => [charla, relay, mongo].forEach((child) => child?.signal('SIGKILL')));
   try {
-    mongo = await startMongoProcess({ dbPath: path.join(dataDir, 'db') });
+    // BENCH_MONGO_CPU_PROF=<directory> profiles embedded-mongo the same way.
+    const mongoNodeArgs = process.env.BENCH_MONGO_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_MONGO_CPU_PROF)}`] : [];
+    mongo = await startMongoProcess({ dbPath: path.join(dataDir, 'db'), nodeArgs: mongoNodeArgs });
     const mongodbUri = `${mongo.uri}/charla`;
     // BENCH_CPU_PROF=<directory> writes a V8 CPU profile of the server there when it stops.
     const nodeArgs = [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : []), ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
@@ -339,7 +374,7 @@ export async function run(options: BenchOptions): Promise<BenchSection> {
     log(`load: Charla at ${charla.url} (pid ${charla.pid}), embedded-mongo pid ${mongo.pid}`);
     const inboxes = await setUpAccount(charla.url, plan);
 
-    const charlaRun = await driveTarget('charla', charla.url, inboxes, plan, { server: charla.pid, database: mongo.pid, metricsUrl: charla.url }, log);
+    const charlaRun = await driveTarget('charla', charla.url, inboxes, plan, { server: charla.pid, database: mongo.pid, metricsUrl: charla.url, mongodbUri }, log);
     const stored = await countStored(mongodbUri);
     // A profiled server writes its profile on the way out, after what is still queued.
     const exit = await charla.stop(process.env.BENCH_CPU_PROF ? 120_000 : 10_000);
@@ -401,6 +436,7 @@ function report(plan: Plan, charla: TargetRun, relay: TargetRun, stored: { visit
     { measure: 'server CPU (of 2 cores = 200 %)', value: charlaBest.server?.cpuPercent ?? 0, baseline: relayAtSameRate.server?.cpuPercent ?? 0, unit: '%' },
     { measure: 'server CPU time per persisted message', value: cpuPerMessage(charlaBest), baseline: cpuPerMessage(relayAtSameRate), ratio: ratio(cpuPerMessage(charlaBest), cpuPerMessage(relayAtSameRate), 'lower'), unit: 'ms' },
     { measure: 'server resident memory, peak', value: charlaBest.server?.rssMiB ?? 0, baseline: relayAtSameRate.server?.rssMiB ?? 0, unit: 'MiB' },
+    { measure: 'database operations per persisted message (commands the server sent, from `top`)', value: charlaBest.databaseOperations?.perMessage ?? '', unit: '' },
     { measure: 'embedded-mongo CPU / resident memory', value: `${(charlaBest.database?.cpuPercent ?? 0).toFixed(0)} % / ${(charlaBest.database?.rssMiB ?? 0).toFixed(0)} MiB`, unit: '' },
     { measure: 'load generator CPU', value: charlaBest.generatorCpuPercent, baseline: relayAtSameRate.generatorCpuPercent, unit: '%' },
     { measure: 'server event-loop delay p50 / p99 / max', value: charlaBest.eventLoop ? `${charlaBest.eventLoop.p50.toFixed(1)} / ${charlaBest.eventLoop.p99.toFixed(1)} / ${charlaBest.eventLoop.max.toFixed(1)}` : '', unit: 'ms' },

@@ -181,6 +181,7 @@ function serverStatus(_command: Doc, ctx: CommandContext): Doc {
     connections: { current: ctx.server.connections.current, available: 1_000_000, totalCreated: ctx.server.connections.totalCreated },
     storageEngine: { name: 'embedded', persistent: ctx.server.storage.durable },
     mem: { bits: 64, resident: Math.round(process.memoryUsage().rss / 2 ** 20) },
+    opcounters: { ...ctx.server.operations.opcounters },
     metrics: { cursor: { timedOut: ctx.server.cursors.timedOut, open: { total: ctx.server.cursors.size } } },
     // Engine-specific section, as mongod has `wiredTiger`: fsyncs and records of the journal.
     ...(journal ? { embedded: { journal } } : {}),
@@ -269,6 +270,7 @@ export const adminCommands: Record<string, CommandDefinition> = {
   collStats: { handler: collStats },
   collstats: { handler: collStats },
   serverStatus: { handler: serverStatus },
+  top: { handler: (_c, ctx) => ctx.server.operations.top() },
   explain: { handler: explain },
   endSessions: { handler: ok },
   killSessions: { handler: ok },

@@ -3,6 +3,7 @@ import type { Doc } from '../bson-values.ts';
 import { isPlainDocument, toNumber, typeOrder, TypeOrder } from '../bson-values.ts';
 import type { CursorRegistry } from '../cursors.ts';
 import { MongoCommandError } from '../errors.ts';
+import type { OperationTotals } from '../operation-totals.ts';
 import type { Storage } from '../storage/catalog.ts';
 
 export interface ServerState {
@@ -14,6 +15,8 @@ export interface ServerState {
   readonly argv: string[];
   readonly parameters: { ttlMonitorSleepSecs: number; cursorTimeoutMillis: number };
   readonly connections: { current: number; totalCreated: number };
+  /** Commands run since start (serverStatus opcounters, `top`). */
+  readonly operations: OperationTotals;
   /** Stops the server after the current reply is sent (the `shutdown` command). */
   requestShutdown(): void;
 }

@@ -76,23 +76,27 @@ export async function createMessage(services: Services, input: NewMessage): Prom
     return { message: stored, conversation: current, retried: true };
   }
 
-  // Each timing field is written with a condition or an operator rather than from the snapshot
-  // the caller held, so messages arriving together cannot overwrite each other's facts.
+  // One write for every timing field, each computed from the stored value (a pipeline update)
+  // rather than from the snapshot the caller held, so messages arriving together cannot overwrite
+  // each other's facts.
   const id = conversation._id;
   // A person on the team answering: automation writing in an agent's name (a campaign's opening
   // message, a rule's outgoing message) neither answers the contact nor makes the agent take part.
   const writtenByAgent = input.sender?.type === 'agent' && input.performedBy.type === 'agent';
   const isAgentReply = input.messageType === 'outgoing' && !input.private && writtenByAgent;
-  if (input.messageType === 'incoming') await Conversation.updateOne({ _id: id, waitingSince: null }, { $set: { waitingSince: now } });
-  if (isAgentReply) await Conversation.updateOne({ _id: id, firstReplyAt: null }, { $set: { firstReplyAt: now } });
-  const update: Record<string, Record<string, unknown>> = {};
+  const set: Record<string, unknown> = {};
+  // The contact waits from their first unanswered message; an agent's reply ends the wait.
+  if (input.messageType === 'incoming') set.waitingSince = { $ifNull: ['$waitingSince', now] };
+  if (isAgentReply) Object.assign(set, { firstReplyAt: { $ifNull: ['$firstReplyAt', now] }, waitingSince: null });
   // Activity lines and private notes are not conversation activity the list should re-sort on.
-  if (input.messageType !== 'activity' && !input.private) update.$max = { lastActivityAt: now };
-  if (isAgentReply) update.$set = { waitingSince: null };
-  if (writtenByAgent && input.sender?.id) update.$addToSet = { participants: input.sender.id };
+  if (input.messageType !== 'activity' && !input.private) set.lastActivityAt = { $max: ['$lastActivityAt', now] };
+  if (writtenByAgent && input.sender?.id) {
+    const participants = { $ifNull: ['$participants', []] };
+    set.participants = { $cond: [{ $in: [input.sender.id, participants] }, participants, { $concatArrays: [participants, [input.sender.id]] }] };
+  }
   const updated =
-    Object.keys(update).length > 0
-      ? await Conversation.findOneAndUpdate({ _id: id }, update, { returnDocument: 'after' }).lean()
+    Object.keys(set).length > 0
+      ? await Conversation.findOneAndUpdate({ _id: id }, [{ $set: set }], { returnDocument: 'after', updatePipeline: true }).lean()
       : await Conversation.findById(id).lean();
   const message = created.toObject() as Stored<MessageFields>;
   const freshConversation = (updated ?? conversation) as Stored<ConversationFields>;
