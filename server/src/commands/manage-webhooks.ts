@@ -20,13 +20,15 @@ export interface CreateWebhookProps {
   performedBy: AgentActor;
 }
 
-export async function createWebhook(_services: Services, props: CreateWebhookProps): Promise<WebhookDoc> {
+export async function createWebhook(services: Services, props: CreateWebhookProps): Promise<WebhookDoc> {
   const url = parseInput(urlSchema, props.url, 'url');
   const events = parseInput(eventsSchema, props.events, 'events');
   if ((await Webhook.countDocuments({ accountId: props.accountId })) >= MAX_WEBHOOKS_PER_ACCOUNT) {
     throw new AppError('webhook/limit_reached', `An account has at most ${MAX_WEBHOOKS_PER_ACCOUNT} webhooks`);
   }
-  return Webhook.create({ accountId: props.accountId, url, events, secret: randomId(32) });
+  const webhook = await Webhook.create({ accountId: props.accountId, url, events, secret: randomId(32) });
+  services.bus.publish('settings.changed', { accountId: props.accountId, entity: 'webhook', id: webhook._id, action: 'created', performedBy: props.performedBy });
+  return webhook;
 }
 
 export interface UpdateWebhookProps {
@@ -38,17 +40,19 @@ export interface UpdateWebhookProps {
   performedBy: AgentActor;
 }
 
-export async function updateWebhook(_services: Services, props: UpdateWebhookProps): Promise<WebhookDoc> {
+export async function updateWebhook(services: Services, props: UpdateWebhookProps): Promise<WebhookDoc> {
   const set: Record<string, unknown> = {};
   if (props.url != null) set.url = parseInput(urlSchema, props.url, 'url');
   if (props.events != null) set.events = parseInput(eventsSchema, props.events, 'events');
   if (props.enabled != null) set.enabled = parseInput(z.boolean(), props.enabled, 'enabled');
   const webhook = await Webhook.findOneAndUpdate({ _id: props.webhookId, accountId: props.accountId }, { $set: set }, { returnDocument: 'after' });
   if (!webhook) throw notFound('webhook');
+  services.bus.publish('settings.changed', { accountId: props.accountId, entity: 'webhook', id: webhook._id, action: 'updated', performedBy: props.performedBy });
   return webhook;
 }
 
-export async function deleteWebhook(_services: Services, { accountId, webhookId }: { accountId: Types.ObjectId; webhookId: Types.ObjectId }): Promise<void> {
+export async function deleteWebhook(services: Services, { accountId, webhookId, performedBy }: { accountId: Types.ObjectId; webhookId: Types.ObjectId; performedBy: AgentActor }): Promise<void> {
   const deleted = await Webhook.findOneAndDelete({ _id: webhookId, accountId });
   if (!deleted) throw notFound('webhook');
+  services.bus.publish('settings.changed', { accountId, entity: 'webhook', id: webhookId, action: 'deleted', performedBy });
 }

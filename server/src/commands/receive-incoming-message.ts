@@ -77,7 +77,7 @@ export async function receiveIncomingMessage(services: Services, props: ReceiveI
   const [contact, inbox] = loaded
     ? [loaded.contact, loaded.inbox]
     : await Promise.all([
-        Contact.findOne({ _id: contactInbox.contactId, accountId: contactInbox.accountId }, { blocked: 1, name: 1 }).lean(),
+        Contact.findOne({ _id: contactInbox.contactId, accountId: contactInbox.accountId }, { blocked: 1, name: 1, lastActivityAt: 1 }).lean(),
         Inbox.findOne({ _id: contactInbox.inboxId, accountId: contactInbox.accountId }),
       ]);
   if (!contact) throw notFound('contact');
@@ -147,12 +147,22 @@ export async function receiveIncomingMessage(services: Services, props: ReceiveI
       if (attachments.length > 0) await releaseAttachments(attachments.map((attachment) => attachment.id), conversation._id);
       return created;
     }
-    await Contact.updateOne({ _id: contact._id }, { $set: { lastActivityAt: services.now() } });
+    await noteContactActivity(contact, services.now());
     return created;
   } catch (error) {
     if (attachments.length > 0) await releaseAttachments(attachments.map((attachment) => attachment.id), conversation._id);
     throw error;
   }
+}
+
+// The contacts list sorts on the contact's last activity; to the minute is enough, so a contact
+// writing several messages a minute costs one write, not one per message.
+const CONTACT_ACTIVITY_RESOLUTION_MS = 60_000;
+
+async function noteContactActivity(contact: { _id: Types.ObjectId; lastActivityAt?: Date | null }, now: Date): Promise<void> {
+  if (contact.lastActivityAt && now.getTime() - contact.lastActivityAt.getTime() < CONTACT_ACTIVITY_RESOLUTION_MS) return;
+  await Contact.updateOne({ _id: contact._id }, { $set: { lastActivityAt: now } });
+  contact.lastActivityAt = now;
 }
 
 async function assertAttachmentsUsable(ids: string[], contactId: Types.ObjectId, inbox: InboxDoc): Promise<void> {

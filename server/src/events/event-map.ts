@@ -47,7 +47,7 @@ export interface EventMap {
   'access.revoked': { userId: Types.ObjectId };
   'settings.changed': {
     accountId: Types.ObjectId;
-    entity: 'inbox' | 'agent' | 'team' | 'label' | 'canned_response' | 'rule_set' | 'campaign';
+    entity: 'inbox' | 'agent' | 'team' | 'label' | 'canned_response' | 'rule_set' | 'campaign' | 'webhook';
     id: Types.ObjectId;
     action: 'created' | 'updated' | 'deleted';
     performedBy: Actor;

@@ -47,25 +47,57 @@ function presentContact(contact: Stored<ContactFields>) {
   return { id: String(contact._id), name: contact.name, email: contact.email ?? null, phone: contact.phone ?? null, customAttributes: contact.customAttributes ?? {} };
 }
 
-async function enqueue(services: Services, accountId: Types.ObjectId, event: WebhookEvent, data: Record<string, unknown>): Promise<void> {
-  const webhooks = await Webhook.find({ accountId, enabled: true, events: event }, { _id: 1 }).lean();
+// Which of an account's webhooks are on, and for which events: read once per account rather than
+// once per event, and forgotten when an administrator changes the account's webhooks.
+const MAX_CACHED_ACCOUNTS = 10_000;
+
+function createWebhookDirectory() {
+  const byAccount = new Map<string, Promise<Array<{ _id: Types.ObjectId; events: WebhookEvent[] }>>>();
+  return {
+    async subscribedTo(accountId: Types.ObjectId, event: WebhookEvent): Promise<Types.ObjectId[]> {
+      const key = String(accountId);
+      let webhooks = byAccount.get(key);
+      if (!webhooks) {
+        if (byAccount.size >= MAX_CACHED_ACCOUNTS) byAccount.delete(byAccount.keys().next().value!);
+        webhooks = Webhook.find({ accountId, enabled: true }, { _id: 1, events: 1 }).lean().exec() as Promise<Array<{ _id: Types.ObjectId; events: WebhookEvent[] }>>;
+        // A failed read is not kept: the next event asks again.
+        webhooks.catch(() => byAccount.get(key) === webhooks && byAccount.delete(key));
+        byAccount.set(key, webhooks);
+      }
+      return (await webhooks).filter((webhook) => webhook.events.includes(event)).map((webhook) => webhook._id);
+    },
+    /** A read under way when this is called is dropped too: the next event reads the change. */
+    forget(accountId: Types.ObjectId): void {
+      byAccount.delete(String(accountId));
+    },
+  };
+}
+
+type WebhookDirectory = ReturnType<typeof createWebhookDirectory>;
+
+async function enqueue(services: Services, directory: WebhookDirectory, accountId: Types.ObjectId, event: WebhookEvent, data: Record<string, unknown>): Promise<void> {
+  const webhookIds = await directory.subscribedTo(accountId, event);
   const now = services.now();
-  for (const webhook of webhooks) {
-    const delivery = await WebhookDelivery.create({ accountId, webhookId: webhook._id, event, payload: { event, occurredAt: now, ...data }, createdAt: now });
+  for (const webhookId of webhookIds) {
+    const delivery = await WebhookDelivery.create({ accountId, webhookId, event, payload: { event, occurredAt: now, ...data }, createdAt: now });
     await services.scheduler.scheduleOnce(JOB_NAMES.deliverWebhook, now, { deliveryId: String(delivery._id), attempt: '1' });
   }
 }
 
 export function registerAccountWebhookListeners(services: Services): void {
-  services.bus.on('conversation.created', ({ conversation }) => enqueue(services, conversation.accountId, 'conversation_created', { conversation: presentConversation(conversation) }));
+  const directory = createWebhookDirectory();
+  services.bus.on('settings.changed', ({ accountId, entity }) => {
+    if (entity === 'webhook') directory.forget(accountId);
+  });
+  services.bus.on('conversation.created', ({ conversation }) => enqueue(services, directory, conversation.accountId, 'conversation_created', { conversation: presentConversation(conversation) }));
   services.bus.on('conversation.status_changed', ({ conversation, previousStatus }) =>
-    enqueue(services, conversation.accountId, 'conversation_status_changed', { conversation: presentConversation(conversation), previousStatus }),
+    enqueue(services, directory, conversation.accountId, 'conversation_status_changed', { conversation: presentConversation(conversation), previousStatus }),
   );
   services.bus.on('message.created', ({ message, conversation }) =>
-    enqueue(services, conversation.accountId, 'message_created', { message: presentMessage(message), conversation: presentConversation(conversation) }),
+    enqueue(services, directory, conversation.accountId, 'message_created', { message: presentMessage(message), conversation: presentConversation(conversation) }),
   );
   services.bus.on('message.updated', ({ message, conversation }) =>
-    enqueue(services, conversation.accountId, 'message_updated', { message: presentMessage(message), conversation: presentConversation(conversation) }),
+    enqueue(services, directory, conversation.accountId, 'message_updated', { message: presentMessage(message), conversation: presentConversation(conversation) }),
   );
-  services.bus.on('contact.updated', ({ contact }) => enqueue(services, contact.accountId, 'contact_updated', { contact: presentContact(contact) }));
+  services.bus.on('contact.updated', ({ contact }) => enqueue(services, directory, contact.accountId, 'contact_updated', { contact: presentContact(contact) }));
 }

@@ -79,6 +79,41 @@ describe('account webhooks', () => {
     await receiver.close();
   });
 
+  it("follow an administrator's change from the next event on: other events, switched off, removed", async () => {
+    const receiver = await startReceiver();
+    const { createWebhook: webhook } = await charla.mutate(CREATE, { input: { url: receiver.url, events: ['MESSAGE_CREATED'] } }, admin.token);
+    const inbox = await buildInbox(admin.user.accountId, { memberIds: [agent.user._id] });
+    const visitor = await openWidget(charla, inbox.websiteToken!);
+    await say(charla, visitor.visitorToken, 'primero');
+    await receiver.waitFor(1, (request) => request.body.message?.content === 'primero');
+
+    const UPDATE = `mutation($id: ID!, $input: UpdateWebhookInput!) { updateWebhook(id: $id, input: $input) { id } }`;
+    await charla.mutate(UPDATE, { id: webhook.id, input: { events: ['CONVERSATION_STATUS_CHANGED'] } }, admin.token);
+    await say(charla, visitor.visitorToken, 'segundo');
+    const conversationId = await currentConversationId(charla, visitor.visitorToken);
+    await setStatus(charla, agent.token, conversationId, 'RESOLVED');
+    await receiver.waitFor(1, (request) => request.body.event === 'conversation_status_changed');
+
+    await charla.mutate(UPDATE, { id: webhook.id, input: { enabled: false } }, admin.token);
+    await setStatus(charla, agent.token, conversationId, 'OPEN');
+    await charla.mutate(UPDATE, { id: webhook.id, input: { enabled: true } }, admin.token);
+    await setStatus(charla, agent.token, conversationId, 'RESOLVED');
+    await receiver.waitFor(2, (request) => request.body.event === 'conversation_status_changed');
+    await charla.mutate(`mutation($id: ID!) { deleteWebhook(id: $id) }`, { id: webhook.id }, admin.token);
+    await setStatus(charla, agent.token, conversationId, 'OPEN');
+    await say(charla, visitor.visitorToken, 'tercero');
+    await charla.services.bus.idle();
+
+    // Only what the webhook asked for while it was on: the first message, and two of the four status changes.
+    expect(receiver.received.map((request) => [request.body.event, request.body.message?.content ?? request.body.conversation?.status])).toEqual([
+      ['message_created', 'primero'],
+      ['conversation_status_changed', 'resolved'],
+      ['conversation_status_changed', 'resolved'],
+    ]);
+    expect(await WebhookDelivery.countDocuments({ webhookId: webhook.id })).toBe(3);
+    await receiver.close();
+  });
+
   it('refuse a private address the configuration does not allow, without retrying', async () => {
     const { createWebhook: webhook } = await charla.mutate(CREATE, { input: { url: 'http://192.168.1.20/hooks', events: ['CONTACT_UPDATED'] } }, admin.token);
     const inbox = await buildInbox(admin.user.accountId, { memberIds: [agent.user._id], settings: { preChatForm: { enabled: true, fields: [{ name: 'fullName', label: 'Name', type: 'text' }] } } as never });

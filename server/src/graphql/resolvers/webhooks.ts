@@ -30,7 +30,7 @@ export const webhooksResolvers = {
     },
     deleteWebhook: async (_parent: unknown, args: { id: unknown }, { viewer, services }: GraphQLContext) => {
       const admin = requireAdministrator(viewer);
-      await deleteWebhook(services, { accountId: admin.accountId, webhookId: parseId(args.id) });
+      await deleteWebhook(services, { accountId: admin.accountId, webhookId: parseId(args.id), performedBy: admin.actor });
       return true;
     },
   },
