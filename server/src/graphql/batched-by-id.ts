@@ -14,7 +14,10 @@ import { User } from '../db/models/user.ts';
  */
 export function batchedById<T extends { _id: Types.ObjectId; accountId: Types.ObjectId }>(find: (ids: Types.ObjectId[]) => Promise<T[]>) {
   let batch: { ids: Map<string, Types.ObjectId>; found: Promise<Map<string, T>> } | undefined;
-  return async (id: Types.ObjectId, accountId: Types.ObjectId): Promise<T | null> => {
+  /** `alongside`: the object being presented, when an event brought the record with it (see `broughtAlong`). */
+  return async (id: Types.ObjectId, accountId: Types.ObjectId, alongside?: object): Promise<T | null> => {
+    const brought = alongside && (broughtWith.get(alongside)?.get(String(id)) as T | undefined);
+    if (brought) return brought.accountId.equals(accountId) ? brought : null;
     if (!batch) {
       const ids = new Map<string, Types.ObjectId>();
       const found = new Promise<Map<string, T>>((resolve, reject) => {
@@ -30,6 +33,18 @@ export function batchedById<T extends { _id: Types.ObjectId; accountId: Types.Ob
     const record = (await current.found).get(String(id));
     return record && record.accountId.equals(accountId) ? record : null;
   };
+}
+
+type Related = { _id: Types.ObjectId; accountId: Types.ObjectId };
+const broughtWith = new WeakMap<object, Map<string, Related>>();
+
+/**
+ * Records an event carries (the contact and inbox its command had just read) serve the field
+ * resolvers of that event's objects: an agent's live message needs no query for its sender's name.
+ */
+export function broughtAlong(objects: object[], records: Array<Related | undefined>): void {
+  const byId = new Map(records.filter((record) => record !== undefined).map((record) => [String(record._id), record]));
+  if (byId.size > 0) for (const object of objects) broughtWith.set(object, byId);
 }
 
 // Documents (not lean objects): the Inbox, Contact, Agent and Team resolvers work with either.

@@ -20,7 +20,7 @@ import { Message, type MessageFields } from '../../db/models/message.ts';
 import { invalidInput, notFound, forbidden } from '../../errors.ts';
 import type { DomainEvent, Stored } from '../../events/event-map.ts';
 import { assertCanSeeConversation, canSeeInbox, requireAgent, visibleInboxIds } from '../../policies/index.ts';
-import { loadContact, loadInbox, loadTeam, loadUser } from '../batched-by-id.ts';
+import { broughtAlong, loadContact, loadInbox, loadTeam, loadUser } from '../batched-by-id.ts';
 import type { GraphQLContext } from '../context.ts';
 import { clampFirst, decodeCursor, encodeCursor, parseMessageCursors } from '../paging.ts';
 
@@ -231,12 +231,12 @@ export const conversationsResolvers = {
   Conversation: {
     id: (conversation: StoredConversation) => String(conversation._id),
     inbox: async (conversation: StoredConversation) => {
-      const inbox = await loadInbox(conversation.inboxId, conversation.accountId);
+      const inbox = await loadInbox(conversation.inboxId, conversation.accountId, conversation);
       if (!inbox) throw notFound('inbox');
       return inbox;
     },
     contact: async (conversation: StoredConversation) => {
-      const contact = await loadContact(conversation.contactId, conversation.accountId);
+      const contact = await loadContact(conversation.contactId, conversation.accountId, conversation);
       if (!contact) throw notFound('contact');
       return contact;
     },
@@ -413,6 +413,7 @@ function present(event: DomainEvent): ConversationEventPayload | undefined {
     case 'conversation.updated':
       return { type: 'CONVERSATION_UPDATED', conversation: event.payload.conversation, message: null, typing: null };
     case 'message.created':
+      broughtAlong([event.payload.message, event.payload.conversation], [event.payload.contact, event.payload.inbox]);
       return { type: 'MESSAGE_CREATED', conversation: event.payload.conversation, message: event.payload.message, typing: null };
     case 'message.updated':
       return { type: 'MESSAGE_UPDATED', conversation: event.payload.conversation, message: event.payload.message, typing: null };

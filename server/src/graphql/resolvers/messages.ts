@@ -111,10 +111,10 @@ async function presentSender(message: StoredMessage): Promise<PresentedSender | 
   }
   if (sender.type === 'contact') {
     const contactId = sender.id ?? (await loadConversationContact(message.conversationId, message.accountId))?.contactId ?? null;
-    const contact = contactId ? await loadContact(contactId, message.accountId) : null;
+    const contact = contactId ? await loadContact(contactId, message.accountId, message) : null;
     return { type: 'contact', id: id ?? (contact ? String(contact._id) : null), name: contact?.name ?? '', avatarUrl: contact?.avatarUrl ?? null };
   }
-  const inbox = await loadInbox(message.inboxId, message.accountId);
+  const inbox = await loadInbox(message.inboxId, message.accountId, message);
   return { type: 'bot', id, name: inbox?.name ?? '', avatarUrl: null };
 }
 
