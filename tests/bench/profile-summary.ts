@@ -1,7 +1,9 @@
 // Sums a V8 .cpuprofile (node --cpu-prof) by function and by package, self time first, to read
 // what a benchmark run spent its CPU on:
 //
-//   node --import tsx tests/bench/profile-summary.ts <file.cpuprofile> [top N]
+//   node --import tsx tests/bench/profile-summary.ts <file.cpuprofile> [top N] [--from SECONDS]
+//
+// --from skips the samples of the first SECONDS (a benchmark's setup), to read the steady state.
 import { readFileSync } from 'node:fs';
 
 interface ProfileNode {
@@ -18,7 +20,9 @@ interface Profile {
   endTime: number;
 }
 
-const [file, topArgument] = process.argv.slice(2);
+const fromIndex = process.argv.indexOf('--from');
+const fromSeconds = fromIndex > 0 ? Number(process.argv[fromIndex + 1]) : 0;
+const [file, topArgument] = process.argv.slice(2).filter((_, index, all) => all[index] !== '--from' && all[index - 1] !== '--from');
 if (!file) {
   process.stderr.write('usage: profile-summary.ts <file.cpuprofile> [top N]\n');
   process.exit(2);
@@ -28,7 +32,11 @@ const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const nodes = new Map(profile.nodes.map((node) => [node.id, node]));
 
 const selfMicros = new Map<number, number>();
-profile.samples.forEach((id, index) => selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0)));
+let elapsedMicros = 0;
+profile.samples.forEach((id, index) => {
+  elapsedMicros += profile.timeDeltas[index] ?? 0;
+  if (elapsedMicros >= fromSeconds * 1e6) selfMicros.set(id, (selfMicros.get(id) ?? 0) + (profile.timeDeltas[index] ?? 0));
+});
 const total = [...selfMicros.values()].reduce((sum, value) => sum + value, 0);
 
 /** Where a script lives, shortened: a package name, or the path inside the repository. */

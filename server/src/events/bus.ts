@@ -8,10 +8,37 @@ export type Listener<K extends EventName> = (payload: EventMap[K]) => void | Pro
 export interface EventBus {
   publish<K extends EventName>(name: K, payload: EventMap[K]): void;
   on<K extends EventName>(name: K, listener: Listener<K>): () => void;
-  /** Events that pass `filter`, as an async iterator (GraphQL subscriptions); `return()` ends it. */
-  stream(filter: (event: DomainEvent) => boolean): AsyncIterableIterator<DomainEvent>;
+  /**
+   * Events that pass `filter`, as an async iterator (GraphQL subscriptions); `return()` ends it.
+   * `keys` (see `routingKeysOf`): only events with one of these keys are offered to `filter`, so
+   * an event costs its own subscribers rather than every open subscription. Without keys, every
+   * event is offered (tests, tools).
+   */
+  stream(filter: (event: DomainEvent) => boolean, keys?: RoutingKey[]): AsyncIterableIterator<DomainEvent>;
   /** Resolves when every listener started so far has finished (tests, shutdown). */
   idle(): Promise<void>;
+}
+
+/** Who an event concerns, as strings a subscription can ask for. */
+export type RoutingKey = `account:${string}` | `inbox:${string}` | `contact-inbox:${string}` | `presence:${string}` | `user:${string}`;
+
+export function routingKeysOf(event: DomainEvent): RoutingKey[] {
+  switch (event.name) {
+    case 'presence.updated':
+      return [`presence:${String(event.payload.accountId)}`];
+    case 'notification.created':
+      return [`user:${String(event.payload.notification.userId)}`];
+    case 'contact.updated':
+      return [`account:${String(event.payload.contact.accountId)}`];
+    case 'access.revoked':
+      return [`user:${String(event.payload.userId)}`];
+    case 'settings.changed':
+      return [`account:${String(event.payload.accountId)}`];
+    default: {
+      const { conversation } = event.payload;
+      return [`account:${String(conversation.accountId)}`, `inbox:${String(conversation.inboxId)}`, `contact-inbox:${String(conversation.contactInboxId)}`];
+    }
+  }
 }
 
 // A subscriber that stops reading must not make the server hold events for it forever.
@@ -19,13 +46,17 @@ const MAX_BUFFERED_PER_STREAM = 1_000;
 
 export function createInProcessEventBus(logger: Logger): EventBus {
   const listeners = new Map<EventName, Set<Listener<never>>>();
-  const streams = new Set<(event: DomainEvent) => void>();
+  const streamsByKey = new Map<RoutingKey | '*', Set<(event: DomainEvent) => void>>();
   const running = new Set<Promise<void>>();
 
   return {
     publish(name, payload) {
       const event = { name, payload } as DomainEvent;
-      for (const deliver of streams) deliver(event);
+      if (streamsByKey.size > 0) {
+        const offered = new Set<(event: DomainEvent) => void>();
+        for (const key of [...routingKeysOf(event), '*' as const]) for (const deliver of streamsByKey.get(key) ?? []) offered.add(deliver);
+        for (const deliver of offered) deliver(event);
+      }
       for (const listener of listeners.get(name) ?? []) {
         // Listeners run after the command returns, so a slow or failing one never blocks or
         // fails the command that published.
@@ -44,7 +75,8 @@ export function createInProcessEventBus(logger: Logger): EventBus {
       return () => set.delete(listener as Listener<never>);
     },
 
-    stream(filter) {
+    stream(filter, routing) {
+      const keys: Array<RoutingKey | '*'> = routing ?? ['*'];
       const buffered: DomainEvent[] = [];
       let waiting: ((result: IteratorResult<DomainEvent>) => void) | undefined;
       let done = false;
@@ -60,10 +92,18 @@ export function createInProcessEventBus(logger: Logger): EventBus {
           logger.warn({ event: event.name }, 'subscriber is not reading; event dropped');
         }
       };
-      streams.add(deliver);
+      for (const key of keys) {
+        const set = streamsByKey.get(key) ?? new Set();
+        streamsByKey.set(key, set);
+        set.add(deliver);
+      }
       const finish = (): Promise<IteratorResult<DomainEvent>> => {
         done = true;
-        streams.delete(deliver);
+        for (const key of keys) {
+          const set = streamsByKey.get(key);
+          set?.delete(deliver);
+          if (set?.size === 0) streamsByKey.delete(key);
+        }
         buffered.length = 0;
         waiting?.({ value: undefined, done: true });
         waiting = undefined;

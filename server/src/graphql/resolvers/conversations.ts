@@ -212,6 +212,7 @@ export const conversationsResolvers = {
             if (!conversation || !conversation.accountId.equals(agent.accountId)) return false;
             return inboxId === null || conversation.inboxId.equals(inboxId);
           },
+          [inboxId ? `inbox:${String(inboxId)}` : `account:${String(agent.accountId)}`],
         );
         return presentedStream(stream, membershipCheck(agent));
       },

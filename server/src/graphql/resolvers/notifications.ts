@@ -73,7 +73,7 @@ export const notificationsResolvers = {
       subscribe: (_parent: unknown, _args: unknown, { viewer, services }: GraphQLContext) => {
         const agent = requireAgent(viewer);
         const userId = agent.user._id;
-        return services.bus.stream((event) => event.name === 'notification.created' && event.payload.notification.userId.equals(userId));
+        return services.bus.stream((event) => event.name === 'notification.created' && event.payload.notification.userId.equals(userId), [`user:${String(userId)}`]);
       },
       resolve: (event: DomainEvent) => (event.name === 'notification.created' ? event.payload.notification : null),
     },

@@ -32,6 +32,7 @@ import { Inbox, type InboxDoc } from '../../db/models/inbox.ts';
 import { Message, type MessageFields } from '../../db/models/message.ts';
 import { User } from '../../db/models/user.ts';
 import type { ContactActor } from '../../events/actor.ts';
+import type { RoutingKey } from '../../events/bus.ts';
 import type { DomainEvent, Stored } from '../../events/event-map.ts';
 import { AppError, forbidden, invalidInput, notFound, unauthenticated } from '../../errors.ts';
 import { translate } from '../../i18n/activity.ts';
@@ -243,7 +244,8 @@ export const widgetResolvers = {
           event.name === 'presence.updated'
             ? event.payload.accountId.equals(accountId) && memberIds.includes(String(event.payload.userId))
             : isForVisitor(event, contactInboxId);
-        return whilePresent(context.services.bus.stream(forVisitor), context.services.visitorPresence.connect(contactInboxId));
+        const keys: RoutingKey[] = [`contact-inbox:${String(contactInboxId)}`, `presence:${String(accountId)}`];
+        return whilePresent(context.services.bus.stream(forVisitor, keys), context.services.visitorPresence.connect(contactInboxId));
       },
       resolve: async (event: DomainEvent, _args: unknown, context: GraphQLContext) => {
         if (event.name !== 'presence.updated') return presentWidgetEvent(event);
