@@ -2,6 +2,7 @@
 // switch on, and its inboxes' campaigns. Compiled once, kept until a rule set or an inbox changes (settings.changed).
 import { campaignRuleSet, PRESETS, RuleIndex, type OngoingCampaign, type PresetKey, type RuleSet, type RuleSetEntry } from '@charla/rules';
 import type { Types } from 'mongoose';
+import { createAccountMemo } from '../db/account-memo.ts';
 import { CampaignModel } from '../db/models/campaign.ts';
 import { Inbox, type InboxFields } from '../db/models/inbox.ts';
 import { RuleSetModel } from '../db/models/rule-set.ts';
@@ -27,23 +28,8 @@ export interface AccountRules {
 }
 
 export function createAccountRules(): AccountRules {
-  const compiled = new Map<string, Promise<RuleIndex>>();
-  return {
-    indexFor(accountId) {
-      const key = String(accountId);
-      let index = compiled.get(key);
-      if (!index) {
-        index = compileAccount(accountId);
-        compiled.set(key, index);
-        // A failed load is not kept: the next event tries again.
-        index.catch(() => compiled.get(key) === index && compiled.delete(key));
-      }
-      return index;
-    },
-    forget(accountId) {
-      compiled.delete(String(accountId));
-    },
-  };
+  const compiled = createAccountMemo(compileAccount);
+  return { indexFor: (accountId) => compiled.of(accountId), forget: (accountId) => compiled.forget(accountId) };
 }
 
 async function compileAccount(accountId: Types.ObjectId): Promise<RuleIndex> {

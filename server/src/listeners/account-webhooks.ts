@@ -7,6 +7,7 @@ import type { ConversationFields } from '../db/models/conversation.ts';
 import type { MessageFields } from '../db/models/message.ts';
 import { Webhook, WebhookDelivery, type WebhookEvent } from '../db/models/webhook.ts';
 import type { Stored } from '../events/event-map.ts';
+import { createAccountMemo, type AccountMemo } from '../db/account-memo.ts';
 import { JOB_NAMES } from '../jobs/scheduler.ts';
 import type { Services } from '../services.ts';
 
@@ -47,45 +48,21 @@ function presentContact(contact: Stored<ContactFields>) {
   return { id: String(contact._id), name: contact.name, email: contact.email ?? null, phone: contact.phone ?? null, customAttributes: contact.customAttributes ?? {} };
 }
 
-// Which of an account's webhooks are on, and for which events: read once per account rather than
-// once per event, and forgotten when an administrator changes the account's webhooks.
-const MAX_CACHED_ACCOUNTS = 10_000;
-
-function createWebhookDirectory() {
-  const byAccount = new Map<string, Promise<Array<{ _id: Types.ObjectId; events: WebhookEvent[] }>>>();
-  return {
-    async subscribedTo(accountId: Types.ObjectId, event: WebhookEvent): Promise<Types.ObjectId[]> {
-      const key = String(accountId);
-      let webhooks = byAccount.get(key);
-      if (!webhooks) {
-        if (byAccount.size >= MAX_CACHED_ACCOUNTS) byAccount.delete(byAccount.keys().next().value!);
-        webhooks = Webhook.find({ accountId, enabled: true }, { _id: 1, events: 1 }).lean().exec() as Promise<Array<{ _id: Types.ObjectId; events: WebhookEvent[] }>>;
-        // A failed read is not kept: the next event asks again.
-        webhooks.catch(() => byAccount.get(key) === webhooks && byAccount.delete(key));
-        byAccount.set(key, webhooks);
-      }
-      return (await webhooks).filter((webhook) => webhook.events.includes(event)).map((webhook) => webhook._id);
-    },
-    /** A read under way when this is called is dropped too: the next event reads the change. */
-    forget(accountId: Types.ObjectId): void {
-      byAccount.delete(String(accountId));
-    },
-  };
-}
-
-type WebhookDirectory = ReturnType<typeof createWebhookDirectory>;
+type WebhookDirectory = AccountMemo<Array<{ _id: Types.ObjectId; events: WebhookEvent[] }>>;
 
 async function enqueue(services: Services, directory: WebhookDirectory, accountId: Types.ObjectId, event: WebhookEvent, data: Record<string, unknown>): Promise<void> {
-  const webhookIds = await directory.subscribedTo(accountId, event);
+  const webhooks = (await directory.of(accountId)).filter((webhook) => webhook.events.includes(event));
   const now = services.now();
-  for (const webhookId of webhookIds) {
+  for (const { _id: webhookId } of webhooks) {
     const delivery = await WebhookDelivery.create({ accountId, webhookId, event, payload: { event, occurredAt: now, ...data }, createdAt: now });
     await services.scheduler.scheduleOnce(JOB_NAMES.deliverWebhook, now, { deliveryId: String(delivery._id), attempt: '1' });
   }
 }
 
 export function registerAccountWebhookListeners(services: Services): void {
-  const directory = createWebhookDirectory();
+  // Which of an account's webhooks are on, and for which events: read once per account rather
+  // than once per event, and forgotten when an administrator changes the account's webhooks.
+  const directory: WebhookDirectory = createAccountMemo((accountId) => Webhook.find({ accountId, enabled: true }, { _id: 1, events: 1 }).lean().exec() as ReturnType<WebhookDirectory['of']>);
   services.bus.on('settings.changed', ({ accountId, entity }) => {
     if (entity === 'webhook') directory.forget(accountId);
   });
