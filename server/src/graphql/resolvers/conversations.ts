@@ -75,7 +75,7 @@ export const conversationsResolvers = {
     conversations: async (
       _parent: unknown,
       args: { filter?: ConversationFilterInput | null; first?: unknown; after?: unknown },
-      { viewer }: GraphQLContext,
+      { viewer, services }: GraphQLContext,
     ) => {
       const agent = requireAgent(viewer);
       const first = clampFirst(args.first, 25);
@@ -96,14 +96,22 @@ export const conversationsResolvers = {
           }
         : {};
 
-      const [page, mineCount, unassignedCount, allCount] = await Promise.all([
+      const count = async () => {
+        const [mineCount, unassignedCount, allCount] = await Promise.all([
+          Conversation.countDocuments({ ...scope, ...mine }),
+          Conversation.countDocuments({ ...scope, ...unassigned }),
+          Conversation.countDocuments(scope),
+        ]);
+        return { mine: mineCount, unassigned: unassignedCount, all: allCount };
+      };
+      // A search's matches follow contacts' names and e-mails, which the cache does not watch.
+      const counting = scope.$or ? count() : services.tabCounts.of(agent.accountId, `${agent.user._id}:${JSON.stringify(scope)}`, count);
+      const [page, counts] = await Promise.all([
         Conversation.find({ ...scope, ...tab, ...(after && { $and: [keyset] }) })
           .sort({ lastActivityAt: -1, _id: -1 })
           .limit(first + 1)
           .lean(),
-        Conversation.countDocuments({ ...scope, ...mine }),
-        Conversation.countDocuments({ ...scope, ...unassigned }),
-        Conversation.countDocuments(scope),
+        counting,
       ]);
       const nodes = page.slice(0, first) as StoredConversation[];
       const edges = nodes.map((node) => ({ cursor: listCursor(node), node }));
@@ -115,7 +123,7 @@ export const conversationsResolvers = {
           startCursor: edges[0]?.cursor ?? null,
           endCursor: edges.at(-1)?.cursor ?? null,
         },
-        counts: { mine: mineCount, unassigned: unassignedCount, all: allCount },
+        counts,
       };
     },
 
