@@ -97,6 +97,9 @@ const COMPUTERS: Record<FactName, FactComputer> = {
   'conversation.isNew': async ({ event, conversation, message }) => {
     if (event === 'conversation.created') return true;
     if (!conversation || !message || message.messageType !== 'incoming') return false;
+    const first = conversation.firstIncomingMessageId;
+    if (first) return String(first) === String(message._id);
+    // A conversation stored before the field (or a snapshot from before this message): ask the messages.
     return !(await Message.exists({ conversationId: conversation._id, messageType: 'incoming', _id: { $lt: message._id } }));
   },
   'conversation.emailRequested': ({ conversation }) => (conversation ? conversation.emailRequestedAt != null : null),

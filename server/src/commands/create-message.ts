@@ -86,7 +86,11 @@ export async function createMessage(services: Services, input: NewMessage): Prom
   const isAgentReply = input.messageType === 'outgoing' && !input.private && writtenByAgent;
   const set: Record<string, unknown> = {};
   // The contact waits from their first unanswered message; an agent's reply ends the wait.
-  if (input.messageType === 'incoming') set.waitingSince = { $ifNull: ['$waitingSince', now] };
+  if (input.messageType === 'incoming') {
+    set.waitingSince = { $ifNull: ['$waitingSince', now] };
+    // Left absent where it was absent: that conversation's first message may be an older one.
+    set.firstIncomingMessageId = { $cond: [{ $eq: [{ $type: '$firstIncomingMessageId' }, 'missing'] }, '$$REMOVE', { $ifNull: ['$firstIncomingMessageId', created._id] }] };
+  }
   if (isAgentReply) Object.assign(set, { firstReplyAt: { $ifNull: ['$firstReplyAt', now] }, waitingSince: null });
   // Activity lines and private notes are not conversation activity the list should re-sort on.
   if (input.messageType !== 'activity' && !input.private) set.lastActivityAt = { $max: ['$lastActivityAt', now] };

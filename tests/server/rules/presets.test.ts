@@ -1,6 +1,8 @@
 // The presets, switched on by inbox settings, reproduce PRODUCT.md message for message: greeting,
 // e-mail capture, out-of-office, the CSAT survey and the bot's hand-off.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Types } from 'mongoose';
+import { Conversation } from '../../../server/src/db/models/conversation.ts';
 import type { InboxDoc } from '../../../server/src/db/models/inbox.ts';
 import { Notification } from '../../../server/src/db/models/notification.ts';
 import { startTestCharla, stopAllTestCharlas, type TestCharla } from '../../support/charla.ts';
@@ -71,6 +73,21 @@ describe('greeting and e-mail capture', () => {
     await charla.services.bus.idle();
     const templates = (await agentMessages(charla, ana.token, conversationId)).filter((message) => message.messageType === 'TEMPLATE');
     expect(templates.map((message) => message.content)).toEqual([GREETING, 'Give the team a way to reach you.', 'Get notified by email']);
+    const stored = await Conversation.findById(conversationId).lean();
+    const firstIncoming = (await agentMessages(charla, ana.token, conversationId)).find((message) => message.messageType === 'INCOMING');
+    expect(String(stored!.firstIncomingMessageId)).toBe(firstIncoming!.id);
+  });
+
+  it('does not greet again in a conversation stored before it recorded its first message', async () => {
+    const inbox = await inboxWith({ greeting: { enabled: true, text: GREETING } });
+    const { visitor, conversationId } = await visitorSays(inbox);
+    await Conversation.collection.updateOne({ _id: new Types.ObjectId(conversationId) }, { $unset: { firstIncomingMessageId: '' } });
+    await say(charla, visitor.visitorToken, '¿Seguís ahí?');
+    await charla.services.bus.idle();
+    const templates = (await agentMessages(charla, ana.token, conversationId)).filter((message) => message.messageType === 'TEMPLATE');
+    expect(templates.map((message) => message.content)).toEqual([GREETING]);
+    // Its first message stays unknown rather than wrongly the newest.
+    expect(await Conversation.collection.findOne({ _id: new Types.ObjectId(conversationId), firstIncomingMessageId: { $exists: true } })).toBeNull();
   });
 
   it('does not ask a contact whose e-mail is known', async () => {

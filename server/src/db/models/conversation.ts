@@ -28,6 +28,11 @@ const conversationSchema = new Schema(
     /** Since when the contact has been waiting for an agent's reply; null when answered. */
     waitingSince: { type: Date, default: null },
     firstReplyAt: { type: Date, default: null },
+    /**
+     * The contact's first message here (rules' conversation.isNew), set by the message itself.
+     * Null until then; absent on conversations stored before the field, which are never given one.
+     */
+    firstIncomingMessageId: { type: Schema.Types.ObjectId, default: null },
     /** When the contact was asked for an e-mail address (once per conversation). */
     emailRequestedAt: { type: Date, default: null },
     /** Whether the CSAT survey was already posted (once per conversation). */
