@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import mongoose from 'mongoose';
 import { createAccountRules } from './automation/account-rules.ts';
 import { createTabCountsCache } from './graphql/tab-counts.ts';
+import { createInboxDirectory } from './db/inbox-directory.ts';
 import { bootstrapInstallation, type BootstrapReport } from './bootstrap.ts';
 import type { Config } from './config.ts';
 import { connectDatabase, type Database } from './db/connect.ts';
@@ -69,6 +70,7 @@ export async function startCharla(config: Config, logger: Logger, options: Start
       outbound: createOutboundClient(config.outboundAllowedNetworks),
       rules: createAccountRules(),
       tabCounts: createTabCountsCache(bus),
+      inboxes: createInboxDirectory(bus),
       visitorPresence: createVisitorPresence(),
       now: options.now ?? (() => new Date()),
     };

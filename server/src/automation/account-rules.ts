@@ -2,7 +2,7 @@
 // switch on, and its inboxes' campaigns. Compiled once, kept until a rule set or an inbox changes (settings.changed).
 import { campaignRuleSet, PRESETS, RuleIndex, type OngoingCampaign, type PresetKey, type RuleSet, type RuleSetEntry } from '@charla/rules';
 import type { Types } from 'mongoose';
-import { createAccountMemo } from '../db/account-memo.ts';
+import { createIdMemo } from '../db/id-memo.ts';
 import { CampaignModel } from '../db/models/campaign.ts';
 import { Inbox, type InboxFields } from '../db/models/inbox.ts';
 import { RuleSetModel } from '../db/models/rule-set.ts';
@@ -28,7 +28,7 @@ export interface AccountRules {
 }
 
 export function createAccountRules(): AccountRules {
-  const compiled = createAccountMemo(compileAccount);
+  const compiled = createIdMemo(compileAccount);
   return { indexFor: (accountId) => compiled.of(accountId), forget: (accountId) => compiled.forget(accountId) };
 }
 

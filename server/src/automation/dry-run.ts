@@ -3,6 +3,7 @@
 // account, sample facts, or both (sample facts win). Nothing is changed.
 import { RuleIndex, FACTS, withStopProcessing, type FactName, type FactValues, type RuleEvent, type RuleExplanation, type RuleSet } from '@charla/rules';
 import type { Types } from 'mongoose';
+import type { InboxDirectory } from '../db/inbox-directory.ts';
 import { Conversation, type ConversationFields } from '../db/models/conversation.ts';
 import { Message, type MessageFields } from '../db/models/message.ts';
 import type { Stored } from '../events/event-map.ts';
@@ -17,6 +18,7 @@ export interface DryRunProps {
   messageId?: Types.ObjectId;
   facts?: Record<string, unknown>;
   now: Date;
+  inboxes: InboxDirectory;
 }
 
 export interface DryRunResult {
@@ -42,7 +44,7 @@ export async function dryRunRuleSet(props: DryRunProps): Promise<DryRunResult> {
   // Every inbox, so the rules are explained even for a sample outside the set's inboxes.
   const index = new RuleIndex([{ key: 'dry-run', ruleSet: { ...props.ruleSet, inboxes: ['*'] } }]);
   const needed = [...index.factsNeeded(props.event, null)].filter((fact) => !(fact in overrides));
-  const trigger = await completeTrigger({ event: props.event, accountId: props.accountId, conversation, message, contact: null });
+  const trigger = await completeTrigger({ event: props.event, accountId: props.accountId, conversation, message, contact: null }, props.inboxes);
   const computed = conversation ? await computeFacts(trigger, needed, props.now) : {};
   const evaluation = await index.evaluate(props.event, null, { ...computed, ...overrides }, { explain: true });
   const inboxes = props.ruleSet.inboxes;

@@ -5,7 +5,8 @@ import type { FactName, FactValues, RuleEvent } from '@charla/rules';
 import type { Types } from 'mongoose';
 import { Contact, type ContactFields } from '../db/models/contact.ts';
 import { Conversation, type ConversationFields, type ConversationStatus } from '../db/models/conversation.ts';
-import { Inbox, type InboxFields } from '../db/models/inbox.ts';
+import type { InboxDirectory } from '../db/inbox-directory.ts';
+import type { InboxFields } from '../db/models/inbox.ts';
 import { Message, type MessageFields } from '../db/models/message.ts';
 import type { ConversationChange, Stored } from '../events/event-map.ts';
 import { guessLanguage } from './message-language.ts';
@@ -38,10 +39,10 @@ export interface VisitorPage {
 export type TriggerInput = Omit<RuleTrigger, 'inbox'> & { inbox?: RuleTrigger['inbox'] };
 
 /** Loads what the event does not carry: the conversation's inbox and contact. */
-export async function completeTrigger(trigger: TriggerInput): Promise<RuleTrigger> {
+export async function completeTrigger(trigger: TriggerInput, inboxes: InboxDirectory): Promise<RuleTrigger> {
   const conversation = trigger.conversation;
   const [inbox, contact] = await Promise.all([
-    trigger.inbox !== undefined || !conversation ? (trigger.inbox ?? null) : Inbox.findOne({ _id: conversation.inboxId, accountId: trigger.accountId }).lean(),
+    trigger.inbox !== undefined || !conversation ? (trigger.inbox ?? null) : inboxes.of(conversation.inboxId, trigger.accountId),
     trigger.contact || !conversation ? trigger.contact : Contact.findOne({ _id: conversation.contactId, accountId: trigger.accountId }).lean(),
   ]);
   return { ...trigger, inbox: (inbox as Stored<InboxFields> | null) ?? null, contact: (contact as Stored<ContactFields> | null) ?? null };

@@ -23,7 +23,7 @@ export async function runRules(services: Services, input: TriggerInput, performe
   const inboxId = inbox ? String(inbox) : null;
   index ??= await services.rules.indexFor(input.accountId);
   if (!index.hasRules(input.event, inboxId)) return [];
-  const trigger = await completeTrigger(input);
+  const trigger = await completeTrigger(input, services.inboxes);
 
   const now = services.now();
   const facts = await computeFacts(trigger, index.factsNeeded(trigger.event, inboxId), now);

@@ -3,7 +3,6 @@
 import type { Types } from 'mongoose';
 import type { Locale } from '../db/models/account.ts';
 import type { ConversationFields } from '../db/models/conversation.ts';
-import { Inbox } from '../db/models/inbox.ts';
 import { Notification, type NotificationFields, type NotificationType } from '../db/models/notification.ts';
 import { User } from '../db/models/user.ts';
 import type { Stored } from '../events/event-map.ts';
@@ -24,7 +23,7 @@ export async function notifyAgents(services: Services, props: NotifyAgentsProps)
   // Only agents who may see the conversation now (administrators of its account, members of its
   // inbox), however the recipients were gathered: a participant removed from the inbox since
   // hears nothing more of it.
-  const inbox = await Inbox.findOne({ _id: props.conversation.inboxId, accountId: props.conversation.accountId }, { memberIds: 1 }).lean();
+  const inbox = await services.inboxes.of(props.conversation.inboxId, props.conversation.accountId);
   if (!inbox) return [];
   const recipients = await User.find(
     {

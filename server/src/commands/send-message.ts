@@ -5,7 +5,6 @@ import type { Types } from 'mongoose';
 import type { AgentViewer } from '../auth/viewer.ts';
 import { Conversation } from '../db/models/conversation.ts';
 import type { ConversationFields } from '../db/models/conversation.ts';
-import { Inbox } from '../db/models/inbox.ts';
 import { Mention } from '../db/models/mention.ts';
 import { Message, type MessageFields } from '../db/models/message.ts';
 import { User } from '../db/models/user.ts';
@@ -50,7 +49,7 @@ export async function sendMessage(services: Services, props: SendMessageProps): 
     if (!props.private && !visibleToVisitor(original)) throw invalidInput('inReplyTo', 'a reply can only answer a message the contact can see');
     contentAttributes.inReplyTo = String(props.inReplyTo);
   }
-  const mentionedIds = props.private ? await mentionableAgents(conversation, mentionedAgentIds(props.content)) : [];
+  const mentionedIds = props.private ? await mentionableAgents(services, conversation, mentionedAgentIds(props.content)) : [];
   if (mentionedIds.length > 0) contentAttributes.mentions = mentionedIds.map(String);
 
   const uploader = { type: 'agent' as const, id: agent.user._id };
@@ -95,10 +94,10 @@ export function mentionedAgentIds(content: string): string[] {
 }
 
 /** Of those ids, the agents of the conversation's account who can see its inbox. */
-async function mentionableAgents(conversation: Stored<ConversationFields>, ids: string[]): Promise<Types.ObjectId[]> {
+async function mentionableAgents(services: Services, conversation: Stored<ConversationFields>, ids: string[]): Promise<Types.ObjectId[]> {
   if (ids.length === 0) return [];
   const [inbox, agents] = await Promise.all([
-    Inbox.findOne({ _id: conversation.inboxId, accountId: conversation.accountId }, { memberIds: 1 }).lean(),
+    services.inboxes.of(conversation.inboxId, conversation.accountId),
     User.find({ _id: { $in: ids }, accountId: conversation.accountId }, { role: 1 }).lean(),
   ]);
   if (!inbox) return [];

@@ -7,7 +7,7 @@ import type { ConversationFields } from '../db/models/conversation.ts';
 import type { MessageFields } from '../db/models/message.ts';
 import { Webhook, WebhookDelivery, type WebhookEvent } from '../db/models/webhook.ts';
 import type { Stored } from '../events/event-map.ts';
-import { createAccountMemo, type AccountMemo } from '../db/account-memo.ts';
+import { createIdMemo, type IdMemo } from '../db/id-memo.ts';
 import { JOB_NAMES } from '../jobs/scheduler.ts';
 import type { Services } from '../services.ts';
 
@@ -48,7 +48,7 @@ function presentContact(contact: Stored<ContactFields>) {
   return { id: String(contact._id), name: contact.name, email: contact.email ?? null, phone: contact.phone ?? null, customAttributes: contact.customAttributes ?? {} };
 }
 
-type WebhookDirectory = AccountMemo<Array<{ _id: Types.ObjectId; events: WebhookEvent[] }>>;
+type WebhookDirectory = IdMemo<Array<{ _id: Types.ObjectId; events: WebhookEvent[] }>>;
 
 async function enqueue(services: Services, directory: WebhookDirectory, accountId: Types.ObjectId, event: WebhookEvent, data: Record<string, unknown>): Promise<void> {
   const webhooks = (await directory.of(accountId)).filter((webhook) => webhook.events.includes(event));
@@ -62,7 +62,7 @@ async function enqueue(services: Services, directory: WebhookDirectory, accountI
 export function registerAccountWebhookListeners(services: Services): void {
   // Which of an account's webhooks are on, and for which events: read once per account rather
   // than once per event, and forgotten when an administrator changes the account's webhooks.
-  const directory: WebhookDirectory = createAccountMemo((accountId) => Webhook.find({ accountId, enabled: true }, { _id: 1, events: 1 }).lean().exec() as ReturnType<WebhookDirectory['of']>);
+  const directory: WebhookDirectory = createIdMemo((accountId) => Webhook.find({ accountId, enabled: true }, { _id: 1, events: 1 }).lean().exec() as ReturnType<WebhookDirectory['of']>);
   services.bus.on('settings.changed', ({ accountId, entity }) => {
     if (entity === 'webhook') directory.forget(accountId);
   });

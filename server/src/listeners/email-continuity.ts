@@ -1,7 +1,6 @@
 // An agent's reply in a web widget conversation: mailed to the contact later when they are not in
 // the widget (jobs/email-continuity.ts); when they are, it counts as seen and is never mailed.
 import { Contact } from '../db/models/contact.ts';
-import { Inbox } from '../db/models/inbox.ts';
 import { markRepliesUpTo, scheduleEmailContinuity } from '../jobs/email-continuity.ts';
 import type { Services } from '../services.ts';
 
@@ -13,7 +12,7 @@ export function registerEmailContinuityListener(services: Services): void {
       return;
     }
     const [inbox, contact] = await Promise.all([
-      Inbox.findById(conversation.inboxId, { channelType: 1, 'settings.emailContinuity': 1 }).lean(),
+      services.inboxes.of(conversation.inboxId),
       Contact.findById(conversation.contactId, { email: 1 }).lean(),
     ]);
     if (inbox?.channelType !== 'web_widget' || inbox.settings?.emailContinuity === false || !contact?.email) return;

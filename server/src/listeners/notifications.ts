@@ -2,7 +2,6 @@
 // assignment for the new assignee, an incoming message for the assignee and the participants.
 // Mentions are notified by sendMessage itself. Muted conversations notify nobody. Notifications of
 // the types an agent chose are e-mailed when they stay unread (jobs/email-notifications.ts).
-import { Inbox } from '../db/models/inbox.ts';
 import { notifyAgents } from '../commands/notify-agents.ts';
 import type { ConversationFields } from '../db/models/conversation.ts';
 import type { Actor } from '../events/actor.ts';
@@ -59,7 +58,7 @@ export function registerNotificationListeners(services: Services): void {
 }
 
 async function notifyInboxMembers(services: Services, conversation: Stored<ConversationFields>, performedBy: Actor): Promise<void> {
-  const inbox = await Inbox.findOne({ _id: conversation.inboxId, accountId: conversation.accountId }, { name: 1, memberIds: 1 }).lean();
+  const inbox = await services.inboxes.of(conversation.inboxId, conversation.accountId);
   if (!inbox) return;
   const recipientIds = inbox.memberIds.filter((id) => !(performedBy.type === 'agent' && performedBy.userId.equals(id)));
   await notifyAgents(services, { type: 'conversation_created', conversation, recipientIds, values: { inbox: inbox.name } });

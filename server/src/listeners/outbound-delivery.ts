@@ -2,14 +2,13 @@
 // template messages only — never private notes or activity lines, and never what came in from the
 // channel (incoming messages), so nothing echoes back.
 import { adapterFor } from '@charla/channels';
-import { Inbox } from '../db/models/inbox.ts';
 import { queueChannelDelivery } from '../jobs/deliver-channel-message.ts';
 import type { Services } from '../services.ts';
 
 export function registerOutboundDeliveryListener(services: Services): void {
   services.bus.on('message.created', async ({ message }) => {
     if (message.private || (message.messageType !== 'outgoing' && message.messageType !== 'template')) return;
-    const inbox = await Inbox.findById(message.inboxId, { channelType: 1, channelConfig: 1 }).lean();
+    const inbox = await services.inboxes.of(message.inboxId);
     const adapter = inbox ? adapterFor(inbox.channelType) : undefined;
     if (!inbox || !adapter || adapter.sendsWith?.(inbox.channelConfig ?? {}) === false) return;
     await queueChannelDelivery(services, message._id);

@@ -222,6 +222,24 @@ describe('the notifications panel', () => {
     expect(await Notification.countDocuments({ userId: bruno.user._id, conversationId: conversation._id })).toBe(0);
   });
 
+  it('follows a membership change at once, though the inbox was read for the message before', async () => {
+    const { admin, ana, bruno, inbox, visitor } = await scene();
+    const conversation = await buildConversation(visitor);
+    await charla.mutate(SEND, { input: { conversationId: String(conversation._id), content: 'Lo vigilo', private: true } }, bruno.token);
+    await charla.mutate(`mutation { sendVisitorMessage(content: "¿Hola?") { id } }`, {}, visitor.visitorToken);
+    await charla.services.bus.idle();
+    expect(await Notification.countDocuments({ userId: bruno.user._id, conversationId: conversation._id })).toBe(1);
+
+    await charla.mutate(
+      `mutation($inboxId: ID!, $agentIds: [ID!]!) { setInboxMembers(inboxId: $inboxId, agentIds: $agentIds) { id } }`,
+      { inboxId: String(inbox._id), agentIds: [String(ana.user._id)] },
+      admin.token,
+    );
+    await charla.mutate(`mutation { sendVisitorMessage(content: "¿Sigues?") { id } }`, {}, visitor.visitorToken);
+    await charla.services.bus.idle();
+    expect(await Notification.countDocuments({ userId: bruno.user._id, conversationId: conversation._id })).toBe(1);
+  });
+
   it('refuses a cursor that is not one of ours', async () => {
     const { ana } = await scene();
     const forged = Buffer.from(JSON.stringify({ id: { $gt: '' } })).toString('base64url');

@@ -102,6 +102,7 @@ export const rulesResolvers = {
         messageId: event.messageId == null ? undefined : parseId(event.messageId, 'event.messageId'),
         facts: event.facts ?? {},
         now: services.now(),
+        inboxes: services.inboxes,
       });
     },
   },

@@ -29,6 +29,7 @@ import { Contact, type ContactDoc } from '../../db/models/contact.ts';
 import { ContactInbox, type ContactInboxDoc } from '../../db/models/contact-inbox.ts';
 import { Conversation, type ConversationFields } from '../../db/models/conversation.ts';
 import { Inbox, type InboxDoc } from '../../db/models/inbox.ts';
+import type { InboxDirectory } from '../../db/inbox-directory.ts';
 import { Message, type MessageFields } from '../../db/models/message.ts';
 import { User } from '../../db/models/user.ts';
 import type { ContactActor } from '../../events/actor.ts';
@@ -248,9 +249,9 @@ export const widgetResolvers = {
         return whilePresent(context.services.bus.stream(forVisitor, keys), context.services.visitorPresence.connect(contactInboxId));
       },
       resolve: async (event: DomainEvent, _args: unknown, context: GraphQLContext) => {
-        if (event.name !== 'presence.updated') return presentWidgetEvent(event);
+        if (event.name !== 'presence.updated') return presentWidgetEvent(event, context.services.inboxes);
         const visitor = requireVisitor(context.viewer);
-        return { type: 'PRESENCE', message: null, conversation: null, typing: null, agentsOnline: await agentsOnlineAfter(event, visitor.inbox._id) };
+        return { type: 'PRESENCE', message: null, conversation: null, typing: null, agentsOnline: await agentsOnlineAfter(event, visitor.inbox._id, context.services.inboxes) };
       },
     },
   },
@@ -397,10 +398,10 @@ function isForVisitor(event: DomainEvent, contactInboxId: Types.ObjectId): boole
   }
 }
 
-async function presentWidgetEvent(event: DomainEvent) {
+async function presentWidgetEvent(event: DomainEvent, inboxes: InboxDirectory) {
   const conversation = 'conversation' in event.payload ? (event.payload.conversation as StoredConversation) : undefined;
   if (!conversation) throw new Error(`widget events carry a conversation; ${event.name} does not`);
-  const inbox = (event.name === 'message.created' && event.payload.inbox) || (await Inbox.findById(conversation.inboxId, { name: 1, settings: 1 }).lean());
+  const inbox = (event.name === 'message.created' && event.payload.inbox) || (await inboxes.of(conversation.inboxId));
   if (!inbox) throw notFound('inbox');
   const presenter = visitorPresenter(inbox);
   switch (event.name) {
@@ -494,14 +495,12 @@ function presentVisitorContact(contact: ContactDoc, contactInbox: Pick<ContactIn
 // inbox, not once per visitor (with 10,000 widgets open, 40,000 queries made a reply wait seconds).
 const onlineAfterEvent = new WeakMap<DomainEvent, Map<string, Promise<boolean>>>();
 
-function agentsOnlineAfter(event: DomainEvent, inboxId: Types.ObjectId): Promise<boolean> {
+function agentsOnlineAfter(event: DomainEvent, inboxId: Types.ObjectId, inboxes: InboxDirectory): Promise<boolean> {
   const perInbox = onlineAfterEvent.get(event) ?? new Map<string, Promise<boolean>>();
   onlineAfterEvent.set(event, perInbox);
   let online = perInbox.get(String(inboxId));
   if (!online) {
-    online = Inbox.findById(inboxId, { memberIds: 1, accountId: 1 })
-      .lean()
-      .then((inbox) => (inbox ? anyAgentOnline(inbox) : false));
+    online = inboxes.of(inboxId).then((inbox) => (inbox ? anyAgentOnline(inbox) : false));
     perInbox.set(String(inboxId), online);
   }
   return online;
