@@ -9,7 +9,7 @@ import { Contact, type ContactDoc, type ContactFields } from '../db/models/conta
 import { isDuplicateKey } from '../db/duplicate-key.ts';
 import type { ContactInboxFields } from '../db/models/contact-inbox.ts';
 import { Conversation, type ConversationDoc, type ConversationFields } from '../db/models/conversation.ts';
-import { Inbox, type InboxDoc, type InboxFields } from '../db/models/inbox.ts';
+import type { InboxFields } from '../db/models/inbox.ts';
 import { Attachment } from '../db/models/attachment.ts';
 import type { Actor, ContactActor } from '../events/actor.ts';
 import type { Stored } from '../events/event-map.ts';
@@ -49,7 +49,7 @@ export interface ReceiveIncomingMessageProps {
    * The contact and inbox of `contactInbox` when the caller has just read them (the widget reads
    * both to authorise the visitor), so they are not read twice.
    */
-  loaded?: { contact: ContactDoc; inbox: InboxDoc };
+  loaded?: { contact: ContactDoc; inbox: Stored<InboxFields> };
 }
 
 /** The contact-inbox's newest conversation: the one a widget shows and writes to. */
@@ -78,7 +78,7 @@ export async function receiveIncomingMessage(services: Services, props: ReceiveI
     ? [loaded.contact, loaded.inbox]
     : await Promise.all([
         Contact.findOne({ _id: contactInbox.contactId, accountId: contactInbox.accountId }, { blocked: 1, name: 1, lastActivityAt: 1 }).lean(),
-        Inbox.findOne({ _id: contactInbox.inboxId, accountId: contactInbox.accountId }),
+        services.inboxes.of(contactInbox.inboxId, contactInbox.accountId),
       ]);
   if (!contact) throw notFound('contact');
   if (!inbox) throw notFound('inbox');
@@ -141,7 +141,7 @@ export async function receiveIncomingMessage(services: Services, props: ReceiveI
       clientMessageId: props.clientMessageId,
       performedBy,
       // Whole documents only: a contact read with a projection would give rules missing facts.
-      known: loaded && { inbox: loaded.inbox.toObject() as Stored<InboxFields>, contact: loaded.contact.toObject() as Stored<ContactFields> },
+      known: loaded && { inbox: loaded.inbox, contact: loaded.contact.toObject() as Stored<ContactFields> },
     });
     if (created.retried) {
       if (attachments.length > 0) await releaseAttachments(attachments.map((attachment) => attachment.id), conversation._id);
@@ -165,7 +165,7 @@ async function noteContactActivity(contact: { _id: Types.ObjectId; lastActivityA
   contact.lastActivityAt = now;
 }
 
-async function assertAttachmentsUsable(ids: string[], contactId: Types.ObjectId, inbox: InboxDoc): Promise<void> {
+async function assertAttachmentsUsable(ids: string[], contactId: Types.ObjectId, inbox: Stored<InboxFields>): Promise<void> {
   if (ids.length > MAX_ATTACHMENTS_PER_MESSAGE) throw invalidInput('attachmentIds', `at most ${MAX_ATTACHMENTS_PER_MESSAGE} attachments per message`);
   if (ids.some((id) => !ATTACHMENT_ID.test(id))) throw invalidInput('attachmentIds', 'must be ids returned by the upload');
   const usable = await Attachment.countDocuments({
@@ -230,7 +230,7 @@ export async function startConversation(
  * starts an ordinary conversation: it is never lost for the campaign's sake.
  */
 async function answerableCampaign(
-  inbox: InboxDoc,
+  inbox: Stored<InboxFields>,
   contactInbox: ReceiveIncomingMessageProps['contactInbox'],
   campaignId: Types.ObjectId,
 ): Promise<Stored<CampaignFields> | null> {
@@ -242,7 +242,7 @@ async function answerableCampaign(
 }
 
 /** The campaign's message opens the conversation, from the campaign's sender (an agent or the bot). */
-async function postCampaignMessage(services: Services, conversation: ConversationDoc, campaign: Stored<CampaignFields>, inbox: InboxDoc): Promise<ConversationDoc> {
+async function postCampaignMessage(services: Services, conversation: ConversationDoc, campaign: Stored<CampaignFields>, inbox: Stored<InboxFields>): Promise<ConversationDoc> {
   const document = campaign.document as Campaign;
   const content = textForLocale(document.message, inbox.settings?.locale ?? 'en');
   // Performed by the system: automation writing as an agent is not the team responding.

@@ -60,7 +60,8 @@ interface CurrentVisitor {
   viewer: VisitorViewer;
   contactInbox: ContactInboxDoc;
   contact: ContactDoc;
-  inbox: InboxDoc;
+  /** From the inbox directory: shared, never changed here. */
+  inbox: Stored<InboxFields>;
   actor: ContactActor;
 }
 
@@ -136,7 +137,7 @@ export const widgetResolvers = {
     pageViewed: async (_parent: unknown, args: { page: unknown }, context: GraphQLContext) => {
       const visitor = await currentVisitor(context);
       const offer = await offerCampaign(context.services, {
-        inbox: visitor.inbox.toObject() as Stored<InboxFields>,
+        inbox: visitor.inbox,
         contact: visitor.contact.toObject() as Stored<ContactFields>,
         contactInbox: visitor.contactInbox.toObject() as Stored<ContactInboxFields>,
         page: parseVisitorPage(args.page),
@@ -282,7 +283,7 @@ async function currentVisitor(context: GraphQLContext): Promise<CurrentVisitor> 
   if (!contactInbox || !context.token || contactInbox.visitorTokenHash !== hashToken(context.token)) throw unauthenticated();
   const [contact, inbox] = await Promise.all([
     Contact.findOne({ _id: contactInbox.contactId, accountId: contactInbox.accountId }),
-    Inbox.findOne({ _id: contactInbox.inboxId, accountId: contactInbox.accountId }),
+    context.services.inboxes.of(contactInbox.inboxId, contactInbox.accountId),
   ]);
   if (!contact || !inbox) throw unauthenticated();
   return { viewer, contactInbox, contact, inbox, actor: contactActor(inbox, contactInbox, contact._id) };
