@@ -145,18 +145,32 @@ function evaluateIndex(index: CollectionIndex, conds: Map<string, FieldCondition
     boundFields++;
     break;
   }
-  const sortOrder = sortCompatibility(index, eqFields, sort);
+  const sortOrder = sortCompatibility(index, eqFields, sort, conds);
   if (score === 0 && !sortOrder.sorted) return undefined;
   return { index, bounds: points, score, boundFields, eqFields, ...sortOrder, merge: sortOrder.sorted && !singlePoint && sort.length > 0 };
+}
+
+/**
+ * Whether every field of the index that held an array is fixed to one value by the equality
+ * prefix: then a document has one key in the scan and the fields after the prefix, which never
+ * held arrays, are in index order — as mongod sorts on a multikey index whose sort fields are not
+ * multikey paths.
+ */
+function arraysPinned(index: CollectionIndex, eqFields: number, conds: Map<string, FieldCondition>): boolean {
+  const pinned = new Set(index.fields.slice(0, eqFields).map(([path]) => path).filter((path) => {
+    const cond = conds.get(path);
+    return cond?.kind === 'eq' && cond.values.length === 1;
+  }));
+  return [...index.multikeyPaths].every((path) => pinned.has(path));
 }
 
 /**
  * Whether scanning the index after its equality prefix yields the sort order (or its reverse). With
  * several equality points each point's scan is in that order, and merging them keeps it.
  */
-function sortCompatibility(index: CollectionIndex, eqFields: number, sort: SortSpec): { sorted: boolean; reverse: boolean } {
+function sortCompatibility(index: CollectionIndex, eqFields: number, sort: SortSpec, conds: Map<string, FieldCondition>): { sorted: boolean; reverse: boolean } {
   if (sort.length === 0) return { sorted: true, reverse: false };
-  if (index.multikey) return { sorted: false, reverse: false };
+  if (index.multikey && !arraysPinned(index, eqFields, conds)) return { sorted: false, reverse: false };
   const rest = index.fields.slice(eqFields);
   if (rest.length < sort.length) return { sorted: false, reverse: false };
   let reverse: boolean | undefined;

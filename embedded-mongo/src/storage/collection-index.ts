@@ -39,6 +39,8 @@ export class CollectionIndex {
   readonly sparse: boolean;
   /** Set once any document put an array into an indexed field; such an index cannot give sort order. */
   multikey = false;
+  /** The fields that held an array (mongod's multikeyPaths): the other fields still give sort order. */
+  readonly multikeyPaths = new Set<string>();
   /** Membership test of a partial index, with the same matcher queries use (the planner relies on that). */
   private readonly partial?: (doc: Doc) => boolean;
   private readonly tree: BTree<IndexEntry, Doc>;
@@ -83,7 +85,10 @@ export class CollectionIndex {
         perField.push([null]);
       } else {
         allMissing = false;
-        if (values.length > 1 || valuesAtPath(doc, path, false).some(Array.isArray)) this.multikey = true;
+        if (values.length > 1 || valuesAtPath(doc, path, false).some(Array.isArray)) {
+          this.multikey = true;
+          this.multikeyPaths.add(path);
+        }
         perField.push(values);
       }
     }

@@ -540,6 +540,39 @@ describe('list queries: $in with a sort, counts, $all', () => {
   });
 });
 
+describe('multikey index use', () => {
+  let coll: Collection<any>;
+  const TAGS = ['red', 'green', 'blue'];
+  // Each document has one or two tags (both may be the same) and a distinct score.
+  const docs = Array.from({ length: 600 }, (_, i) => ({ _id: i, tags: i % 7 === 0 ? [TAGS[i % 3]!] : [TAGS[i % 3]!, TAGS[(i * 5) % 3]!], state: i % 2 === 0 ? 'open' : 'closed', score: (i * 37) % 600 }));
+
+  beforeAll(async () => {
+    coll = ctx.freshCollection('multikey');
+    await coll.insertMany(docs.map((d) => ({ ...d })));
+    await coll.createIndex({ tags: 1, state: 1, score: -1 }, { name: 'tags_state_score' });
+  });
+
+  const expected = (tag: string, state: string) =>
+    docs.filter((d) => d.tags.includes(tag) && d.state === state).sort((a, b) => b.score - a.score);
+
+  it('gives the sort on a field that never held an array after an equality on the array field, each document once', async () => {
+    const explain = await coll.find({ tags: 'red', state: 'open' }).sort({ score: -1 }).limit(5).explain('executionStats');
+    expect(planIndexNames(explain.queryPlanner.winningPlan)).toEqual(['tags_state_score']);
+    expect(planStages(explain.queryPlanner.winningPlan)).not.toContain('SORT');
+    expect(explain.executionStats.totalDocsExamined).toBe(5);
+    const all = await coll.find({ tags: 'red', state: 'open' }).sort({ score: -1 }).toArray();
+    expect(all.map((d) => d._id)).toEqual(expected('red', 'open').map((d) => d._id));
+    const page = await coll.find({ tags: { $all: ['green'] }, state: 'closed' }).sort({ score: -1 }).limit(10).toArray();
+    expect(page.map((d) => d._id)).toEqual(expected('green', 'closed').slice(0, 10).map((d) => d._id));
+  });
+
+  it('sorts in memory, still each document once, when several array values are asked for', async () => {
+    const found = await coll.find({ tags: { $in: ['red', 'blue'] }, state: 'open' }).sort({ score: -1 }).toArray();
+    const want = docs.filter((d) => (d.tags.includes('red') || d.tags.includes('blue')) && d.state === 'open').sort((a, b) => b.score - a.score);
+    expect(found.map((d) => d._id)).toEqual(want.map((d) => d._id));
+  });
+});
+
 describe('sparse and partial index use', () => {
   /** Runs `filter` with executionStats and returns the plan's stages, index names and counts. */
   async function explained(coll: Collection<any>, filter: Document, sort?: Document) {
