@@ -37,7 +37,7 @@ export class CollectionIndex {
   readonly fields: SortSpec;
   readonly unique: boolean;
   readonly sparse: boolean;
-  /** Set once any document put an array into an indexed field; such an index cannot give sort order. */
+  /** Set once any document put an array into an indexed field: it gives sort order only where the planner pins those fields. */
   multikey = false;
   /** The fields that held an array (mongod's multikeyPaths): the other fields still give sort order. */
   readonly multikeyPaths = new Set<string>();

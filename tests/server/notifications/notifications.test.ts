@@ -38,6 +38,15 @@ async function notificationsOf(token: string) {
   return data.notifications.edges.map((edge: any) => edge.node) as Array<{ id: string; type: string; text: string; readAt: string | null; message: { id: string; content: string } | null }>;
 }
 
+/** An administrator sets who works in the inbox (the API, so the change is published). */
+async function setMembers(inbox: { _id: unknown }, agents: Array<{ user: { _id: unknown } }>, admin: { token: string }): Promise<void> {
+  await charla.mutate(
+    `mutation($inboxId: ID!, $agentIds: [ID!]!) { setInboxMembers(inboxId: $inboxId, agentIds: $agentIds) { id } }`,
+    { inboxId: String(inbox._id), agentIds: agents.map((agent) => String(agent.user._id)) },
+    admin.token,
+  );
+}
+
 const mentionOf = (agent: { user: { _id: unknown; name: string } }): string => `[@${agent.user.name}](mention://agent/${String(agent.user._id)})`;
 
 describe('what creates notifications', () => {
@@ -200,11 +209,7 @@ describe('the notifications panel', () => {
     await charla.mutate(SEND, { input: { conversationId: String(conversation._id), content: `${mentionOf(ana)} hola`, private: true } }, bruno.token);
     expect(await notificationsOf(ana.token)).toHaveLength(1);
 
-    await charla.mutate(
-      `mutation($inboxId: ID!, $agentIds: [ID!]!) { setInboxMembers(inboxId: $inboxId, agentIds: $agentIds) { id } }`,
-      { inboxId: String(inbox._id), agentIds: [String(bruno.user._id)] },
-      admin.token,
-    );
+    await setMembers(inbox, [bruno], admin);
     expect(await notificationsOf(ana.token)).toEqual([]);
   });
 
@@ -212,11 +217,7 @@ describe('the notifications panel', () => {
     const { admin, ana, bruno, inbox, visitor } = await scene();
     const conversation = await buildConversation(visitor);
     await charla.mutate(SEND, { input: { conversationId: String(conversation._id), content: 'Lo vigilo', private: true } }, bruno.token);
-    await charla.mutate(
-      `mutation($inboxId: ID!, $agentIds: [ID!]!) { setInboxMembers(inboxId: $inboxId, agentIds: $agentIds) { id } }`,
-      { inboxId: String(inbox._id), agentIds: [String(ana.user._id)] },
-      admin.token,
-    );
+    await setMembers(inbox, [ana], admin);
     await charla.mutate(`mutation { sendVisitorMessage(content: "¿Hola?") { id } }`, {}, visitor.visitorToken);
     await charla.services.bus.idle();
     expect(await Notification.countDocuments({ userId: bruno.user._id, conversationId: conversation._id })).toBe(0);
@@ -230,11 +231,7 @@ describe('the notifications panel', () => {
     await charla.services.bus.idle();
     expect(await Notification.countDocuments({ userId: bruno.user._id, conversationId: conversation._id })).toBe(1);
 
-    await charla.mutate(
-      `mutation($inboxId: ID!, $agentIds: [ID!]!) { setInboxMembers(inboxId: $inboxId, agentIds: $agentIds) { id } }`,
-      { inboxId: String(inbox._id), agentIds: [String(ana.user._id)] },
-      admin.token,
-    );
+    await setMembers(inbox, [ana], admin);
     await charla.mutate(`mutation { sendVisitorMessage(content: "¿Sigues?") { id } }`, {}, visitor.visitorToken);
     await charla.services.bus.idle();
     expect(await Notification.countDocuments({ userId: bruno.user._id, conversationId: conversation._id })).toBe(1);
