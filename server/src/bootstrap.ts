@@ -4,6 +4,7 @@ import { randomId } from './auth/tokens.ts';
 import { createAgent } from './commands/create-agent.ts';
 import { createInbox } from './commands/create-inbox.ts';
 import { Account } from './db/models/account.ts';
+import { claimFirstStart } from './db/models/system-info.ts';
 import type { Actor } from './events/actor.ts';
 import type { Services } from './services.ts';
 
@@ -26,7 +27,7 @@ export const DEMO_GREETING = 'Hi there 👋 We are here to help.';
 const generatePassword = (): string => randomId(15);
 
 export async function bootstrapInstallation(services: Services): Promise<BootstrapReport> {
-  if (await Account.exists({})) return { created: false };
+  if ((await Account.exists({})) || !(await claimFirstStart())) return { created: false };
   const { config, logger } = services;
 
   const account = await Account.create({ name: 'Charla', locale: 'en' });

@@ -1,5 +1,6 @@
-// Starts the whole server in this process: database → event bus → jobs → listeners → first-start
-// data → HTTP. `main.ts` calls it for `npm start`; tests call it on port 0.
+// Starts the server in this process: database → event bus → jobs → listeners → first-start data →
+// HTTP, each as this node's role asks. `main.ts` calls it for `npm start`; tests call it on port 0.
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import mongoose from 'mongoose';
 import { createAccountRules } from './automation/account-rules.ts';
@@ -11,7 +12,10 @@ import { connectDatabase, type Database } from './db/connect.ts';
 // Every model registers itself with mongoose on import.
 import './db/models/index.ts';
 import { recordServerStart } from './db/models/system-info.ts';
-import { createInProcessEventBus } from './events/bus.ts';
+import { createInProcessEventBus, type EventBus } from './events/bus.ts';
+import { createChangeStreamEventBus, type ClusterEventBus } from './events/change-stream-bus.ts';
+import { AppError } from './errors.ts';
+import { createHealthServer } from './http/health-server.ts';
 import { buildSchema } from './graphql/schema.ts';
 import { createHttpServer } from './http/app.ts';
 import { createOutboundClient } from './http/outbound-request.ts';
@@ -58,7 +62,10 @@ export async function startCharla(config: Config, logger: Logger, options: Start
     await Promise.all(mongoose.modelNames().map((name) => mongoose.model(name).init()));
     const starts = await recordServerStart();
 
-    const bus = createInProcessEventBus(logger);
+    const web = config.role !== 'worker';
+    const worker = config.role !== 'web';
+    const bus = chooseEventBus(config, database, logger);
+    if ('start' in bus) cleanups.push(() => bus.stop());
     const scheduler = createAgendaScheduler({ db: mongoose.connection.db!, logger, processEveryMs: options.jobsProcessEveryMs, lockLifetimeMs: config.jobLockMs });
     const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox'), logger });
     const services: Services = {
@@ -68,39 +75,45 @@ export async function startCharla(config: Config, logger: Logger, options: Start
       scheduler,
       mailer,
       outbound: createOutboundClient(config.outboundAllowedNetworks),
-      rules: createAccountRules(),
+      rules: createAccountRules(bus),
       tabCounts: createTabCountsCache(bus),
       inboxes: createInboxDirectory(bus),
       visitorPresence: createVisitorPresence(),
       now: options.now ?? (() => new Date()),
     };
 
-    defineJobs(services);
-    registerListeners(services);
-    await scheduleDeliverySweep(services);
+    if (worker) {
+      defineJobs(services);
+      registerListeners(services);
+      await scheduleDeliverySweep(services);
+    }
+    // Listeners are in place before the stream starts: a restarted worker catches up on what it missed.
+    if ('start' in bus) await bus.start();
     const bootstrap = await bootstrapInstallation(services);
 
-    const httpServer = await createHttpServer({
-      database,
-      logger,
-      services,
-      schema: buildSchema(),
-      routers: [createAttachmentRouter(services), createChannelInboundRouter(services), createWidgetRouter(services), createConsoleRouter()],
-      socketRecheckMs: options.socketRecheckMs,
-    });
+    const httpServer = web
+      ? await createHttpServer({
+          database,
+          logger,
+          services,
+          schema: buildSchema(),
+          routers: [createAttachmentRouter(services), createChannelInboundRouter(services), createWidgetRouter(services), createConsoleRouter()],
+          socketRecheckMs: options.socketRecheckMs,
+        })
+      : createHealthServer(database, logger);
     const url = await httpServer.listen(config.port, config.host);
     cleanups.push(() => httpServer.close());
     services.config = { ...config, publicUrl: config.publicUrl ?? url };
 
-    await scheduler.start();
+    if (worker) await scheduler.start();
     cleanups.push(async () => {
-      await scheduler.stop();
+      if (worker) await scheduler.stop();
       await bus.idle();
     });
 
     // Started last and so closed first: no mail is taken once jobs and listeners are stopping.
     let smtpInboundPort: number | undefined;
-    if (config.smtpInboundPort !== undefined) {
+    if (web && config.smtpInboundPort !== undefined) {
       const inboundSmtp = await startInboundSmtp(services, { port: config.smtpInboundPort, host: config.host, maxBytes: config.smtpInboundMaxBytes, tls: config.smtpInboundTls });
       cleanups.push(() => inboundSmtp.close());
       smtpInboundPort = inboundSmtp.port;
@@ -110,4 +123,30 @@ export async function startCharla(config: Config, logger: Logger, options: Start
     await stop();
     throw error;
   }
+}
+
+/**
+ * Across nodes (change streams) when the database is a replica set or sharded cluster, in-process
+ * otherwise. A node that does only part of the work (web or worker) needs the others to hear its events.
+ */
+function chooseEventBus(config: Config, database: Database, logger: Logger): EventBus | ClusterEventBus {
+  const acrossNodes = config.eventBus === 'change-stream' || (config.eventBus === 'auto' && database.replicated);
+  if (acrossNodes && !database.replicated) {
+    throw new AppError('config/invalid', 'CHARLA_EVENT_BUS=change-stream needs MongoDB as a replica set or sharded cluster (change streams)');
+  }
+  if (!acrossNodes) {
+    if (config.role !== 'all') throw new AppError('config/invalid', `CHARLA_ROLE=${config.role} needs the change-stream event bus: MongoDB as a replica set or sharded cluster`);
+    return createInProcessEventBus(logger);
+  }
+  const nodeId = config.nodeId ?? `${hostname()}:${config.port === 0 ? process.pid : config.port}`;
+  logger.info({ nodeId, role: config.role }, 'events travel between nodes through change streams');
+  return createChangeStreamEventBus({
+    db: mongoose.connection.db!,
+    logger,
+    nodeId,
+    worker: config.role !== 'web',
+    retentionMs: config.eventRetentionMs,
+    // A getMore that waits longer than the socket timeout would be cut as a failure.
+    maxAwaitTimeMs: Math.min(1_000, Math.floor(config.databaseTimeoutMs / 2)),
+  });
 }

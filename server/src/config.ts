@@ -61,6 +61,12 @@ const environmentSchema = z.object({
   VISITOR_MESSAGE_BURST: z.preprocess(unsetWhenEmpty, z.coerce.number().int().min(1).max(1_000_000).default(20)),
   VISITOR_MESSAGES_PER_MINUTE: z.preprocess(unsetWhenEmpty, z.coerce.number().min(0).max(1_000_000_000).default(60)),
   METRICS_TOKEN: z.preprocess(unsetWhenEmpty, z.string().min(16, 'must be at least 16 characters').optional()),
+  // web: HTTP, GraphQL and subscriptions; worker: jobs and work listeners; all: both (one node).
+  CHARLA_ROLE: z.preprocess(unsetWhenEmpty, z.enum(['all', 'web', 'worker']).default('all')),
+  CHARLA_NODE_ID: z.preprocess(unsetWhenEmpty, z.string().regex(/^[\w.:-]{1,100}$/, 'must be 1–100 letters, digits or . : _ -').optional()),
+  // auto: across nodes (change streams) on a replica set or sharded cluster, in-process on a standalone.
+  CHARLA_EVENT_BUS: z.preprocess(unsetWhenEmpty, z.enum(['auto', 'in-process', 'change-stream']).default('auto')),
+  CHARLA_EVENT_RETENTION_HOURS: z.preprocess(unsetWhenEmpty, z.coerce.number().min(0.01).max(24 * 365).default(24)),
 }).refine((values) => Boolean(values.SMTP_INBOUND_TLS_CERT) === Boolean(values.SMTP_INBOUND_TLS_KEY), {
   message: 'set both SMTP_INBOUND_TLS_CERT and SMTP_INBOUND_TLS_KEY (PEM files), or neither',
   path: ['SMTP_INBOUND_TLS_KEY'],
@@ -118,7 +124,16 @@ export interface Config {
   visitorMessagesPerMinute: number;
   /** When set, GET /metrics answers requests that send it as a bearer token; off otherwise. */
   metricsToken: string | undefined;
+  /** What this process does: web (HTTP, GraphQL, subscriptions), worker (jobs, work listeners), or all. */
+  role: NodeRole;
+  /** Names this node's place in the event stream; stable across its restarts. Defaults to host name and port. */
+  nodeId: string | undefined;
+  eventBus: 'auto' | 'in-process' | 'change-stream';
+  /** How long events stay stored for other nodes: a node stopped for longer does not catch up. */
+  eventRetentionMs: number;
 }
+
+export type NodeRole = 'all' | 'web' | 'worker';
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = environmentSchema.safeParse(env);
@@ -157,5 +172,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     visitorMessageBurst: values.VISITOR_MESSAGE_BURST,
     visitorMessagesPerMinute: values.VISITOR_MESSAGES_PER_MINUTE,
     metricsToken: values.METRICS_TOKEN,
+    role: values.CHARLA_ROLE,
+    nodeId: values.CHARLA_NODE_ID,
+    eventBus: values.CHARLA_EVENT_BUS,
+    eventRetentionMs: Math.round(values.CHARLA_EVENT_RETENTION_HOURS * 3_600_000),
   };
 }

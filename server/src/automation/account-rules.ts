@@ -2,6 +2,7 @@
 // switch on, and its inboxes' campaigns. Compiled once, kept until a rule set or an inbox changes (settings.changed).
 import { campaignRuleSet, PRESETS, RuleIndex, type OngoingCampaign, type PresetKey, type RuleSet, type RuleSetEntry } from '@charla/rules';
 import type { Types } from 'mongoose';
+import type { EventBus } from '../events/bus.ts';
 import { createIdMemo } from '../db/id-memo.ts';
 import { CampaignModel } from '../db/models/campaign.ts';
 import { Inbox, type InboxFields } from '../db/models/inbox.ts';
@@ -24,12 +25,15 @@ export const campaignsKeyOf = (inboxId: string): string => `campaigns:${inboxId}
 
 export interface AccountRules {
   indexFor(accountId: Types.ObjectId): Promise<RuleIndex>;
-  forget(accountId: Types.ObjectId): void;
 }
 
-export function createAccountRules(): AccountRules {
+export function createAccountRules(bus: EventBus): AccountRules {
   const compiled = createIdMemo(compileAccount);
-  return { indexFor: (accountId) => compiled.of(accountId), forget: (accountId) => compiled.forget(accountId) };
+  // Every node forgets, since dry runs (GraphQL) read compiled rules on web nodes too.
+  bus.onEveryNode('settings.changed', ({ accountId, entity }) => {
+    if (entity === 'inbox' || entity === 'rule_set' || entity === 'campaign') compiled.forget(accountId);
+  });
+  return { indexFor: (accountId) => compiled.of(accountId) };
 }
 
 async function compileAccount(accountId: Types.ObjectId): Promise<RuleIndex> {

@@ -25,6 +25,8 @@ export interface DatabaseOptions {
 export interface Database {
   /** True when the embedded server runs in this process. */
   readonly embedded: boolean;
+  /** A replica set or sharded cluster: change streams work, so several nodes can share it. */
+  readonly replicated: boolean;
   /** Resolves true when the database answers a ping. Never rejects. */
   ping(): Promise<boolean>;
   /** Closes the connection, then stops the embedded server if one was started. */
@@ -47,6 +49,7 @@ export async function connectDatabase({ mongodbUri, dataDir, timeoutMs = DEFAULT
     uri = mongodbUri;
   }
 
+  let replicated: boolean;
   try {
     await mongoose.connect(uri, {
       dbName: databaseNameIn(uri) ?? DEFAULT_DATABASE_NAME,
@@ -58,14 +61,18 @@ export async function connectDatabase({ mongodbUri, dataDir, timeoutMs = DEFAULT
       serverSelectionTimeoutMS: timeoutMs,
       connectTimeoutMS: timeoutMs,
     });
+    const hello = await mongoose.connection.db!.admin().command({ hello: 1 });
+    replicated = typeof hello.setName === 'string' || hello.msg === 'isdbgrid';
   } catch (error) {
+    await mongoose.disconnect().catch(() => undefined);
     await embeddedServer?.stop();
     throw error;
   }
-  logger.info({ embedded: embeddedServer !== undefined, database: mongoose.connection.name }, 'database connected');
+  logger.info({ embedded: embeddedServer !== undefined, replicated, database: mongoose.connection.name }, 'database connected');
 
   return {
     embedded: embeddedServer !== undefined,
+    replicated,
     async ping() {
       const db = mongoose.connection.db;
       if (db === undefined) return false;

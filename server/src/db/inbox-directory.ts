@@ -16,7 +16,7 @@ export interface InboxDirectory {
 
 export function createInboxDirectory(bus: EventBus): InboxDirectory {
   const inboxes = createIdMemo((id) => Inbox.findById(id).lean().exec() as Promise<Stored<InboxFields> | null>);
-  bus.on('settings.changed', ({ entity, id }) => {
+  bus.onEveryNode('settings.changed', ({ entity, id }) => {
     if (entity === 'inbox') inboxes.forget(id);
   });
   return {

@@ -1,5 +1,6 @@
 // The event bus: commands publish, listeners and GraphQL subscriptions consume. The in-process
-// implementation below is the default; a multi-node one plugs in behind the same interface.
+// implementation below is the default; the change-stream one (change-stream-bus.ts) carries events
+// between nodes behind the same interface.
 import type { Logger } from '../logger.ts';
 import type { DomainEvent, EventMap, EventName } from './event-map.ts';
 
@@ -7,7 +8,13 @@ export type Listener<K extends EventName> = (payload: EventMap[K]) => void | Pro
 
 export interface EventBus {
   publish<K extends EventName>(name: K, payload: EventMap[K]): void;
+  /**
+   * A listener that does work (writes records, sends, runs rules): it runs once per event across
+   * all nodes — on the node that published, or on one worker when a web-only node published.
+   */
   on<K extends EventName>(name: K, listener: Listener<K>): () => void;
+  /** A listener that keeps this process's caches or sockets in step: it runs on every node for every event. */
+  onEveryNode<K extends EventName>(name: K, listener: Listener<K>): () => void;
   /**
    * Events that pass `filter`, as an async iterator (GraphQL subscriptions); `return()` ends it.
    * `keys` (see `routingKeysOf`): only events with one of these keys are offered to `filter`, so
@@ -44,36 +51,71 @@ export function routingKeysOf(event: DomainEvent): RoutingKey[] {
 // A subscriber that stops reading must not make the server hold events for it forever.
 const MAX_BUFFERED_PER_STREAM = 1_000;
 
-export function createInProcessEventBus(logger: Logger): EventBus {
-  const listeners = new Map<EventName, Set<Listener<never>>>();
-  const streamsByKey = new Map<RoutingKey | '*', Set<(event: DomainEvent) => void>>();
-  const running = new Set<Promise<void>>();
+/** What a node does with an event: offer it to its streams and every-node listeners, run its work listeners. */
+export interface LocalDelivery extends Omit<EventBus, 'publish'> {
+  /** Streams and `onEveryNode` listeners. */
+  offer(event: DomainEvent): void;
+  /** `on` listeners. */
+  work(event: DomainEvent): void;
+  /** Runs `task` as a listener runs: after the caller returns, errors logged, awaited by `idle()`. */
+  track(task: () => unknown, label: string): void;
+}
 
+export function createInProcessEventBus(logger: Logger): EventBus {
+  const local = createLocalDelivery(logger);
   return {
     publish(name, payload) {
       const event = { name, payload } as DomainEvent;
+      local.offer(event);
+      local.work(event);
+    },
+    on: local.on,
+    onEveryNode: local.onEveryNode,
+    stream: local.stream,
+    idle: local.idle,
+  };
+}
+
+export function createLocalDelivery(logger: Logger): LocalDelivery {
+  const workListeners = new Map<EventName, Set<Listener<never>>>();
+  const nodeListeners = new Map<EventName, Set<Listener<never>>>();
+  const streamsByKey = new Map<RoutingKey | '*', Set<(event: DomainEvent) => void>>();
+  const running = new Set<Promise<void>>();
+
+  const track = (task: () => unknown, label: string): void => {
+    // Listeners run after the command returns, so a slow or failing one never blocks or fails
+    // the command that published.
+    const run = Promise.resolve()
+      .then(task)
+      .then(() => undefined)
+      .catch((error: unknown) => logger.error({ err: error, event: label }, 'event listener failed'))
+      .finally(() => running.delete(run));
+    running.add(run);
+  };
+  const subscribe = (registry: Map<EventName, Set<Listener<never>>>) =>
+    <K extends EventName>(name: K, listener: Listener<K>): (() => void) => {
+      const set = registry.get(name) ?? new Set();
+      registry.set(name, set);
+      set.add(listener as Listener<never>);
+      return () => set.delete(listener as Listener<never>);
+    };
+
+  return {
+    track,
+    offer(event) {
       if (streamsByKey.size > 0) {
         const offered = new Set<(event: DomainEvent) => void>();
         for (const key of [...routingKeysOf(event), '*' as const]) for (const deliver of streamsByKey.get(key) ?? []) offered.add(deliver);
         for (const deliver of offered) deliver(event);
       }
-      for (const listener of listeners.get(name) ?? []) {
-        // Listeners run after the command returns, so a slow or failing one never blocks or
-        // fails the command that published.
-        const run = Promise.resolve()
-          .then(() => (listener as Listener<typeof name>)(payload))
-          .catch((error: unknown) => logger.error({ err: error, event: name }, 'event listener failed'))
-          .finally(() => running.delete(run));
-        running.add(run);
-      }
+      for (const listener of nodeListeners.get(event.name) ?? []) track(() => listener(event.payload as never), event.name);
+    },
+    work(event) {
+      for (const listener of workListeners.get(event.name) ?? []) track(() => listener(event.payload as never), event.name);
     },
 
-    on(name, listener) {
-      const set = listeners.get(name) ?? new Set();
-      listeners.set(name, set);
-      set.add(listener as Listener<never>);
-      return () => set.delete(listener as Listener<never>);
-    },
+    on: subscribe(workListeners),
+    onEveryNode: subscribe(nodeListeners),
 
     stream(filter, routing) {
       const keys: Array<RoutingKey | '*'> = routing ?? ['*'];

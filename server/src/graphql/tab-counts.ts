@@ -26,9 +26,9 @@ export function createTabCountsCache(bus: EventBus): TabCountsCache {
   const byAccount = new Map<string, Map<string, Promise<TabCounts>>>();
   // Dropping the account's map also drops counts still being read: they may predate the change.
   const forget = (accountId: Types.ObjectId): void => void byAccount.delete(String(accountId));
-  bus.on('conversation.created', ({ conversation }) => forget(conversation.accountId));
-  bus.on('conversation.status_changed', ({ conversation }) => forget(conversation.accountId));
-  bus.on('conversation.updated', ({ conversation, changes }) => {
+  bus.onEveryNode('conversation.created', ({ conversation }) => forget(conversation.accountId));
+  bus.onEveryNode('conversation.status_changed', ({ conversation }) => forget(conversation.accountId));
+  bus.onEveryNode('conversation.updated', ({ conversation, changes }) => {
     if (changes.some((change) => COUNTED_CHANGES.has(change))) forget(conversation.accountId);
   });
 

@@ -118,8 +118,8 @@ export async function createHttpServer({ database, logger, services, schema, rou
     void recheckSockets(affected).catch((error: unknown) => logger.warn({ err: error }, 'could not recheck WebSocket tokens'));
   };
   const stopListening = [
-    services.bus.on('access.revoked', ({ userId }) => recheckAgent(userId)),
-    services.bus.on('settings.changed', ({ entity, id }) => {
+    services.bus.onEveryNode('access.revoked', ({ userId }) => recheckAgent(userId)),
+    services.bus.onEveryNode('settings.changed', ({ entity, id }) => {
       if (entity === 'agent') recheckAgent(id);
     }),
   ];
@@ -306,7 +306,7 @@ function httpStatusOf(error: unknown): number {
   return typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
 }
 
-function urlOf({ address, family, port }: AddressInfo): string {
+export function urlOf({ address, family, port }: AddressInfo): string {
   // A wildcard address is not something to open in a browser; loopback reaches it.
   if (address === '0.0.0.0' || address === '::') return `http://127.0.0.1:${port}`;
   return family === 'IPv6' ? `http://[${address}]:${port}` : `http://${address}:${port}`;

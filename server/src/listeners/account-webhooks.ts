@@ -63,7 +63,7 @@ export function registerAccountWebhookListeners(services: Services): void {
   // Which of an account's webhooks are on, and for which events: read once per account rather
   // than once per event, and forgotten when an administrator changes the account's webhooks.
   const directory: WebhookDirectory = createIdMemo((accountId) => Webhook.find({ accountId, enabled: true }, { _id: 1, events: 1 }).lean().exec() as ReturnType<WebhookDirectory['of']>);
-  services.bus.on('settings.changed', ({ accountId, entity }) => {
+  services.bus.onEveryNode('settings.changed', ({ accountId, entity }) => {
     if (entity === 'webhook') directory.forget(accountId);
   });
   services.bus.on('conversation.created', ({ conversation }) => enqueue(services, directory, conversation.accountId, 'conversation_created', { conversation: presentConversation(conversation) }));

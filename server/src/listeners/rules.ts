@@ -1,19 +1,13 @@
-// Feeds domain events to automation (rules and presets), and forgets an account's compiled rules
-// when its rule sets or inboxes change.
+// Feeds domain events to automation (rules and presets).
 import { conversationOf, type TriggerInput } from '../automation/facts.ts';
 import { runRules } from '../automation/run-rules.ts';
 import type { Actor } from '../events/actor.ts';
 import type { Services } from '../services.ts';
 
 export function registerRulesListener(services: Services): void {
-  const { rules } = services;
   const run = async (input: TriggerInput, performedBy: Actor): Promise<void> => {
     await runRules(services, input, performedBy);
   };
-
-  services.bus.on('settings.changed', ({ accountId, entity }) => {
-    if (entity === 'inbox' || entity === 'rule_set' || entity === 'campaign') rules.forget(accountId);
-  });
 
   services.bus.on('conversation.created', ({ conversation, performedBy }) =>
     run({ event: 'conversation.created', accountId: conversation.accountId, conversation, message: null, contact: null }, performedBy),

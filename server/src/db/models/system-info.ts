@@ -12,6 +12,8 @@ const systemInfoSchema = new Schema(
     lastStartedAt: { type: Date },
     /** HMAC key for signed attachment links (e-mail transcripts); generated on first use. */
     attachmentSigningKey: { type: String },
+    /** When a node began creating the first account: nodes starting together on an empty database create it once. */
+    firstStartClaimedAt: { type: Date },
   },
   { collection: 'system_info', versionKey: false },
 );
@@ -26,6 +28,15 @@ export async function recordServerStart(now = new Date()): Promise<number> {
     { upsert: true, returnDocument: 'after' },
   ).lean();
   return info?.serverStarts ?? 1;
+}
+
+/** True for exactly one caller per installation: the node that creates the first-start data. */
+export async function claimFirstStart(now = new Date()): Promise<boolean> {
+  const claimed = await SystemInfo.updateOne({ _id: INSTALLATION_ID, firstStartClaimedAt: null }, { $set: { firstStartClaimedAt: now } }, { upsert: true }).catch((error: unknown) => {
+    if (isDuplicateKey(error)) return { modifiedCount: 0, upsertedCount: 0 };
+    throw error;
+  });
+  return claimed.modifiedCount + claimed.upsertedCount === 1;
 }
 
 export async function countServerStarts(): Promise<number> {
