@@ -90,7 +90,7 @@ export class LoggingProcess {
 }
 
 export interface MongoProcess extends LoggingProcess {
-  /** `mongodb://127.0.0.1:PORT` (no database name). */
+  /** `mongodb://127.0.0.1:PORT` (no database name; a replica set's adds `/?replicaSet=NAME`). */
   uri: string;
   port: number;
 }
@@ -106,6 +106,28 @@ export async function startMongoProcess(options: { dbPath?: string; port?: numbe
   const ready = await process_.waitForJsonLine<{ id?: number; attr?: { port: number } }>((line) => line.id === 23016, 'embedded-mongo to accept connections');
   const port = ready.attr!.port;
   return Object.assign(process_, { port, uri: `mongodb://127.0.0.1:${port}` });
+}
+
+/** mongod's log message once a replica-set member may take writes (mongodb-memory-server waits for it too). */
+export const PRIMARY_LOG_MESSAGE = 'transition to primary complete; database writes are now permitted';
+
+/**
+ * The `embedded-mongo` command as a one-member replica set named `replSet`, initiated the way an
+ * operator does it (replSetInitiate over a direct connection). `uri` names the set.
+ */
+export async function startReplicaSetMongoProcess(options: { dbPath?: string; replSet?: string } = {}): Promise<MongoProcess> {
+  const replSet = options.replSet ?? 'rs0';
+  const mongo = await startMongoProcess({ dbPath: options.dbPath, args: ['--replSet', replSet] });
+  const primary = mongo.waitForJsonLine<{ msg?: string }>((line) => line.msg === PRIMARY_LOG_MESSAGE, 'the replica set to have a primary');
+  const { MongoClient } = await import('mongodb');
+  const direct = await MongoClient.connect(`${mongo.uri}/?directConnection=true`);
+  try {
+    await direct.db('admin').command({ replSetInitiate: { _id: replSet, members: [{ _id: 0, host: `127.0.0.1:${mongo.port}` }] } });
+  } finally {
+    await direct.close();
+  }
+  await primary;
+  return Object.assign(mongo, { uri: `mongodb://127.0.0.1:${mongo.port}/?replicaSet=${replSet}` });
 }
 
 export interface CharlaProcess extends LoggingProcess {

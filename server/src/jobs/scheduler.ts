@@ -89,6 +89,8 @@ export function createAgendaScheduler({ db, logger, processEveryMs = 1_000, lock
         },
         options.retries ? { backoff: backoffStrategies.exponential({ delay: 1_000, maxRetries: options.retries }) } : {},
       );
+      // One line per run, on the node that took the job: how operators see which node ran what.
+      agenda.on(`start:${name}`, (job: Job) => logger.debug({ job: name, jobId: String(job.attrs._id) }, 'job started'));
       agenda.on(`fail:${name}`, (error: unknown, job: Job) =>
         logger.warn({ err: error, job: name, data: job.attrs.data, failCount: job.attrs.failCount }, 'job failed'),
       );
