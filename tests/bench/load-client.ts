@@ -25,6 +25,8 @@ export interface ClientSetup {
   target: Target;
   /** http://… of Charla, ws://… of the relay. */
   url: string;
+  /** Every Charla node (url among them): visitors and agents spread over them, an agent on another node than most of its visitors. */
+  nodeUrls?: string[];
   inboxes: InboxPlan[];
   /** The responsible agent replies to one visitor message in this many. */
   replyEvery: number;
@@ -264,6 +266,12 @@ class LoadGenerator {
 
   // -- Charla / relay connections -----------------------------------------------------------
 
+  /** The Charla node the n-th visitor (or agent) of an inbox connects to, as a load balancer would spread them. */
+  private nodeUrl(n: number): string {
+    const urls = this.setup.nodeUrls ?? [this.setup.url];
+    return urls[n % urls.length]!;
+  }
+
   private async connectAgent(inbox: InboxPlan, credentials: { email: string; password: string }, indexInInbox: number): Promise<Agent> {
     if (this.setup.target === 'relay') {
       const socket = await openSocket(`${this.setup.url}/?role=agent&inbox=${inbox.key}`);
@@ -286,8 +294,9 @@ class LoadGenerator {
         close: () => socket.close(),
       };
     }
-    const { login } = await postGraphQL(this.setup.url, 'mutation Login($email: String!, $password: String!) { login(email: $email, password: $password) { token } }', credentials);
-    const socket = new GraphQLSocket(`${this.setup.url.replace(/^http/, 'ws')}/graphql`, `Bearer ${login.token}`);
+    const url = this.nodeUrl(indexInInbox + 1);
+    const { login } = await postGraphQL(url, 'mutation Login($email: String!, $password: String!) { login(email: $email, password: $password) { token } }', credentials);
+    const socket = new GraphQLSocket(`${url.replace(/^http/, 'ws')}/graphql`, `Bearer ${login.token}`);
     await socket.acknowledged;
     socket.subscribe(AGENT_SUBSCRIPTION, { inboxId: inbox.inboxId }, {
       next: (data) => {
@@ -328,11 +337,12 @@ class LoadGenerator {
       };
     }
     const identity = { identifier: `bench-visitor-${index}`, email: `visitor-${index}@bench.example`, name: `Visitor ${index}` };
-    const { widgetSession } = await postGraphQL(this.setup.url, 'mutation Session($websiteToken: String!, $identity: VisitorIdentityInput) { widgetSession(websiteToken: $websiteToken, identity: $identity) { visitorToken } }', {
+    const url = this.nodeUrl(index);
+    const { widgetSession } = await postGraphQL(url, 'mutation Session($websiteToken: String!, $identity: VisitorIdentityInput) { widgetSession(websiteToken: $websiteToken, identity: $identity) { visitorToken } }', {
       websiteToken: inbox.websiteToken,
       identity,
     });
-    const socket = new GraphQLSocket(`${this.setup.url.replace(/^http/, 'ws')}/graphql`, `Bearer ${widgetSession.visitorToken}`);
+    const socket = new GraphQLSocket(`${url.replace(/^http/, 'ws')}/graphql`, `Bearer ${widgetSession.visitorToken}`);
     await socket.acknowledged;
     socket.subscribe(VISITOR_SUBSCRIPTION, {}, {
       next: (data) => {

@@ -9,7 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { PRESETS } from '@charla/rules';
-import { LoggingProcess, startCharlaProcess, startMongoProcess, type CharlaProcess, type MongoProcess } from '../support/processes.ts';
+import { LoggingProcess, startCharlaProcess, startMongoProcess, startReplicaSetMongoProcess, type CharlaProcess, type MongoProcess } from '../support/processes.ts';
+import { withDatabase } from '../support/mongo.ts';
 import { mergeHistograms, summarize, type LatencySummary } from './histogram.ts';
 import type { ChildMessage, ClientSetup, InboxPlan, LatencyKind, ParentMessage, StepRequest, StepResult, Target, Verification } from './load-client.ts';
 import type { BenchOptions, BenchRow, BenchSection } from './report.ts';
@@ -206,7 +207,7 @@ async function driveTarget(
   url: string,
   inboxes: InboxPlan[],
   plan: Plan,
-  observed: { server?: number; database?: number; metricsUrl?: string; mongodbUri?: string },
+  observed: { servers?: number[]; database?: number; metricsUrl?: string; mongodbUri?: string; nodeUrls?: string[] },
   log: (line: string) => void,
   stopAtRate?: number,
 ): Promise<TargetRun> {
@@ -214,7 +215,7 @@ async function driveTarget(
   const cleanup = onInterrupt(() => generators.forEach((generator) => generator.kill()));
   const database = observed.mongodbUri ? new MongoClient(observed.mongodbUri) : undefined;
   try {
-    const setups: ClientSetup[] = generators.map((_, n) => ({ target, url, replyEvery: REPLY_EVERY, inboxes: inboxes.filter((_, index) => index % generators.length === n) }));
+    const setups: ClientSetup[] = generators.map((_, n) => ({ target, url, nodeUrls: observed.nodeUrls, replyEvery: REPLY_EVERY, inboxes: inboxes.filter((_, index) => index % generators.length === n) }));
     generators.forEach((generator, n) => generator.send({ type: 'setup', setup: setups[n]! }));
     const ready = await Promise.all(generators.map((generator) => generator.next('ready', 300_000)));
     const setupMs = Math.max(...ready.map((message) => message.setupMs));
@@ -227,15 +228,15 @@ async function driveTarget(
       generators.forEach((generator) => generator.send({ type: 'step', step: request }));
       await generators[0]!.next('window-start', plan.warmupMs + 30_000);
       const samplers = {
-        server: observed.server ? new ProcessSampler(observed.server) : undefined,
+        servers: (observed.servers ?? []).map((pid) => new ProcessSampler(pid)),
         database: observed.database ? new ProcessSampler(observed.database) : undefined,
         generators: generators.map((generator) => new ProcessSampler(generator.child.pid!)),
       };
       if (observed.metricsUrl) await scrapeEventLoopDelay(observed.metricsUrl);
       const operationsBefore = database ? await operationCounts(database) : undefined;
-      [samplers.server, samplers.database, ...samplers.generators].forEach((sampler) => sampler?.start());
+      [...samplers.servers, samplers.database, ...samplers.generators].forEach((sampler) => sampler?.start());
       await generators[0]!.next('window-end', plan.measureMs + 30_000);
-      [samplers.server, samplers.database, ...samplers.generators].forEach((sampler) => sampler?.stop());
+      [...samplers.servers, samplers.database, ...samplers.generators].forEach((sampler) => sampler?.stop());
       const eventLoop = observed.metricsUrl ? await scrapeEventLoopDelay(observed.metricsUrl) : undefined;
       const operationsAfter = database ? await operationCounts(database) : undefined;
       const results: StepResult[] = (await Promise.all(generators.map((generator) => generator.next('step-result', plan.drainMs + 60_000)))).map((message) => message.result);
@@ -253,7 +254,8 @@ async function driveTarget(
         errors: sum((result) => result.counts.errors),
         errorSamples: results.flatMap((result) => result.errorSamples).slice(0, 5),
         latency: { visitorAck: latencyOf('visitorAck'), visitorToAgent: latencyOf('visitorToAgent'), replyAck: latencyOf('replyAck'), agentToVisitor: latencyOf('agentToVisitor') },
-        server: samplers.server && { cpuPercent: samplers.server.cpuPercent, rssMiB: samplers.server.rssMiB },
+        // Every node together: CPU adds up (100 % is one core), memory too.
+        server: samplers.servers.length > 0 ? { cpuPercent: samplers.servers.reduce((total, sampler) => total + sampler.cpuPercent, 0), rssMiB: samplers.servers.reduce((total, sampler) => total + sampler.rssMiB, 0) } : undefined,
         database: samplers.database && { cpuPercent: samplers.database.cpuPercent, rssMiB: samplers.database.rssMiB },
         generatorCpuPercent: samplers.generators.reduce((total, sampler) => total + sampler.cpuPercent, 0),
         eventLoop,
@@ -351,40 +353,49 @@ export async function run(options: BenchOptions): Promise<BenchSection> {
   const log = options.log;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'charla-load-'));
   let mongo: MongoProcess | undefined;
-  let charla: CharlaProcess | undefined;
+  let nodes: CharlaProcess[] = [];
   let relay: LoggingProcess | undefined;
   const stopAll = async (): Promise<void> => {
-    await Promise.all([charla?.stop(), relay?.stop()]);
+    await Promise.all([...nodes.map((node) => node.stop()), relay?.stop()]);
     await mongo?.stop();
   };
-  const cleanup = onInterrupt(() => [charla, relay, mongo].forEach((child) => child?.signal('SIGKILL')));
+  const cleanup = onInterrupt(() => [...nodes, relay, mongo].forEach((child) => child?.signal('SIGKILL')));
+  // Several nodes share a replica set (events travel by change stream); BENCH_LOAD_REPLICA_SET=1 puts one node there too, to see what the bus costs.
+  const replicaSet = options.nodes > 1 || process.env.BENCH_LOAD_REPLICA_SET === '1';
   try {
     // BENCH_MONGO_CPU_PROF=<directory> profiles embedded-mongo the same way.
     const mongoNodeArgs = process.env.BENCH_MONGO_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_MONGO_CPU_PROF)}`] : [];
-    mongo = await startMongoProcess({ dbPath: path.join(dataDir, 'db'), nodeArgs: mongoNodeArgs });
-    const mongodbUri = `${mongo.uri}/charla`;
-    // BENCH_CPU_PROF=<directory> writes a V8 CPU profile of the server there when it stops.
+    mongo = replicaSet
+      ? await startReplicaSetMongoProcess({ dbPath: path.join(dataDir, 'db'), nodeArgs: mongoNodeArgs })
+      : await startMongoProcess({ dbPath: path.join(dataDir, 'db'), nodeArgs: mongoNodeArgs });
+    const mongodbUri = withDatabase(mongo.uri, 'charla');
+    // BENCH_CPU_PROF=<directory> writes a V8 CPU profile of each server there when it stops.
     const nodeArgs = [...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROF)}`] : []), ...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
-    charla = await startCharlaProcess({
-      mongodbUri,
-      dataDir,
-      nodeArgs,
-      env: { METRICS_TOKEN, CHARLA_ADMIN_PASSWORD: ADMIN_PASSWORD, CHARLA_DEMO: '0', NODE_ENV: 'production', VISITOR_MESSAGE_BURST: '1000000', VISITOR_MESSAGES_PER_MINUTE: '1000000000' },
-    });
-    log(`load: Charla at ${charla.url} (pid ${charla.pid}), embedded-mongo pid ${mongo.pid}`);
+    for (let n = 1; n <= options.nodes; n++) {
+      nodes.push(
+        await startCharlaProcess({
+          mongodbUri,
+          dataDir,
+          nodeArgs,
+          env: { METRICS_TOKEN, CHARLA_NODE_ID: `bench-node-${n}`, CHARLA_ADMIN_PASSWORD: ADMIN_PASSWORD, CHARLA_DEMO: '0', NODE_ENV: 'production', VISITOR_MESSAGE_BURST: '1000000', VISITOR_MESSAGES_PER_MINUTE: '1000000000' },
+        }),
+      );
+    }
+    const charla = nodes[0]!;
+    log(`load: Charla at ${nodes.map((node) => `${node.url} (pid ${node.pid})`).join(', ')}${replicaSet ? ' on a replica set' : ''}, embedded-mongo pid ${mongo.pid}`);
     const inboxes = await setUpAccount(charla.url, plan);
 
-    const charlaRun = await driveTarget('charla', charla.url, inboxes, plan, { server: charla.pid, database: mongo.pid, metricsUrl: charla.url, mongodbUri }, log);
+    const charlaRun = await driveTarget('charla', charla.url, inboxes, plan, { servers: nodes.map((node) => node.pid), database: mongo.pid, metricsUrl: charla.url, mongodbUri, nodeUrls: nodes.map((node) => node.url) }, log);
     const stored = await countStored(mongodbUri);
     // A profiled server writes its profile on the way out, after what is still queued.
-    const exit = await charla.stop(process.env.BENCH_CPU_PROF ? 120_000 : 10_000);
-    if (exit.code !== 0) log(`load: Charla exited with ${exit.code ?? exit.signal}`);
-    charla = undefined;
+    const exits = await Promise.all(nodes.map((node) => node.stop(process.env.BENCH_CPU_PROF ? 120_000 : 10_000)));
+    for (const exit of exits) if (exit.code !== 0) log(`load: Charla exited with ${exit.code ?? exit.signal}`);
+    nodes = [];
 
     relay = new LoggingProcess(process.execPath, ['--import', 'tsx', WS_RELAY]);
     const { url: relayUrl } = await relay.waitForJsonLine<{ url: string }>((line) => typeof line.url === 'string', 'the relay to listen');
     const relayInboxes = inboxes.map((inbox) => ({ key: inbox.key, agents: inbox.agents, visitors: inbox.visitors }));
-    const relayRun = await driveTarget('relay', relayUrl, relayInboxes, plan, { server: relay.pid }, log);
+    const relayRun = await driveTarget('relay', relayUrl, relayInboxes, plan, { servers: [relay.pid] }, log);
     return report(plan, charlaRun, relayRun, stored);
   } finally {
     cleanup();

@@ -41,7 +41,7 @@ function parseArguments(argv: string[]): { quick: boolean; only: SectionName[]; 
 const { quick, only, nodes } = parseArguments(process.argv.slice(2));
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 const options: BenchOptions = { quick, nodes, log };
-if (nodes > 1) log(`--nodes ${nodes}: recorded in the run; the sections start one Charla process for now`);
+if (nodes > 1) log(`--nodes ${nodes}: the load section runs ${nodes} Charla nodes on one replica set; the other sections run one`);
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {

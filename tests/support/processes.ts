@@ -115,9 +115,9 @@ export const PRIMARY_LOG_MESSAGE = 'transition to primary complete; database wri
  * The `embedded-mongo` command as a one-member replica set named `replSet`, initiated the way an
  * operator does it (replSetInitiate over a direct connection). `uri` names the set.
  */
-export async function startReplicaSetMongoProcess(options: { dbPath?: string; replSet?: string } = {}): Promise<MongoProcess> {
+export async function startReplicaSetMongoProcess(options: { dbPath?: string; replSet?: string; nodeArgs?: string[] } = {}): Promise<MongoProcess> {
   const replSet = options.replSet ?? 'rs0';
-  const mongo = await startMongoProcess({ dbPath: options.dbPath, args: ['--replSet', replSet] });
+  const mongo = await startMongoProcess({ dbPath: options.dbPath, args: ['--replSet', replSet], nodeArgs: options.nodeArgs });
   const primary = mongo.waitForJsonLine<{ msg?: string }>((line) => line.msg === PRIMARY_LOG_MESSAGE, 'the replica set to have a primary');
   const { MongoClient } = await import('mongodb');
   const direct = await MongoClient.connect(`${mongo.uri}/?directConnection=true`);
