@@ -54,6 +54,8 @@ export interface ClusterEventBus extends EventBus {
 // mongod's codes for "the resume point is gone": history lost, and a token it cannot use.
 const HISTORY_LOST_CODES = new Set([286, 260, 280]);
 const MAX_EVENTS_PER_INSERT = 1_000;
+// About 6 s of retries: a replica-set election takes a few seconds.
+const STORE_ATTEMPTS = 6;
 
 export function createChangeStreamEventBus(options: ChangeStreamBusOptions): ClusterEventBus {
   const { db, logger, nodeId, worker } = options;
@@ -71,15 +73,26 @@ export function createChangeStreamEventBus(options: ChangeStreamBusOptions): Clu
   let inserting: Promise<void> | undefined;
   const flush = (): void => {
     inserting ??= (async () => {
-      while (outbox.length > 0) {
-        const batch = outbox.splice(0, MAX_EVENTS_PER_INSERT);
-        try {
-          await events.insertMany(batch, { ordered: true, ignoreUndefined: true });
-        } catch (error) {
-          logger.error({ err: error, events: batch.length }, 'events could not be stored: other nodes miss them');
-        }
-      }
+      while (outbox.length > 0) await store(outbox.splice(0, MAX_EVENTS_PER_INSERT));
     })().finally(() => (inserting = undefined));
+  };
+  // A web node's events are the only way their work gets done, so a failed insert is tried again
+  // (ids are set here, so an event stored by an attempt whose answer was lost is not stored twice).
+  const store = async (batch: StoredEvent[]): Promise<void> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await events.insertMany(batch, { ordered: attempt === 1, ignoreUndefined: true });
+        return;
+      } catch (error) {
+        const writeErrors = (error as { writeErrors?: Array<{ code?: number }> }).writeErrors;
+        if (attempt > 1 && writeErrors?.length && writeErrors.every((writeError) => writeError.code === 11000)) return;
+        if (attempt === STORE_ATTEMPTS) {
+          logger.error({ err: error, events: batch.length }, 'events could not be stored: other nodes miss them');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
   };
 
   const open = (resumeAfter: ResumeToken | undefined) =>
