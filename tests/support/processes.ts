@@ -108,8 +108,8 @@ export async function startMongoProcess(options: { dbPath?: string; port?: numbe
   return Object.assign(process_, { port, uri: `mongodb://127.0.0.1:${port}` });
 }
 
-/** mongod's log message once a replica-set member may take writes (mongodb-memory-server waits for it too). */
-export const PRIMARY_LOG_MESSAGE = 'transition to primary complete; database writes are now permitted';
+/** mongod's log message once a replica-set member may take writes (mongodb-memory-server waits for it too, ignoring case). */
+const PRIMARY_LOG_MESSAGE = /transition to primary complete; database writes are now permitted/i;
 
 /**
  * The `embedded-mongo` command as a one-member replica set named `replSet`, initiated the way an
@@ -118,7 +118,7 @@ export const PRIMARY_LOG_MESSAGE = 'transition to primary complete; database wri
 export async function startReplicaSetMongoProcess(options: { dbPath?: string; replSet?: string; nodeArgs?: string[] } = {}): Promise<MongoProcess> {
   const replSet = options.replSet ?? 'rs0';
   const mongo = await startMongoProcess({ dbPath: options.dbPath, args: ['--replSet', replSet], nodeArgs: options.nodeArgs });
-  const primary = mongo.waitForJsonLine<{ msg?: string }>((line) => line.msg === PRIMARY_LOG_MESSAGE, 'the replica set to have a primary');
+  const primary = mongo.waitForJsonLine<{ msg?: string }>((line) => PRIMARY_LOG_MESSAGE.test(line.msg ?? ''), 'the replica set to have a primary');
   const { MongoClient } = await import('mongodb');
   const direct = await MongoClient.connect(`${mongo.uri}/?directConnection=true`);
   try {

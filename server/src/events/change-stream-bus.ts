@@ -177,6 +177,8 @@ export function createChangeStreamEventBus(options: ChangeStreamBusOptions): Clu
       await events.createIndex({ at: 1 }, { name: 'at_ttl', expireAfterSeconds: Math.max(1, Math.round(options.retentionMs / 1000)) });
       const saved = await positions.findOne({ _id: nodeId });
       await connect(saved?.resumeToken, false);
+      // Saved at once: a node killed before its first periodic save still continues from here.
+      await savePosition();
       following = follow();
       const every = options.savePositionEveryMs ?? 1_000;
       const tick = (): void => {

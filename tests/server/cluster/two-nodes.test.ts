@@ -90,7 +90,7 @@ async function startNode(nodeId: string, env: NodeJS.ProcessEnv = {}): Promise<C
 }
 
 function socketTo(node: CharlaProcess, token: string): Client {
-  const client = createClient({ url: `${node.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, lazy: false, retryAttempts: 0 });
+  const client = createClient({ url: `${node.url.replace(/^http/, 'ws')}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, lazy: false, retryAttempts: 0, onNonLazyError: () => {} });
   clients.push(client);
   return client;
 }
@@ -101,7 +101,7 @@ async function visitorOn(node: CharlaProcess): Promise<{ token: string; events: 
   return { token, events: receive<WidgetEvent>(socketTo(node, token), WIDGET_EVENTS, 'widgetEvents') };
 }
 
-/** The subscription is in place once an event published after it arrives: typing on a conversation it sees. */
+/** The administrator signed in on `node`, following every inbox's conversations there. */
 async function agentOn(node: CharlaProcess): Promise<{ token: string; events: Received<AgentEvent> }> {
   const login = await postGraphQL<{ login: { token: string } }>(node.url, `mutation { login(email: "admin@charla.local", password: "admin-password") { token } }`);
   const token = login.login.token;
@@ -137,7 +137,7 @@ afterAll(async () => {
 describe('two Charla nodes on one replica set', () => {
   let conversationId: string;
 
-  it('delivers a visitor on node 1 and an agent on node 2 each other’s messages, typing and status live', async () => {
+  it('delivers a visitor on node 1 and an agent on node 2 each other’s messages, typing and status live', { timeout: 60_000 }, async () => {
     const node1 = nodes.get('node-1')!;
     const node2 = nodes.get('node-2')!;
     const agent = await agentOn(node2);
@@ -168,7 +168,7 @@ describe('two Charla nodes on one replica set', () => {
     expect(await greetingsIn(conversationId)).toBe(1);
   });
 
-  it('catches up on the events a killed node missed once it is restarted', async () => {
+  it('catches up on the events a killed node missed once it is restarted', { timeout: 120_000 }, async () => {
     const node1 = nodes.get('node-1')!;
     const killed = nodes.get('node-2')!;
     killed.signal('SIGKILL');
@@ -189,7 +189,7 @@ describe('two Charla nodes on one replica set', () => {
     expect(await greetingsIn(conversationId)).toBe(1);
   });
 
-  it('runs a snooze wake-up once although two nodes run jobs', async () => {
+  it('runs a snooze wake-up once although two nodes run jobs', { timeout: 120_000 }, async () => {
     const worker = await startNode('node-3', { CHARLA_ROLE: 'worker' });
     // A worker answers health checks only.
     expect((await fetch(`${worker.url}/healthz`)).status).toBe(200);
