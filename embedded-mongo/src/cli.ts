@@ -12,9 +12,11 @@ interface CliOptions {
   replSet?: string;
 }
 
-const USAGE = `Usage: embedded-mongo [--port N] [--dbpath DIR] [--bind_ip IP | --bind_ip_all]
+const USAGE = `Usage: embedded-mongo [--port N] [--dbpath DIR] [--bind_ip IP | --bind_ip_all] [--replSet NAME]
                       [--setParameter ttlMonitorSleepSecs=N] [--setParameter cursorTimeoutMillis=N] [--version]
-Accepted for mongod compatibility and ignored: --storageEngine E, --noauth, --replSet NAME, --quiet, --nounixsocket`;
+--replSet NAME: a single-member replica set (change streams, retryable writes); primary after replSetInitiate,
+                and at once on restart with a --dbpath that holds its config
+Accepted for mongod compatibility and ignored: --storageEngine E, --noauth, --quiet, --nounixsocket, --oplogSize MB`;
 
 function log(severity: 'I' | 'W' | 'E', component: string, id: number, msg: string, attr?: Record<string, unknown>): void {
   const line: Record<string, unknown> = { t: { $date: new Date().toISOString() }, s: severity, c: component, id, ctx: 'main', msg };
@@ -119,7 +121,6 @@ export async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${USAGE}\n`);
     return;
   }
-  if (parsed.replSet) log('W', 'REPL', 20001, 'Replica-set mode is not supported yet; running as a standalone', { replSet: parsed.replSet });
   let server: WireServer;
   const shutdown = async (signal: string) => {
     log('I', 'CONTROL', 23377, 'Received signal', { signal });
@@ -136,6 +137,9 @@ export async function main(argv: string[]): Promise<void> {
       cursorTimeoutMillis: parsed.cursorTimeoutMillis,
       argv: ['embedded-mongo', ...argv],
       onShutdownRequest: () => void shutdown('shutdown command'),
+      replSet: parsed.replSet,
+      // mongod's line; mongodb-memory-server waits for it before it hands out the replica set.
+      onPrimary: () => log('I', 'REPL', 21331, 'Transition to primary complete; database writes are now permitted'),
     });
   } catch (error) {
     const e = error as NodeJS.ErrnoException & { codeName?: string };
@@ -149,4 +153,7 @@ export async function main(argv: string[]): Promise<void> {
   log('I', 'STORAGE', 22315, 'Opening storage', { dbPath: parsed.dbPath ?? null, durable: server.storage.durable });
   log('I', 'NETWORK', 23015, 'Listening on', { address: parsed.host });
   log('I', 'NETWORK', 23016, 'Waiting for connections', { port: server.port, ssl: 'off' });
+  if (parsed.replSet && !server.replicaSet?.primary) {
+    log('I', 'REPL', 21313, 'Did not find local replica set configuration document at startup; waiting for replSetInitiate', { replSet: parsed.replSet });
+  }
 }

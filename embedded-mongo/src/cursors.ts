@@ -1,4 +1,5 @@
-// Open cursors: the rest of a result set a client pulls with getMore, until exhausted, killed or idle.
+// Open cursors: the rest of a result set a client pulls with getMore, until exhausted, killed or
+// idle; and tailable cursors (change streams), whose getMore waits for new documents.
 import { Long, calculateObjectSize } from 'bson';
 import { randomBytes } from 'node:crypto';
 import type { Doc } from './bson-values.ts';
@@ -11,19 +12,45 @@ const SWEEP_MAX_MS = 4_000;
 /** A reply must stay under the 16 MiB document limit, with room for the envelope. */
 const BATCH_BYTES = 16 * 1024 * 1024 - 64 * 1024;
 export const DEFAULT_FIRST_BATCH = 101;
+/** How long a getMore on a tailable cursor waits for documents when the client names no maxTimeMS (mongod's default). */
+export const DEFAULT_AWAIT_DATA_MS = 1000;
+
+/** Where a tailable cursor's documents come from. */
+export interface TailSource {
+  /** Up to `limit` documents available now; `closed` once the source will never give more. */
+  take(limit: number): { docs: Doc[]; closed: boolean };
+  /** Resolves when new documents may be available, or when `signal` aborts. */
+  changed(signal: AbortSignal): Promise<void>;
+  /** Fields every batch reply carries after the documents (postBatchResumeToken). */
+  replyFields(): Doc;
+}
 
 interface OpenCursor {
   ns: string;
-  docs: Iterator<Doc>;
+  docs?: Iterator<Doc>;
+  tail?: TailSource;
   lastUsed: number;
   /** find's noCursorTimeout: never closed for being idle. */
   noTimeout: boolean;
+  /** getMores waiting on this tailable cursor; aborted when it is killed. */
+  waiting?: AbortController;
+  /** How many getMores are running on it: a cursor in use is not idle. */
+  inUse: number;
 }
 
 export interface Batch {
   id: Long;
   ns: string;
   docs: Doc[];
+  /** Fields the reply's cursor document carries after the batch. */
+  extra?: Doc;
+}
+
+export interface GetMoreOptions {
+  /** How long a tailable cursor's getMore waits for documents. */
+  maxTimeMS?: number;
+  /** Aborted when the client's connection closes: a waiting getMore stops at once. */
+  signal?: AbortSignal;
 }
 
 export class CursorRegistry {
@@ -52,12 +79,22 @@ export class CursorRegistry {
     const iterator = docs[Symbol.iterator]();
     const { docs: batch, done } = takeBatch(iterator, batchSize ?? DEFAULT_FIRST_BATCH);
     if (done || single) return { id: Long.ZERO, ns, docs: batch };
-    const id = Long.fromBigInt(randomBytes(8).readBigInt64LE() & 0x7fffffffffffffffn);
-    this.cursors.set(id.toString(), { ns, docs: iterator, lastUsed: Date.now(), noTimeout });
+    const id = newCursorId();
+    this.cursors.set(id.toString(), { ns, docs: iterator, lastUsed: Date.now(), noTimeout, inUse: 0 });
     return { id, ns, docs: batch };
   }
 
-  getMore(id: unknown, ns: string, batchSize: number | undefined): Batch {
+  /** Takes the first batch of a tailable cursor without waiting; it stays open, even empty, until its source closes. */
+  openTailable(ns: string, tail: TailSource, batchSize: number | undefined): Batch {
+    const { docs, closed } = tail.take(batchSize ?? DEFAULT_FIRST_BATCH);
+    const extra = tail.replyFields();
+    if (closed) return { id: Long.ZERO, ns, docs, extra };
+    const id = newCursorId();
+    this.cursors.set(id.toString(), { ns, tail, lastUsed: Date.now(), noTimeout: false, inUse: 0 });
+    return { id, ns, docs, extra };
+  }
+
+  getMore(id: unknown, ns: string, batchSize: number | undefined, options: GetMoreOptions = {}): Batch | Promise<Batch> {
     const key = String(id);
     let cursor = this.cursors.get(key);
     // A cursor past its idle timeout is gone even if the sweep has not come round to it yet.
@@ -71,7 +108,8 @@ export class CursorRegistry {
       throw new MongoCommandError('Unauthorized', `Requested getMore on namespace '${ns}', but cursor belongs to a different namespace ${cursor.ns}`);
     }
     cursor.lastUsed = Date.now();
-    const { docs, done } = takeBatch(cursor.docs, batchSize && batchSize > 0 ? batchSize : Infinity);
+    if (cursor.tail) return this.getMoreTailable(key, cursor, cursor.tail, batchSize && batchSize > 0 ? batchSize : Infinity, options);
+    const { docs, done } = takeBatch(cursor.docs!, batchSize && batchSize > 0 ? batchSize : Infinity);
     if (done) {
       this.cursors.delete(key);
       return { id: Long.ZERO, ns, docs };
@@ -79,10 +117,49 @@ export class CursorRegistry {
     return { id: Long.fromString(key), ns, docs };
   }
 
+  /** Returns what the source has; with nothing there, waits until it has something or maxTimeMS passes. */
+  private async getMoreTailable(key: string, cursor: OpenCursor, tail: TailSource, limit: number, options: GetMoreOptions): Promise<Batch> {
+    const id = Long.fromString(key);
+    const deadline = Date.now() + (options.maxTimeMS ?? DEFAULT_AWAIT_DATA_MS);
+    const killed = (cursor.waiting ??= new AbortController()).signal;
+    cursor.inUse++;
+    try {
+      for (;;) {
+        let taken: { docs: Doc[]; closed: boolean };
+        try {
+          taken = tail.take(limit);
+        } catch (error) {
+          this.cursors.delete(key);
+          throw error;
+        }
+        const { docs, closed } = taken;
+        if (closed) this.cursors.delete(key);
+        const remaining = deadline - Date.now();
+        if (docs.length > 0 || closed || remaining <= 0 || options.signal?.aborted) {
+          return { id: closed ? Long.ZERO : id, ns: cursor.ns, docs, extra: tail.replyFields() };
+        }
+        await waitForChange(tail, remaining, [killed, ...(options.signal ? [options.signal] : [])]);
+        if (killed.aborted) throw new MongoCommandError('CursorKilled', `cursor id ${key} was killed`);
+      }
+    } finally {
+      cursor.inUse--;
+      cursor.lastUsed = Date.now();
+      if (cursor.inUse === 0) cursor.waiting = undefined;
+    }
+  }
+
   kill(ids: unknown[]): { killed: unknown[]; notFound: unknown[] } {
     const killed: unknown[] = [];
     const notFound: unknown[] = [];
-    for (const id of ids) (this.cursors.delete(String(id)) ? killed : notFound).push(id);
+    for (const id of ids) {
+      const key = String(id);
+      const cursor = this.cursors.get(key);
+      if (cursor) {
+        this.cursors.delete(key);
+        cursor.waiting?.abort();
+      }
+      (cursor ? killed : notFound).push(id);
+    }
     return { killed, notFound };
   }
 
@@ -91,7 +168,7 @@ export class CursorRegistry {
   }
 
   private expired(cursor: OpenCursor, now: number): boolean {
-    return !cursor.noTimeout && now - cursor.lastUsed > this.idleTimeoutMs();
+    return !cursor.noTimeout && cursor.inUse === 0 && now - cursor.lastUsed > this.idleTimeoutMs();
   }
 
   private sweep(): void {
@@ -105,7 +182,28 @@ export class CursorRegistry {
 
   close(): void {
     clearTimeout(this.sweeper);
+    for (const cursor of this.cursors.values()) cursor.waiting?.abort();
     this.cursors.clear();
+  }
+}
+
+function newCursorId(): Long {
+  return Long.fromBigInt(randomBytes(8).readBigInt64LE() & 0x7fffffffffffffffn);
+}
+
+/** Resolves when the source reports a change, after `ms`, or when any signal aborts. */
+async function waitForChange(tail: TailSource, ms: number, signals: AbortSignal[]): Promise<void> {
+  const done = new AbortController();
+  const stop = () => done.abort();
+  const timer = setTimeout(stop, ms);
+  for (const signal of signals) signal.addEventListener('abort', stop, { once: true });
+  if (signals.some((signal) => signal.aborted)) stop();
+  try {
+    await tail.changed(done.signal);
+  } finally {
+    clearTimeout(timer);
+    for (const signal of signals) signal.removeEventListener('abort', stop);
+    done.abort();
   }
 }
 

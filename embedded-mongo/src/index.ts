@@ -14,10 +14,20 @@ export interface EmbeddedMongoOptions {
   cursorTimeoutMillis?: number;
   /** Journal size in bytes that triggers compaction into a snapshot (default 64 MiB). */
   compactBytes?: number;
+  /**
+   * Runs as a single-member replica set of this name (change streams, retryable writes). It is
+   * initiated with itself as the one member before startEmbeddedMongo resolves.
+   */
+  replSet?: string;
+  /** Replica-set mode: how many recent changes change streams can resume from (default 100 000). */
+  changeHistoryLimit?: number;
 }
 
 export interface EmbeddedMongo {
-  /** `mongodb://HOST:PORT` — add a database name and options as needed. */
+  /**
+   * `mongodb://HOST:PORT`, or `mongodb://HOST:PORT/?replicaSet=NAME` in replica-set mode — set the
+   * path to name a database (`new URL(uri)`, `pathname`) and add options as needed.
+   */
   uri: string;
   port: number;
   host: string;
@@ -29,8 +39,17 @@ export async function startEmbeddedMongo(options: EmbeddedMongoOptions = {}): Pr
   const host = options.host ?? '127.0.0.1';
   const server = await WireServer.start({ ...options, host });
   let stopping: Promise<void> | undefined;
+  const address = `mongodb://${host.includes(':') ? `[${host}]` : host}:${server.port}`;
+  if (options.replSet !== undefined) {
+    try {
+      await server.initiateReplicaSet();
+    } catch (error) {
+      await server.stop();
+      throw error;
+    }
+  }
   return {
-    uri: `mongodb://${host.includes(':') ? `[${host}]` : host}:${server.port}`,
+    uri: options.replSet === undefined ? address : `${address}/?replicaSet=${encodeURIComponent(options.replSet)}`,
     port: server.port,
     host,
     stop: () => (stopping ??= server.stop()),

@@ -10,6 +10,8 @@ export class TtlMonitor {
   constructor(
     private readonly storage: Storage,
     private readonly sleepSeconds: () => number,
+    /** As in mongod, only a primary (or a standalone) deletes: an uninitiated member waits. */
+    private readonly writable: () => boolean = () => true,
   ) {}
 
   start(): void {
@@ -29,6 +31,7 @@ export class TtlMonitor {
   /** One pass over every TTL index; returns how many documents were removed. */
   async pass(now = Date.now()): Promise<number> {
     let removed = 0;
+    if (!this.writable()) return removed;
     for (const collection of [...this.storage.allCollections()]) {
       for (const index of [...collection.indexes.values()]) {
         const seconds = index.spec.expireAfterSeconds;

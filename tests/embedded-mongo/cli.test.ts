@@ -100,6 +100,28 @@ class CliProcess {
     });
   }
 
+  /** Resolves with the first stdout line matching `pattern` (already printed or yet to come). */
+  lineMatching(pattern: RegExp, timeoutMs = READY_TIMEOUT_MS): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const line = this.stdout.split('\n').find((l) => pattern.test(l));
+        if (line === undefined) return;
+        finish();
+        resolve(line);
+      };
+      const timer = setTimeout(() => {
+        finish();
+        reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${this.output}`));
+      }, timeoutMs);
+      const finish = () => {
+        clearTimeout(timer);
+        this.child.stdout!.off('data', check);
+      };
+      this.child.stdout!.on('data', check);
+      check();
+    });
+  }
+
   async exitWithin(timeoutMs: number): Promise<Exit> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
@@ -278,6 +300,58 @@ describe('embedded-mongo start-up', () => {
     } finally {
       await new Promise<void>((resolve) => blocker.close(() => resolve()));
     }
+  });
+});
+
+/** What mongodb-memory-server waits for on stdout before it uses a replica-set member. */
+const PRIMARY_LINE = /transition to primary complete; database writes are now permitted/i;
+
+describe('embedded-mongo --replSet', () => {
+  it('prints the primary line once replSetInitiate made it primary, and takes writes from then on', async () => {
+    const cli = startCli(['--port', '0', '--dbpath', await tempDbPath(), '--replSet', 'rs0']);
+    const { attr } = await cli.ready();
+    const host = `127.0.0.1:${attr.port}`;
+
+    const client = await MongoClient.connect(`mongodb://${host}/?directConnection=true`, { serverSelectionTimeoutMS: 5_000 });
+    try {
+      expect((await client.db('admin').command({ hello: 1 })).isWritablePrimary).toBe(false);
+      expect(PRIMARY_LINE.test(cli.stdout)).toBe(false);
+
+      await client.db('admin').command({ replSetInitiate: { _id: 'rs0', members: [{ _id: 0, host }] } });
+      const line = JSON.parse(await cli.lineMatching(PRIMARY_LINE));
+
+      expect(line).toMatchObject({ s: 'I', c: 'REPL', msg: expect.stringMatching(PRIMARY_LINE) });
+      expect((await client.db('admin').command({ hello: 1 })).isWritablePrimary).toBe(true);
+      await client.db('app').collection('c').insertOne({ a: 1 });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('restarted on the same --dbpath is primary at once, prints the line again and keeps its data', async () => {
+    const dbPath = await tempDbPath();
+    const first = startCli(['--port', '0', '--dbpath', dbPath, '--replSet', 'rs0']);
+    const { attr } = await first.ready();
+    const client = await MongoClient.connect(`mongodb://127.0.0.1:${attr.port}/?directConnection=true`, { serverSelectionTimeoutMS: 5_000 });
+    try {
+      await client.db('admin').command({ replSetInitiate: {} });
+      await first.lineMatching(PRIMARY_LINE);
+      await client.db('app').collection('kept').insertOne({ survived: true });
+    } finally {
+      await client.close();
+    }
+    first.child.kill('SIGTERM');
+    expect(await first.exitWithin(15_000)).toEqual({ code: 0, signal: null });
+
+    const second = startCli(['--port', '0', '--dbpath', dbPath, '--replSet', 'rs0']);
+    const ready = await second.ready();
+    await second.lineMatching(PRIMARY_LINE);
+
+    const doc = await withClient(ready.attr.port, async (again) => {
+      expect((await again.db('admin').command({ hello: 1 })).setName).toBe('rs0');
+      return again.db('app').collection('kept').findOne({}, { projection: { _id: 0 } });
+    });
+    expect(doc).toEqual({ survived: true });
   });
 });
 

@@ -1,14 +1,14 @@
 // mongodb-memory-server driving the embedded-mongo CLI as its "system binary", as tools expecting mongod do.
 import { connect as connectTcp } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { MongoMemoryServer } from 'mongodb-memory-server';
+import { MongoMemoryReplSet, MongoMemoryServer } from 'mongodb-memory-server';
 import mongoose, { Schema } from 'mongoose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
 const binaryPath = fileURLToPath(new URL('../../embedded-mongo/bin/embedded-mongo.js', import.meta.url));
 
 let previousSystemBinary: string | undefined;
-const started: MongoMemoryServer[] = [];
+const started: Array<MongoMemoryServer | MongoMemoryReplSet> = [];
 
 beforeEach(() => {
   previousSystemBinary = process.env.MONGOMS_SYSTEM_BINARY;
@@ -110,5 +110,41 @@ describe('mongodb-memory-server with MONGOMS_SYSTEM_BINARY pointing at embedded-
       await clientA.close();
       await clientB.close();
     }
+  });
+});
+
+describe('MongoMemoryReplSet with MONGOMS_SYSTEM_BINARY pointing at embedded-mongo', () => {
+  it('starts a one-member set whose URI mongoose connects to, with writes and a change stream, and stop() ends it', async () => {
+    const replSet = await MongoMemoryReplSet.create({ replSet: { count: 1, name: 'rs0' } });
+    started.push(replSet);
+    const uri = replSet.getUri('memory_replset');
+    expect(uri).toMatch(/^mongodb:\/\/127\.0\.0\.1:\d+\/memory_replset\?replicaSet=rs0$/);
+    const member = replSet.servers[0]!.instanceInfo!.instance;
+    expect(member.mongodProcess?.spawnfile).toBe(binaryPath);
+
+    const connection = await mongoose.createConnection(uri).asPromise();
+    try {
+      const Note = connection.model('Note', new Schema({ text: { type: String, required: true } }));
+      const stream = connection.db!.collection('notes').watch([{ $match: { operationType: 'insert' } }], { maxAwaitTimeMS: 100 });
+      // The first (empty) getMore comes back once the server has opened the stream.
+      expect(await stream.tryNext()).toBeNull();
+      const change = stream.next();
+
+      await Note.create({ text: 'Printer on fire' });
+
+      expect(await change).toMatchObject({ operationType: 'insert', fullDocument: { text: 'Printer on fire' }, ns: { db: 'memory_replset', coll: 'notes' } });
+      expect(await Note.countDocuments()).toBe(1);
+      await stream.close();
+    } finally {
+      await connection.close();
+    }
+
+    const pid = member.mongodProcess!.pid!;
+    const exited = new Promise<number | null>((resolve) => member.mongodProcess!.once('exit', (code) => resolve(code)));
+    started.splice(started.indexOf(replSet), 1);
+    await replSet.stop();
+
+    expect(await exited).toBe(0);
+    expect(isAlive(pid)).toBe(false);
   });
 });

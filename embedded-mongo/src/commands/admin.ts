@@ -1,4 +1,5 @@
-// Handshake, diagnostics and server-level commands, answered as a standalone mongod 7.0 would.
+// Handshake, diagnostics and server-level commands, answered as mongod 7.0 would (hello as a
+// standalone, or as the replica-set member replication.ts describes).
 import { UUID } from 'bson';
 import os from 'node:os';
 import type { Doc } from '../bson-values.ts';
@@ -12,9 +13,10 @@ export const MAX_WIRE_VERSION = 21;
 
 function hello(command: Doc, ctx: CommandContext): Doc {
   const legacy = 'isMaster' in command || 'ismaster' in command;
+  const writable = legacy ? 'ismaster' : 'isWritablePrimary';
   return {
     helloOk: true,
-    [legacy ? 'ismaster' : 'isWritablePrimary']: true,
+    ...(ctx.server.replication ? ctx.server.replication.set.helloFields(writable) : { [writable]: true }),
     maxBsonObjectSize: MAX_BSON_OBJECT_SIZE,
     maxMessageSizeBytes: 48_000_000,
     maxWriteBatchSize: 100_000,
@@ -250,10 +252,6 @@ function explainCount(ctx: CommandContext, name: string, filter: Doc, result: Re
 
 const ok = (): Doc => ({ ok: 1 });
 
-function transactionsUnsupported(): Doc {
-  throw new MongoCommandError('IllegalOperation', 'Transaction numbers are only allowed on a replica set member or mongos');
-}
-
 export const adminCommands: Record<string, CommandDefinition> = {
   hello: { handler: hello },
   isMaster: { handler: hello },
@@ -279,16 +277,15 @@ export const adminCommands: Record<string, CommandDefinition> = {
   startSession: { handler: () => ({ id: { id: new UUID() }, timeoutMinutes: 30, ok: 1 }) },
   whatsmyuri: { handler: (_c, ctx) => ({ you: ctx.remote, ok: 1 }) },
   connectionStatus: { handler: () => ({ authInfo: { authenticatedUsers: [], authenticatedUserRoles: [] }, ok: 1 }) },
-  getCmdLineOpts: { handler: (_c, ctx) => ({ argv: ctx.server.argv, parsed: { net: { port: ctx.server.port, bindIp: ctx.server.host } }, ok: 1 }) },
-  getLog: { handler: () => ({ totalLinesWritten: 0, log: [], ok: 1 }) },
-  currentOp: { handler: () => ({ inprog: [], ok: 1 }) },
-  replSetGetStatus: {
-    handler: () => {
-      throw new MongoCommandError('NoReplicationEnabled', 'not running with --replSet');
+  getCmdLineOpts: {
+    handler: (_c, ctx) => {
+      const parsed: Doc = { net: { port: ctx.server.port, bindIp: ctx.server.host } };
+      if (ctx.server.replication) parsed.replication = { replSet: ctx.server.replication.set.name };
+      return { argv: ctx.server.argv, parsed, ok: 1 };
     },
   },
-  commitTransaction: { handler: transactionsUnsupported },
-  abortTransaction: { handler: transactionsUnsupported },
+  getLog: { handler: () => ({ totalLinesWritten: 0, log: [], ok: 1 }) },
+  currentOp: { handler: () => ({ inprog: [], ok: 1 }) },
   shutdown: {
     handler: (_c, ctx) => {
       ctx.server.requestShutdown();

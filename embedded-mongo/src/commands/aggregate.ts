@@ -1,14 +1,16 @@
 // The aggregate command: a leading $match (and $sort/$limit) is answered through the query
 // planner so it can use indexes; the remaining stages run in mingo on copies of the documents.
+// A pipeline with $changeStream opens a change stream instead (change-stream-aggregate.ts).
 import * as pipelineOperators from 'mingo/operators/pipeline';
 import { isPlainDocument, type Doc } from '../bson-values.ts';
 import { MongoCommandError } from '../errors.ts';
 import { countDocumentsMatching, readDocuments, type ReadOptions } from '../query/find.ts';
 import { newAggregator } from '../query/mingo-context.ts';
 import { cloneDoc } from '../query/update.ts';
+import { openChangeStream } from './change-stream-aggregate.ts';
 import { collectionName, namespaceOf, numberArg, type CommandContext, type CommandDefinition } from './context.ts';
 
-const UNSUPPORTED = new Set(['$out', '$merge', '$changeStream', '$geoNear', '$search', '$listSessions']);
+const UNSUPPORTED = new Set(['$out', '$merge', '$geoNear', '$search', '$listSessions']);
 const KNOWN_STAGES = new Set([...Object.keys(pipelineOperators), ...UNSUPPORTED]);
 
 /** Checks each stage as mongod does and rewrites `$count` (mingo answers 0 on no input; MongoDB answers nothing). */
@@ -56,8 +58,9 @@ function aggregate(command: Doc, ctx: CommandContext): Doc {
   if (!Array.isArray(pipeline) || !pipeline.every(isPlainDocument)) {
     throw new MongoCommandError('TypeMismatch', `'pipeline' option must be specified as an array`);
   }
-  const stages = preparePipeline(pipeline);
   const cursorOptions = isPlainDocument(command.cursor) ? command.cursor : {};
+  if (pipeline.some((stage) => '$changeStream' in stage)) return openChangeStream(command, pipeline, numberArg(cursorOptions, 'batchSize'), ctx);
+  const stages = preparePipeline(pipeline);
   // {aggregate: 1} runs collection-less stages ($currentOp, $documents …): nothing to read here.
   const name = command.aggregate === 1 ? undefined : collectionName(command, 'aggregate');
   const ns = namespaceOf(ctx, name ?? '$cmd.aggregate');

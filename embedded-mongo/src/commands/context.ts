@@ -4,7 +4,18 @@ import { isPlainDocument, toNumber, typeOrder, TypeOrder } from '../bson-values.
 import type { CursorRegistry } from '../cursors.ts';
 import { MongoCommandError } from '../errors.ts';
 import type { OperationTotals } from '../operation-totals.ts';
+import type { ChangeHistory } from '../replication/change-history.ts';
+import type { ReplicaSet } from '../replication/replica-set.ts';
+import type { RetryableWrites } from '../replication/retryable-writes.ts';
 import type { Storage } from '../storage/catalog.ts';
+
+/** What a server started with --replSet has besides storage; absent on a standalone. */
+export interface ReplicationState {
+  readonly set: ReplicaSet;
+  /** Recent changes, for change streams; its clock is the cluster time. */
+  readonly history: ChangeHistory;
+  readonly retryableWrites: RetryableWrites;
+}
 
 export interface ServerState {
   readonly storage: Storage;
@@ -17,6 +28,7 @@ export interface ServerState {
   readonly connections: { current: number; totalCreated: number };
   /** Commands run since start (serverStatus opcounters, `top`). */
   readonly operations: OperationTotals;
+  readonly replication?: ReplicationState;
   /** Stops the server after the current reply is sent (the `shutdown` command). */
   requestShutdown(): void;
 }
@@ -27,6 +39,8 @@ export interface CommandContext {
   readonly db: string;
   readonly connectionId: number;
   readonly remote: string;
+  /** Aborted when the client's connection closes (ends waits such as a change stream's getMore). */
+  readonly connectionClosed?: AbortSignal;
 }
 
 export type CommandHandler = (command: Doc, context: CommandContext) => Doc | Promise<Doc>;

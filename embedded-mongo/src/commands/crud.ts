@@ -1,9 +1,10 @@
 // Document commands: insert, find, getMore, killCursors, update, delete, findAndModify, count, distinct.
 import { ObjectId } from 'bson';
 import { isPlainDocument, keyOf, valuesAtPath, type Doc } from '../bson-values.ts';
+import type { Batch } from '../cursors.ts';
 import { MongoCommandError } from '../errors.ts';
 import { countDocumentsMatching, projector, readDocuments } from '../query/find.ts';
-import { applyUpdate, buildUpsert, idFirst, validateId } from '../query/update.ts';
+import { applyUpdate, buildUpsert, idFirst, isOperatorUpdate, validateId } from '../query/update.ts';
 import {
   collectionName,
   documentArg,
@@ -78,18 +79,33 @@ function find(command: Doc, ctx: CommandContext): Doc {
   return { cursor: { firstBatch: batch.docs, id: batch.id, ns }, ok: 1 };
 }
 
-function getMore(command: Doc, ctx: CommandContext): Doc {
-  const name = collectionName(command, 'collection');
+/** The collection a cursor command names: also `$cmd.aggregate` and the like, for cursors of collection-less commands. */
+function cursorCollection(command: Doc, key: string): string {
+  const value = command[key];
+  return typeof value === 'string' && value.startsWith('$cmd.') ? value : collectionName(command, key);
+}
+
+function getMore(command: Doc, ctx: CommandContext): Doc | Promise<Doc> {
+  const name = cursorCollection(command, 'collection');
   const ns = namespaceOf(ctx, name);
-  const batch = ctx.server.cursors.getMore(command.getMore, ns, numberArg(command, 'batchSize'));
-  return { cursor: { nextBatch: batch.docs, id: batch.id, ns }, ok: 1 };
+  const reply = (batch: Batch): Doc => ({ cursor: { nextBatch: batch.docs, ...batch.extra, id: batch.id, ns }, ok: 1 });
+  const batch = ctx.server.cursors.getMore(command.getMore, ns, numberArg(command, 'batchSize'), {
+    maxTimeMS: numberArg(command, 'maxTimeMS'),
+    signal: ctx.connectionClosed,
+  });
+  return batch instanceof Promise ? batch.then(reply) : reply(batch);
 }
 
 function killCursors(command: Doc, ctx: CommandContext): Doc {
-  collectionName(command, 'killCursors');
+  cursorCollection(command, 'killCursors');
   const ids = Array.isArray(command.cursors) ? command.cursors : [];
   const { killed, notFound } = ctx.server.cursors.kill(ids);
   return { cursorsKilled: killed, cursorsNotFound: notFound, cursorsAlive: [], cursorsUnknown: [], ok: 1 };
+}
+
+/** What a change stream calls a write of this update: a replacement document replaces. */
+function changeKind(u: Doc | Doc[]): 'update' | 'replace' {
+  return Array.isArray(u) || isOperatorUpdate(u) ? 'update' : 'replace';
 }
 
 function updateArg(statement: Doc): Doc | Doc[] {
@@ -132,7 +148,7 @@ function update(command: Doc, ctx: CommandContext): Doc {
         const next = applyUpdate(doc, u, { filter, arrayFilters, inserting: false });
         n++;
         if (keyOf(next) !== keyOf(doc)) {
-          storage.replace(collection!, doc, next);
+          storage.replace(collection!, doc, next, changeKind(u));
           nModified++;
         }
       }
@@ -192,7 +208,7 @@ function findAndModify(command: Doc, ctx: CommandContext): Doc {
   const arrayFilters = Array.isArray(command.arrayFilters) ? (command.arrayFilters as Doc[]) : undefined;
   if (doc) {
     const next = applyUpdate(doc, u, { filter, arrayFilters, inserting: false });
-    if (keyOf(next) !== keyOf(doc)) storage.replace(collection!, doc, next);
+    if (keyOf(next) !== keyOf(doc)) storage.replace(collection!, doc, next, changeKind(u));
     return { lastErrorObject: { n: 1, updatedExisting: true }, value: shown(command.new === true ? next : doc), ok: 1 };
   }
   if (command.upsert === true) {

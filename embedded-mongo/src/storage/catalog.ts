@@ -4,6 +4,7 @@ import { mkdir, readFile, realpath, rm, stat, writeFile } from 'node:fs/promises
 import { join } from 'node:path';
 import { keyOf, type Doc } from '../bson-values.ts';
 import { MongoCommandError } from '../errors.ts';
+import type { ChangeHistory } from '../replication/change-history.ts';
 import { CollectionIndex, duplicateKeyError, type IndexSpec } from './collection-index.ts';
 import {
   Journal,
@@ -161,6 +162,8 @@ export class Storage {
   private lastSnapshotBytes = 0;
   private readonly compactBytes: number;
   private unlock: (() => Promise<void>) | undefined;
+  /** Replica-set mode: where changes are recorded for change streams (absent on a standalone). */
+  private changes: ChangeHistory | undefined;
 
   private constructor(readonly options: StorageOptions) {
     this.compactBytes = options.compactBytes ?? 64 * 1024 * 1024;
@@ -202,6 +205,11 @@ export class Storage {
     }
     this.replaying = false;
     this.journal = await Journal.openAt(dir, generation, truncateTo);
+  }
+
+  /** From now on every write is recorded there (not the replay of the journal, which came before). */
+  recordChangesTo(history: ChangeHistory): void {
+    this.changes = history;
   }
 
   /** Resolves once every change made so far is durable (immediately when in-memory). */
@@ -326,6 +334,7 @@ export class Storage {
       c = new Collection(db, name, options);
       colls.set(name, c);
       this.log({ op: 'create', db, coll: name, options });
+      if (this.changes && !this.replaying) this.changes.tick();
     }
     return c;
   }
@@ -333,16 +342,23 @@ export class Storage {
   insert(c: Collection, doc: Doc): void {
     c.insert(doc);
     this.log({ op: 'i', db: c.db, coll: c.name, doc });
+    if (this.changes && !this.replaying) this.changes.record('insert', c.db, c.name, { after: doc });
   }
 
-  replace(c: Collection, oldDoc: Doc, newDoc: Doc): void {
+  /**
+   * Swaps in a document's new version. `kind` is what a change stream reports: 'update' for
+   * operator and pipeline updates, 'replace' for a replacement document.
+   */
+  replace(c: Collection, oldDoc: Doc, newDoc: Doc, kind: 'update' | 'replace' = 'update'): void {
     c.replace(oldDoc, newDoc);
     this.log({ op: 'u', db: c.db, coll: c.name, doc: newDoc });
+    if (this.changes && !this.replaying) this.changes.record(kind, c.db, c.name, { before: oldDoc, after: newDoc });
   }
 
   remove(c: Collection, doc: Doc): void {
     c.remove(doc);
     this.log({ op: 'd', db: c.db, coll: c.name, id: doc._id });
+    if (this.changes && !this.replaying) this.changes.record('delete', c.db, c.name, { before: doc });
   }
 
   dropCollection(db: string, name: string): boolean {
@@ -350,12 +366,20 @@ export class Storage {
     if (!colls?.delete(name)) return false;
     if (colls.size === 0) this.databases.delete(db);
     this.log({ op: 'drop', db, coll: name });
+    if (this.changes && !this.replaying) this.changes.record('drop', db, name);
     return true;
   }
 
   dropDatabase(db: string): void {
-    if (!this.databases.delete(db)) return;
+    const colls = this.databases.get(db);
+    if (!colls) return;
+    this.databases.delete(db);
     this.log({ op: 'dropDatabase', db, coll: '' });
+    if (this.changes && !this.replaying) {
+      // As mongod reports it: each collection's drop, then the database's.
+      for (const name of colls.keys()) this.changes.record('drop', db, name);
+      this.changes.record('dropDatabase', db, '');
+    }
   }
 
   renameCollection(db: string, name: string, toDb: string, toName: string): void {
@@ -376,15 +400,18 @@ export class Storage {
     if (!colls) this.databases.set(toDb, (colls = new Map()));
     colls.set(toName, target);
     this.log({ op: 'rename', db, coll: name, toDb, toColl: toName });
+    if (this.changes && !this.replaying) this.changes.record('rename', db, name, { to: { db: toDb, coll: toName } });
   }
 
   createIndex(c: Collection, spec: IndexSpec): void {
     c.buildIndex(spec);
     this.log({ op: 'createIndex', db: c.db, coll: c.name, spec });
+    if (this.changes && !this.replaying) this.changes.tick();
   }
 
   dropIndex(c: Collection, name: string): void {
     c.indexes.delete(name);
     this.log({ op: 'dropIndex', db: c.db, coll: c.name, name });
+    if (this.changes && !this.replaying) this.changes.tick();
   }
 }

@@ -378,6 +378,13 @@ describe('cursors and isolation', () => {
     expect(await coll.find({}).sort({ _id: 1 }).toArray()).toEqual(orders);
   });
 
+  it('refuses $changeStream on a standalone with code 40573', async () => {
+    const error = await rejectionOf(coll.watch().next());
+    expect(error).toBeInstanceOf(MongoServerError);
+    expect(error.code).toBe(40573);
+    expect(error.message).toBe('The $changeStream stage is only supported on replica sets');
+  });
+
   it('rejects an unknown stage with code 40324', async () => {
     const error = await rejectionOf(coll.aggregate([{ $foo: {} }]).toArray());
     expect(error).toBeInstanceOf(MongoServerError);

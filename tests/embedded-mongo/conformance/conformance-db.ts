@@ -1,7 +1,7 @@
 // One MongoClient and one database per conformance test file, plus small helpers the files share.
 // The suite runs unchanged against a real mongod 7.0 (MONGODB_URI set) and against embedded-mongo.
 import { Long, MongoClient, type Collection, type Db, type Document, type Filter } from 'mongodb';
-import { startTestMongo, type TestMongo } from '../../support/mongo.ts';
+import { startTestMongo, type TestMongo, type TestMongoOptions } from '../../support/mongo.ts';
 
 export interface ConformanceDb {
   mongo: TestMongo;
@@ -14,8 +14,9 @@ export interface ConformanceDb {
   close(): Promise<void>;
 }
 
-export async function openConformanceDb(): Promise<ConformanceDb> {
-  const mongo = await startTestMongo();
+/** `{ replSet: true }` for suites that need a replica set (change streams); MONGODB_URI must then name one. */
+export async function openConformanceDb(options: TestMongoOptions = {}): Promise<ConformanceDb> {
+  const mongo = await startTestMongo(options);
   const client = new MongoClient(mongo.uri, { serverSelectionTimeoutMS: 10_000 });
   await client.connect();
   const db = client.db(mongo.dbName);

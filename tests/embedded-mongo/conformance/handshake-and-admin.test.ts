@@ -126,6 +126,27 @@ describe('handshake', () => {
     }
   });
 
+  it('answers replSetGetStatus on a standalone with code 76 NoReplicationEnabled', async () => {
+    const error = await rejectionOf(ctx.db.admin().command({ replSetGetStatus: 1 }));
+    expect(error).toBeInstanceOf(MongoServerError);
+    expect(error.code).toBe(76);
+    expect(error.codeName).toBe('NoReplicationEnabled');
+    expect(error.message).toBe('not running with --replSet');
+  });
+
+  it('refuses replSetInitiate on a standalone with code 76 NoReplicationEnabled', async () => {
+    const error = await rejectionOf(ctx.db.admin().command({ replSetInitiate: {} }));
+    expect(error).toBeInstanceOf(MongoServerError);
+    expect(error.code).toBe(76);
+    expect(error.message).toBe('This node was not started with replication enabled.');
+  });
+
+  it('adds no cluster time to the replies of a standalone', async () => {
+    const reply = await ctx.db.command({ insert: ctx.freshName('no_clock'), documents: [{ a: 1 }] });
+    expect(reply.operationTime).toBeUndefined();
+    expect(reply.$clusterTime).toBeUndefined();
+  });
+
   it('lets a session without a transaction be used for reads and writes', async () => {
     const coll = ctx.freshCollection('session');
     const session = ctx.client.startSession();
