@@ -66,7 +66,7 @@ const environmentSchema = z.object({
   CHARLA_NODE_ID: z.preprocess(unsetWhenEmpty, z.string().regex(/^[\w.:-]{1,100}$/, 'must be 1–100 letters, digits or . : _ -').optional()),
   // auto: across nodes (change streams) on a replica set or sharded cluster, in-process on a standalone.
   CHARLA_EVENT_BUS: z.preprocess(unsetWhenEmpty, z.enum(['auto', 'in-process', 'change-stream']).default('auto')),
-  CHARLA_EVENT_RETENTION_HOURS: z.preprocess(unsetWhenEmpty, z.coerce.number().min(0.01).max(24 * 365).default(24)),
+  CHARLA_EVENT_RETENTION_HOURS: z.preprocess(unsetWhenEmpty, z.coerce.number().min(0.01).max(24 * 365).default(1)),
 }).refine((values) => Boolean(values.SMTP_INBOUND_TLS_CERT) === Boolean(values.SMTP_INBOUND_TLS_KEY), {
   message: 'set both SMTP_INBOUND_TLS_CERT and SMTP_INBOUND_TLS_KEY (PEM files), or neither',
   path: ['SMTP_INBOUND_TLS_KEY'],
