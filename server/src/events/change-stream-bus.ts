@@ -203,9 +203,13 @@ export function createChangeStreamEventBus(options: ChangeStreamBusOptions): Clu
   };
 }
 
-/** What other nodes receive: the inbox and contact a message event brings along stay behind (they hold channel secrets; receivers read them again). */
+/**
+ * What other nodes receive: the inbox a message event brings along stays behind (its channel
+ * config holds secrets; receivers have it in their inbox directory). The contact travels, so
+ * their subscribers are shown the sender without another read.
+ */
 function forOtherNodes(event: DomainEvent): unknown {
-  if (event.name !== 'message.created') return event.payload;
-  const { inbox: _inbox, contact: _contact, ...rest } = event.payload;
+  if (event.name !== 'message.created' || event.payload.inbox === undefined) return event.payload;
+  const { inbox: _inbox, ...rest } = event.payload;
   return rest;
 }
