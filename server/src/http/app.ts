@@ -1,7 +1,6 @@
 // The HTTP side of the server: one http.Server with /healthz, /graphql (HTTP and graphql-ws on the
 // same path), uploads and attachment downloads.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Types } from 'mongoose';
 import express, { type ErrorRequestHandler, type Router } from 'express';
 import { ApolloServer } from '@apollo/server';
@@ -13,7 +12,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { bearerToken, identityOf, sameIdentity, viewerFromAuthorization, visitorIdentities, type Viewer } from '../auth/viewer.ts';
 import { kindOfToken } from '../auth/tokens.ts';
 import type { Database } from '../db/connect.ts';
-import { checkHealth } from '../health.ts';
+import { healthHandler, listenOn } from './health-server.ts';
 import type { Logger } from '../logger.ts';
 import type { Services } from '../services.ts';
 import { contextWithViewer, createContextFactory, type GraphQLContext } from '../graphql/context.ts';
@@ -203,10 +202,7 @@ export async function createHttpServer({ database, logger, services, schema, rou
 
   app.disable('x-powered-by');
 
-  app.get('/healthz', async (_request, response) => {
-    const health = await checkHealth(database, logger);
-    response.status(health.database === 'up' ? 200 : 503).json(health);
-  });
+  app.get('/healthz', healthHandler(database, logger));
 
   // Host pages on other origins ask for a widget session here (the loader's first request). Only
   // bearer tokens authorise requests, never cookies, so answering any origin grants nothing more
@@ -251,15 +247,7 @@ export async function createHttpServer({ database, logger, services, schema, rou
   app.use(handleError);
 
   return {
-    listen(port, host) {
-      return new Promise((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => {
-          server.off('error', reject);
-          resolve(urlOf(server.address() as AddressInfo));
-        });
-      });
-    },
+    listen: (port, host) => listenOn(server, port, host),
     async close() {
       // The drain plugins close WebSockets and then the http.Server once Apollo has stopped.
       await apollo.stop();
@@ -304,10 +292,4 @@ function withCode(error: GraphQLFormattedError, code: string): GraphQLFormattedE
 function httpStatusOf(error: unknown): number {
   const status = (error as { status?: unknown } | null)?.status;
   return typeof status === 'number' && status >= 400 && status < 500 ? status : 500;
-}
-
-export function urlOf({ address, family, port }: AddressInfo): string {
-  // A wildcard address is not something to open in a browser; loopback reaches it.
-  if (address === '0.0.0.0' || address === '::') return `http://127.0.0.1:${port}`;
-  return family === 'IPv6' ? `http://[${address}]:${port}` : `http://${address}:${port}`;
 }
