@@ -37,10 +37,11 @@ async function main(): Promise<void> {
     charla = await startCharla(config, logger);
     // The ready line comes last, so whoever waits for it has the first-start sign-ins already.
     announceFirstStart(logger, charla.bootstrap);
-    if (!existsSync(join(CONSOLE_DIST, 'index.html'))) logger.warn('the agent console is not built: run npm run build');
+    const worker = config.role === 'worker';
+    if (!worker && !existsSync(join(CONSOLE_DIST, 'index.html'))) logger.warn('the agent console is not built: run npm run build');
     logger.info(
-      { url: charla.url, version: VERSION, starts: charla.starts, embeddedDatabase: charla.database.embedded },
-      `Charla is ready at ${charla.url} (agent console: ${charla.url}/app/)`,
+      { url: charla.url, version: VERSION, starts: charla.starts, embeddedDatabase: charla.database.embedded, role: config.role },
+      worker ? `Charla worker is ready (health: ${charla.url}/healthz)` : `Charla is ready at ${charla.url} (agent console: ${charla.url}/app/)`,
     );
   } catch (error) {
     logger.fatal({ err: error }, 'could not start');
