@@ -31,7 +31,7 @@ import type { Logger } from './logger.ts';
 import { startInboundSmtp } from './mail/inbound-smtp.ts';
 import { createMailer } from './mail/mailer.ts';
 import type { Services } from './services.ts';
-import { createVisitorPresence } from './events/visitor-presence.ts';
+import { createSharedVisitorPresence, createVisitorPresence } from './events/visitor-presence.ts';
 
 export interface RunningCharla {
   url: string;
@@ -64,8 +64,15 @@ export async function startCharla(config: Config, logger: Logger, options: Start
 
     const web = config.role !== 'worker';
     const worker = config.role !== 'web';
-    const bus = chooseEventBus(config, database, logger);
+    const nodeId = config.nodeId ?? `${hostname()}:${config.port === 0 ? process.pid : config.port}`;
+    const bus = chooseEventBus(config, database, logger, nodeId);
     if ('start' in bus) cleanups.push(() => bus.stop());
+    // Across nodes, a reply's listener may run where the visitor's socket is not: presence is recorded in the database too.
+    const visitorPresence = 'start' in bus ? createSharedVisitorPresence({ db: mongoose.connection.db!, nodeId, logger }) : createVisitorPresence();
+    if ('start' in visitorPresence) {
+      await visitorPresence.start();
+      cleanups.push(() => visitorPresence.stop());
+    }
     const scheduler = createAgendaScheduler({ db: mongoose.connection.db!, logger, processEveryMs: options.jobsProcessEveryMs, lockLifetimeMs: config.jobLockMs });
     const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox'), logger });
     const services: Services = {
@@ -78,7 +85,7 @@ export async function startCharla(config: Config, logger: Logger, options: Start
       rules: createAccountRules(bus),
       tabCounts: createTabCountsCache(bus),
       inboxes: createInboxDirectory(bus),
-      visitorPresence: createVisitorPresence(),
+      visitorPresence,
       now: options.now ?? (() => new Date()),
     };
 
@@ -129,7 +136,7 @@ export async function startCharla(config: Config, logger: Logger, options: Start
  * Across nodes (change streams) when the database is a replica set or sharded cluster, in-process
  * otherwise. A node that does only part of the work (web or worker) needs the others to hear its events.
  */
-function chooseEventBus(config: Config, database: Database, logger: Logger): EventBus | ClusterEventBus {
+function chooseEventBus(config: Config, database: Database, logger: Logger, nodeId: string): EventBus | ClusterEventBus {
   const acrossNodes = config.eventBus === 'change-stream' || (config.eventBus === 'auto' && database.replicated);
   if (acrossNodes && !database.replicated) {
     throw new AppError('config/invalid', 'CHARLA_EVENT_BUS=change-stream needs MongoDB as a replica set or sharded cluster (change streams)');
@@ -138,7 +145,6 @@ function chooseEventBus(config: Config, database: Database, logger: Logger): Eve
     if (config.role !== 'all') throw new AppError('config/invalid', `CHARLA_ROLE=${config.role} needs the change-stream event bus: MongoDB as a replica set or sharded cluster`);
     return createInProcessEventBus(logger);
   }
-  const nodeId = config.nodeId ?? `${hostname()}:${config.port === 0 ? process.pid : config.port}`;
   logger.info({ nodeId, role: config.role }, 'events travel between nodes through change streams');
   return createChangeStreamEventBus({
     db: mongoose.connection.db!,

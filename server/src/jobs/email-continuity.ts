@@ -78,7 +78,7 @@ export async function sendEmailContinuity(services: Services, data: EmailContinu
   const last = replies.at(-1);
   if (!last) return;
   // Back in the widget meanwhile: they have seen them there.
-  if (services.visitorPresence.isPresent(conversation.contactInboxId)) {
+  if (await services.visitorPresence.isPresent(conversation.contactInboxId)) {
     await markRepliesUpTo(conversation._id, last._id);
     return;
   }

@@ -7,7 +7,7 @@ import type { Services } from '../services.ts';
 export function registerEmailContinuityListener(services: Services): void {
   services.bus.on('message.created', async ({ message, conversation }) => {
     if (message.private || message.messageType !== 'outgoing' || message.sender?.type !== 'agent') return;
-    if (services.visitorPresence.isPresent(conversation.contactInboxId)) {
+    if (await services.visitorPresence.isPresent(conversation.contactInboxId)) {
       await markRepliesUpTo(conversation._id, message._id);
       return;
     }

@@ -48,7 +48,7 @@ async function visitorWhoLeft(email: string) {
 /** Resolves once the server counts the conversation's visitor as in the widget (`present`) or gone. */
 async function visitorPresent(conversationId: string, present: boolean): Promise<void> {
   const { contactInboxId } = (await Conversation.findById(conversationId, { contactInboxId: 1 }).lean())!;
-  while (charla.services.visitorPresence.isPresent(contactInboxId) !== present) await new Promise((resolve) => setTimeout(resolve, 10));
+  while ((await charla.services.visitorPresence.isPresent(contactInboxId)) !== present) await new Promise((resolve) => setTimeout(resolve, 10));
 }
 
 const mailsTo = (address: string) => sink.messages.filter((mail) => mail.to && !Array.isArray(mail.to) && mail.to.value[0]?.address === address);
