@@ -66,13 +66,15 @@ export async function startCharla(config: Config, logger: Logger, options: Start
     const worker = config.role !== 'web';
     const nodeId = config.nodeId ?? `${hostname()}:${config.port === 0 ? process.pid : config.port}`;
     const bus = chooseEventBus(config, database, logger, nodeId);
-    if ('start' in bus) cleanups.push(() => bus.stop());
+    const cluster = 'start' in bus ? bus : undefined;
+    if (cluster) cleanups.push(() => cluster.stop());
     // Across nodes, a reply's listener may run where the visitor's socket is not: presence is recorded in the database too.
-    const visitorPresence = 'start' in bus ? createSharedVisitorPresence({ db: mongoose.connection.db!, nodeId, logger }) : createVisitorPresence();
-    if ('start' in visitorPresence) {
-      await visitorPresence.start();
-      cleanups.push(() => visitorPresence.stop());
+    const sharedPresence = cluster ? createSharedVisitorPresence({ db: mongoose.connection.db!, nodeId, logger }) : undefined;
+    if (sharedPresence) {
+      await sharedPresence.start();
+      cleanups.push(() => sharedPresence.stop());
     }
+    const visitorPresence = sharedPresence ?? createVisitorPresence();
     const scheduler = createAgendaScheduler({ db: mongoose.connection.db!, logger, processEveryMs: options.jobsProcessEveryMs, lockLifetimeMs: config.jobLockMs });
     const mailer = createMailer({ smtpUrl: config.smtpUrl, from: config.mailFrom, outboxDir: join(config.dataDir, 'outbox'), logger });
     const services: Services = {
@@ -95,7 +97,7 @@ export async function startCharla(config: Config, logger: Logger, options: Start
       await scheduleDeliverySweep(services);
     }
     // Listeners are in place before the stream starts: a restarted worker catches up on what it missed.
-    if ('start' in bus) await bus.start();
+    await cluster?.start();
     const bootstrap = await bootstrapInstallation(services);
 
     const httpServer = web

@@ -4,6 +4,7 @@
 // must not share the server's event loop.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { MongoClient } from 'mongodb';
 
 const EMBEDDED_MONGO_BIN = fileURLToPath(new URL('../../embedded-mongo/bin/embedded-mongo.js', import.meta.url));
 const SERVER_MAIN = fileURLToPath(new URL('../../server/src/main.ts', import.meta.url));
@@ -119,7 +120,6 @@ export async function startReplicaSetMongoProcess(options: { dbPath?: string; re
   const replSet = options.replSet ?? 'rs0';
   const mongo = await startMongoProcess({ dbPath: options.dbPath, args: ['--replSet', replSet], nodeArgs: options.nodeArgs });
   const primary = mongo.waitForJsonLine<{ msg?: string }>((line) => PRIMARY_LOG_MESSAGE.test(line.msg ?? ''), 'the replica set to have a primary');
-  const { MongoClient } = await import('mongodb');
   const direct = await MongoClient.connect(`${mongo.uri}/?directConnection=true`);
   try {
     await direct.db('admin').command({ replSetInitiate: { _id: replSet, members: [{ _id: 0, host: `127.0.0.1:${mongo.port}` }] } });
